@@ -1,0 +1,103 @@
+"""The foundation's commands: ``models``, ``generate`` and ``doctor``."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import time
+
+from .cli import add_command, add_model_flags, load_options
+from .errors import UserError
+
+
+def register(subparsers) -> None:
+    p = add_command(subparsers, "models", run_models,
+                    "resolve a model spec and describe it (parameters, architecture, LoRA targets, template, backend)")
+    add_model_flags(p)
+
+    p = add_command(subparsers, "generate", run_generate, "generate a reply to one prompt, streamed to the terminal")
+    add_model_flags(p)
+    p.add_argument("--prompt", required=True, help="what to ask the model")
+    p.add_argument("--system", default=None, help="optional system prompt")
+    p.add_argument("--max-new-tokens", type=int, default=160, help="[160]")
+    p.add_argument("--temperature", type=float, default=0.7, help="0 = greedy [0.7]")
+    p.add_argument("--top-p", type=float, default=0.9, help="[0.9]")
+    p.add_argument("--seed", type=int, default=0, help="[0]")
+
+    p = add_command(subparsers, "doctor", run_doctor, "check versions, CPU/GPU, backends and the default model")
+    p.add_argument("--skip-model", action="store_true", help="do not load the default model")
+
+
+def run_models(args, log) -> dict:
+    from .models import describe_model
+
+    info = describe_model(args.model, load_options(args), log=log)
+    if not args.json:
+        for key in ("path", "architecture", "parameters", "layers", "context_length", "lora_target_modules",
+                    "chat_template"):
+            log(f"{key}: {info[key]}")
+        log(f"backend: {info['backend']['name']} ({info['backend']['reason']})")
+        return {}
+    return info
+
+
+def run_generate(args, log) -> dict:
+    from .infer import GenerationStats, SamplingSettings, stream_chat
+    from .models import load_model
+
+    model, tokenizer, backend = load_model(args.model, load_options(args), log=log)
+    settings = SamplingSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                                top_p=args.top_p, seed=args.seed)
+    stats = GenerationStats()
+    pieces = []
+    for piece in stream_chat(model, tokenizer, args.prompt, settings, system=args.system, stats=stats):
+        pieces.append(piece)
+        log(piece, end="")
+    log("")
+    for notice in stats.notices:
+        log(f"notice: {notice}")
+    return {"text": "".join(pieces), "backend": backend.name, **stats.as_dict()}
+
+
+def run_doctor(args, log) -> dict:
+    import torch
+
+    from .models import choose_backend, default_model_dir, ensure_default_model
+
+    versions = {}
+    for package in ("torch", "transformers", "peft", "trl", "datasets", "huggingface_hub", "accelerate",
+                    "bitsandbytes", "gradio", "unsloth"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    backend = choose_backend("auto")
+    report = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "backend": backend.name,
+        "backend_reason": backend.reason,
+        "versions": versions,
+    }
+    if not args.skip_model:
+        try:
+            path = ensure_default_model(log=log)
+            start = time.perf_counter()
+            from .models import load_model
+
+            load_model("default")
+            report.update(default_model=str(path), default_model_ok=True,
+                          default_model_load_s=round(time.perf_counter() - start, 2))
+        except UserError as e:
+            report.update(default_model=str(default_model_dir()), default_model_ok=False, default_model_error=str(e))
+    if not args.json:
+        for key, value in versions.items():
+            log(f"{key:16} {value or 'not installed'}")
+        log(f"device: {'CUDA: ' + ', '.join(report['gpus']) if report['cuda'] else 'CPU only'}")
+        log(f"backend: {backend.name} ({backend.reason})")
+        if "default_model_ok" in report:
+            log(f"default model: {'ok' if report['default_model_ok'] else report['default_model_error']}")
+    return report

