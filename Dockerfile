@@ -1,0 +1,39 @@
+# VoiceTune studio, GPU image: CUDA + Unsloth backend (requirements-gpu.txt).
+#   docker build -t voicetune-gpu .
+#   docker run --gpus all -p 7860:7860 -v voicetune-data:/data voicetune-gpu
+# The install steps are the Makefile's (`make install`, `make model`), the same ones CI runs.
+FROM nvidia/cuda:12.8.1-cudnn-devel-ubuntu22.04
+
+ARG DEBIAN_FRONTEND=noninteractive
+# Python 3.11 (Ubuntu 22.04 universe), make for the Makefile, a C compiler for Triton's launchers.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3.11-dev build-essential make \
+    && rm -rf /var/lib/apt/lists/*
+
+# Non-root, uid 1000 (what Hugging Face Spaces run as). /data is the volume: HF cache + projects.
+RUN useradd --create-home --uid 1000 voicetune && mkdir -p /data /app && chown voicetune:voicetune /data /app
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    HF_HOME=/data/huggingface \
+    VOICETUNE_PROJECTS=/data/projects \
+    VOICETUNE_HOME=/app/.cache/voicetune \
+    HF_HUB_DISABLE_TELEMETRY=1 \
+    GRADIO_ANALYTICS_ENABLED=False \
+    GRADIO_SERVER_NAME=0.0.0.0 \
+    GRADIO_SERVER_PORT=7860
+USER 1000:1000
+WORKDIR /app
+
+# Dependencies first (a code change does not reinstall them): `make install` with the GPU requirements.
+COPY --chown=voicetune:voicetune Makefile requirements-base.txt requirements.txt requirements-gpu.txt requirements-dev.txt ./
+RUN make install PYTHON=python3.11 REQUIREMENTS=requirements-gpu.txt DEV_REQUIREMENTS=
+
+# The embedded default model, converted once at build time into the image (`make model`).
+COPY --chown=voicetune:voicetune pipeline ./pipeline
+RUN make model PYTHON=python3.11 REQUIREMENTS=requirements-gpu.txt DEV_REQUIREMENTS=
+
+COPY --chown=voicetune:voicetune . .
+VOLUME ["/data"]
+EXPOSE 7860
+CMD [".venv/bin/python", "app.py"]

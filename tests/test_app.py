@@ -1,0 +1,134 @@
+"""The studio's shell without a browser: lazy imports, error translation, workspaces, uploads, Space metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_building_the_app_imports_neither_torch_nor_transformers(tmp_path):
+    code = ("import sys, app; from ui.common import AppConfig; from pathlib import Path; "
+            f"app.build_app(AppConfig(root=Path({str(tmp_path)!r}))); "
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'peft') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_user_errors_become_one_line_page_messages_for_functions_and_generators():
+    import gradio as gr
+
+    from pipeline.errors import UserError
+    from ui.common import user_errors
+
+    @user_errors
+    def plain():
+        raise UserError("data.csv: no text column (found: a, b); add a 'text' column.")
+
+    @user_errors
+    def streaming():
+        yield "partial"
+        raise UserError("the prompt is empty; type what the model should write.")
+
+    @user_errors
+    def bug():
+        raise KeyError("oops")
+
+    with pytest.raises(gr.Error, match="no text column"):
+        plain()
+    gen = streaming()
+    assert next(gen) == "partial"
+    with pytest.raises(gr.Error, match="prompt is empty"):
+        next(gen)
+    with pytest.raises(gr.Error, match=r"internal error \(KeyError") as info:
+        bug()
+    assert "Traceback" not in str(info.value)
+
+
+def test_public_sessions_get_separate_private_workspaces_seeded_with_the_sample(tmp_path):
+    from pipeline.errors import UserError
+    from ui.common import AppConfig, list_projects, new_session_id, session_workspace
+
+    config = AppConfig(root=tmp_path, public=True)
+    a, b = new_session_id(), new_session_id()
+    wa, wb = session_workspace(config, a, None), session_workspace(config, b, None)
+    assert wa.root != wb.root and wa.root.parent == wb.root.parent == tmp_path / "visitors"
+    assert (wa.root / "uploads" / "posts.csv").is_file() == (REPO / "examples" / "posts.csv").is_file()
+    signed = session_workspace(config, a, "../../etc evil")
+    assert signed.root.parent == tmp_path / "visitors" and "." not in signed.root.name
+    for forged in ("../../etc", "s-" + a, "ABC"):
+        with pytest.raises(UserError):
+            session_workspace(config, forged, None)
+    assert list_projects(config) == []  # nobody lists other visitors' folders
+
+
+def test_project_names_cannot_leave_the_root(tmp_path):
+    from pipeline.errors import UserError
+    from ui.common import AppConfig, list_projects, open_project
+
+    config = AppConfig(root=tmp_path)
+    open_project(config, "my-voice")
+    assert list_projects(config) == ["my-voice"]
+    for bad in ("../outside", "/etc", "a/b", ""):
+        with pytest.raises(UserError):
+            open_project(config, bad)
+    assert not (tmp_path.parent / "outside").exists()
+
+
+def test_uploads_are_type_and_size_checked_and_land_inside_the_project(tmp_path):
+    from pipeline.errors import UserError
+    from pipeline.workspace import Workspace
+    from ui.common import AppConfig, save_uploads, uploads
+
+    workspace = Workspace(tmp_path / "project")
+    config = AppConfig(root=tmp_path, public=True, public_max_upload_mb=1)
+    good = tmp_path / "..my posts.csv"
+    good.write_text("text\nhello world\n")
+    assert save_uploads(workspace, [str(good)], config) == ["my_posts.csv"]
+    assert uploads(workspace) == ["my_posts.csv"]
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    with pytest.raises(UserError, match="not a posts file"):
+        save_uploads(workspace, [str(exe)], config)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(UserError, match="over the 1 MB upload limit"):
+        save_uploads(workspace, [str(big)], config)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(UserError, match="empty"):
+        save_uploads(workspace, [str(empty)], config)
+    assert uploads(workspace) == ["my_posts.csv"]
+
+
+def test_public_mode_caps_training_steps(tmp_path):
+    from ui.common import AppConfig
+
+    assert AppConfig(root=tmp_path).max_steps(500) == 500
+    public = AppConfig(root=tmp_path, public=True, public_max_steps=60)
+    assert public.max_steps(500) == 60 and public.max_steps(None) == 60 and public.max_steps(10) == 10
+
+
+def test_app_flags():
+    import app
+
+    args = app.parse_args(["--host", "0.0.0.0", "--port", "8000", "--share", "--public", "--root", "/tmp/x"])
+    assert (args.host, args.port, args.share, args.public, str(args.root)) == ("0.0.0.0", 8000, True, True, "/tmp/x")
+    defaults = app.parse_args([])
+    assert defaults.host == "127.0.0.1" and defaults.port == 7860 and not defaults.share
+
+
+def test_readme_is_a_space_card():
+    from huggingface_hub import metadata_load
+
+    meta = metadata_load(REPO / "README.md")
+    assert meta["sdk"] in ("gradio", "docker") and meta["app_file"] == "app.py"
+    assert meta["hf_oauth"] is True and "write-repos" in meta["hf_oauth_scopes"]
+    assert meta["suggested_hardware"] and len(meta["short_description"]) <= 60
+    if meta["sdk"] == "docker":
+        assert meta["app_port"] == 7860 and (REPO / "Dockerfile").is_file()

@@ -1,0 +1,281 @@
+"""What every tab shares: the app's settings, the session's workspace, error handling, CLI echoes.
+
+UI only. A tab action is one call into ``pipeline/``; this module turns the library's
+:class:`~pipeline.errors.UserError` into a page message (``gr.Error``), shows the CLI command that
+does the same thing, and resolves which project folder a visitor works in (with ``--public``, a
+private folder per visitor that nobody else can reach).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import re
+import secrets
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import gradio as gr
+
+from pipeline.errors import UserError
+from pipeline.workspace import Workspace, validate_name
+
+log = logging.getLogger("voicetune.app")
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_POSTS = REPO_DIR / "examples" / "posts.csv"
+SAMPLE_PROJECT = "sample"
+UPLOADS = "uploads"
+"""Each project's folder for uploaded input files (the only files a tab reads from the user)."""
+POST_FILE_TYPES = (".csv", ".jsonl", ".json", ".js", ".txt")
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+CLI = "python -m pipeline"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """How the studio runs (from ``app.py``'s flags)."""
+
+    root: Path
+    """Folder holding the projects; each subfolder is a workspace."""
+    public: bool = False
+    """Many visitors: a private workspace each, caps below, no free model or folder choice."""
+    max_upload_mb: int = 50
+    """Largest accepted upload (MB); ``public`` uses ``public_max_upload_mb``."""
+    public_max_upload_mb: int = 5
+    public_max_posts: int = 2000
+    """With ``public``: most posts a dataset build keeps (top-k by engagement)."""
+    public_max_steps: int = 60
+    """With ``public``: most optimizer steps a training run may take."""
+    compare_concurrency: int = 4
+    """How many Compare generations run at once; more visitors wait in the queue (position shown)."""
+    on_space: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
+    """Running on a Hugging Face Space: Sign in with Hugging Face gives the username and token."""
+
+    @property
+    def upload_limit_mb(self) -> int:
+        return self.public_max_upload_mb if self.public else self.max_upload_mb
+
+    def max_steps(self, requested: int | None) -> int | None:
+        """The step budget a run gets: the request, capped in public mode."""
+        if not self.public:
+            return requested
+        return min(requested or self.public_max_steps, self.public_max_steps)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Wrap an event handler so a UserError (or a bug) reaches the page as a short message.
+
+    Works for plain functions and generators (streaming handlers). A bug keeps its traceback in
+    the server log only; the page says what failed in one line.
+    """
+
+    def translate(e: BaseException) -> gr.Error:
+        if isinstance(e, gr.Error):
+            return e
+        if isinstance(e, UserError):
+            return gr.Error(str(e), print_exception=False)
+        log.exception("unexpected error in %s", fn.__name__)
+        return gr.Error(f"internal error ({type(e).__name__}: {str(e)[:200]}); the server log has details.",
+                        print_exception=False)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def wrapped_gen(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - the page shows one line, the log keeps the rest
+                raise translate(e) from e
+        return wrapped_gen
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            raise translate(e) from e
+    return wrapped
+
+
+# ----------------------------------------------------------------------------- pipeline calls
+
+
+def run_pipeline(argv: list[str], log: Callable[..., None] | None = None) -> dict:
+    """Run one ``python -m pipeline`` command in this process and return its summary dict.
+
+    The tab passes the very argv it shows as "Same thing from a terminal", so the page and the
+    CLI cannot drift apart. UserError propagates (the handler wrapper shows it).
+    """
+    from pipeline.cli import build_parser
+
+    parser = build_parser()
+    try:
+        # --json makes every command return its full summary (the page reads it, the user does not need it)
+        args = parser.parse_args([str(a) for a in argv] + ["--json"])
+    except SystemExit:
+        raise UserError(f"bad settings for `{cli_command(*argv)}`; check the fields of this tab.") from None
+    return args.run(args, log or (lambda *a, **k: log_line(*a)))
+
+
+def log_line(*parts, end="\n") -> None:
+    log.info(" ".join(str(p) for p in parts))
+
+
+# ----------------------------------------------------------------------------- CLI echo
+
+
+def cli_command(*argv: object) -> str:
+    """The shell command that does what the user just clicked (``None`` and ``False`` parts dropped)."""
+    parts = [str(a) for a in argv if a is not None and a is not False and a != ""]
+    return f"{CLI} {shlex.join(parts)}"
+
+
+def cli_box(command: str = "") -> gr.Code:
+    """A copyable box showing the equivalent CLI command."""
+    return gr.Code(value=command, language="shell", label="Same thing from a terminal", interactive=False,
+                   lines=1, max_lines=4, buttons=["copy"])
+
+
+def rel(path: Path | str, start: Path | str) -> str:
+    """``path`` relative to ``start`` when inside it (shorter CLI commands), else absolute."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(start).resolve()))
+    except ValueError:
+        return str(path)
+
+
+# ----------------------------------------------------------------------------- workspaces
+
+
+def list_projects(config: AppConfig) -> list[str]:
+    """Project names under the root (public mode never lists other visitors' folders)."""
+    if config.public or not config.root.is_dir():
+        return []
+    names = [p.name for p in config.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(n for n in names if _valid(n))
+
+
+def _valid(name: str) -> bool:
+    try:
+        validate_name(name, "project name")
+        return True
+    except UserError:
+        return False
+
+
+def open_project(config: AppConfig, name: str) -> Workspace:
+    """The workspace called ``name`` under the root (created if new; the sample gets its posts)."""
+    validate_name(name, "project name")
+    workspace = Workspace(config.root / name)
+    if name == SAMPLE_PROJECT:
+        seed_sample(workspace)
+    return workspace
+
+
+def session_workspace(config: AppConfig, session_id: str | None, username: str | None) -> Workspace:
+    """A visitor's private workspace in public mode: their HF username on a Space, else their session."""
+    if username:
+        key = "hf-" + re.sub(r"[^A-Za-z0-9_-]", "-", username)[:60]
+    elif session_id and SESSION_ID.match(session_id):
+        key = "s-" + session_id
+    else:
+        raise UserError("no session: reload the page.")
+    workspace = Workspace(config.root / "visitors" / key)
+    seed_sample(workspace)
+    return workspace
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)
+
+
+def seed_sample(workspace: Workspace) -> None:
+    """Put the sample posts in the workspace's uploads (once), so the Dataset tab can build at once."""
+    target = workspace.root / UPLOADS / SAMPLE_POSTS.name
+    if SAMPLE_POSTS.is_file() and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SAMPLE_POSTS, target)
+
+
+def workspace_of(path: str | None) -> Workspace:
+    """The session's workspace from its state value."""
+    if not path:
+        raise UserError("no project is open: pick or create one at the top of the page.")
+    return Workspace(path)
+
+
+def uploads(workspace: Workspace) -> list[str]:
+    folder = workspace.root / UPLOADS
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfig,
+                 allowed: tuple[str, ...] = POST_FILE_TYPES) -> list[str]:
+    """Copy uploaded temp files into the workspace's uploads, checking size and type. Returns names."""
+    saved = []
+    limit = config.upload_limit_mb * 1024 * 1024
+    for temp in files or []:
+        temp = Path(temp)
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", temp.name).lstrip("._-") or "upload"
+        if not name.lower().endswith(allowed):
+            raise UserError(f"{temp.name}: not a posts file; upload {', '.join(allowed)} "
+                            "(CSV/JSONL with a text column, an X archive tweets.js, a LinkedIn Shares.csv).")
+        if temp.stat().st_size > limit:
+            raise UserError(f"{temp.name}: {temp.stat().st_size / 1e6:.1f} MB is over the "
+                            f"{config.upload_limit_mb} MB upload limit; upload a smaller file.")
+        if temp.stat().st_size == 0:
+            raise UserError(f"{temp.name}: the file is empty; upload a file with posts in it.")
+        target = workspace.root / UPLOADS / name[:64]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(temp, target)
+        saved.append(target.name)
+    return saved
+
+
+def runs_of_kind(workspace: Workspace, kind: str) -> list[str]:
+    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first."""
+    names = []
+    for run in reversed(workspace.runs()):
+        try:
+            if run.config().get("kind") == kind:
+                names.append(run.name)
+        except UserError:  # a run folder being created has no config yet
+            continue
+    return names
+
+
+def has_dataset(workspace: Workspace) -> bool:
+    return (workspace.data_dir / "sft" / "train.jsonl").is_file() or (workspace.data_dir / "dpo" / "train.jsonl").is_file()
+
+
+def needs(text: str) -> gr.Markdown:
+    """The "needs from the previous step" note at the top of a tab."""
+    return gr.Markdown(f"**Needs:** {text}", elem_classes=["needs"])
+
+
+@dataclass
+class Studio:
+    """What the header hands to every tab: the settings and the session-wide components."""
+
+    config: AppConfig
+    workspace: gr.State
+    """The open project folder (absolute path string)."""
+    model: gr.Dropdown
+    """The base model spec."""
+    tabs: gr.Tabs | None = None
+    """The step tabs (a "Continue" button selects the next one)."""
+    refreshers: list[tuple[Callable, list]] = field(default_factory=list)
+
+    def on_workspace_change(self, fn: Callable, outputs: list) -> None:
+        """Run ``fn(workspace_path)`` when the project changes (or the page loads) to refresh a tab."""
+        self.refreshers.append((fn, outputs))

@@ -1,0 +1,134 @@
+"""Compare tab: base | SFT | DPO answering the same brief side by side, streaming, and human picks.
+
+One base model stays in memory; the SFT and DPO adapters are switched on it per column (the
+pipeline's Variants). Many visitors can generate at once up to ``--compare-concurrency``; the rest
+wait in Gradio's queue and see their position. A pick appends a preference pair to the project's
+``preferences.jsonl``, which the DPO tab can train on.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from pipeline.errors import UserError
+
+from .common import Studio, cli_box, cli_command, needs, runs_of_kind, user_errors, workspace_of
+
+COLUMNS = ("base", "sft", "dpo")
+TITLES = {"base": "Base", "sft": "SFT", "dpo": "DPO"}
+
+
+def build(studio: Studio) -> None:
+    config = studio.config
+    needs("the base model (top of the page), an **SFT** run and a **DPO** run, or a Hub adapter id for "
+          "either column.")
+    with gr.Row(equal_height=True):
+        sft_source = gr.Dropdown(label="SFT column: run or Hub adapter id", choices=[], allow_custom_value=not config.public,
+                                 elem_id="compare-sft", scale=2)
+        dpo_source = gr.Dropdown(label="DPO column: run or Hub adapter id", choices=[], allow_custom_value=not config.public,
+                                 elem_id="compare-dpo", scale=2)
+        latest = gr.Button("Use the latest runs", scale=1, elem_id="compare-latest")
+    prompt = gr.Textbox(label="Brief", lines=2, placeholder="Write a LinkedIn post about shipping on Fridays",
+                        elem_id="compare-prompt")
+    with gr.Accordion("Sampling (the same for all three columns)", open=False):
+        with gr.Row():
+            max_new_tokens = gr.Slider(16, 512, value=96, step=16, label="Max new tokens")
+            temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature (0 = greedy)")
+            top_p = gr.Slider(0.1, 1.0, value=0.9, step=0.05, label="Top-p")
+            seed = gr.Number(value=0, precision=0, label="Seed")
+    with gr.Row():
+        generate = gr.Button("Generate", variant="primary", elem_id="compare-generate")
+        stop = gr.Button("Stop", variant="stop")
+    cli = cli_box()
+    texts, stats = {}, {}
+    with gr.Row(equal_height=True):
+        for column in COLUMNS:
+            with gr.Column():
+                texts[column] = gr.Textbox(label=TITLES[column], lines=10, max_lines=20, interactive=False,
+                                           elem_id=f"compare-{column}")
+                stats[column] = gr.Markdown(elem_id=f"compare-{column}-stats")
+    with gr.Row():
+        picks = {column: gr.Button(f"{TITLES[column]} is best", elem_id=f"pick-{column}") for column in COLUMNS}
+        tie = gr.Button("Tie", elem_id="pick-tie")
+    pick_status = gr.Markdown(elem_id="pick-status")
+    answers = gr.State({})
+
+    def command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
+        workspace = workspace_of(path)
+        argv = ["compare", "--base", model]
+        for flag, source in (("--sft", sft), ("--dpo", dpo)):
+            if source:
+                argv += [flag, _source(workspace, source)]
+        return argv + ["--prompt", prompt, "--max-new-tokens", int(max_new_tokens), "--temperature", temperature,
+                       "--top-p", top_p, "--seed", int(seed)]
+
+    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
+        from pipeline.infer import SamplingSettings, as_messages
+
+        as_messages(prompt)  # an empty brief fails here, before any model loads
+        workspace = workspace_of(path)
+        shown = cli_command(*command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model))
+        settings = SamplingSettings(max_new_tokens=int(max_new_tokens), temperature=float(temperature),
+                                    top_p=float(top_p), seed=int(seed))
+        sources = {"base": model, "sft": _source(workspace, sft) if sft else None,
+                   "dpo": _source(workspace, dpo) if dpo else None}
+        text = {c: "" for c in COLUMNS}
+        stat = {c: "" for c in COLUMNS}
+        for column, piece, done in _stream_columns(model, sources, prompt, settings):
+            if piece:
+                text[column] += piece
+            if done is not None:
+                stat[column] = _stats_text(done)
+            yield (*[text[c] for c in COLUMNS], *[stat[c] for c in COLUMNS], {"prompt": prompt, **text}, shown)
+
+    outputs = [*texts.values(), *stats.values(), answers, cli]
+    event = generate.click(user_errors(run_compare),
+                           [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p,
+                            seed, studio.model],
+                           outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency)
+    stop.click(None, None, None, cancels=[event])
+
+    def make_pick(best):
+        def pick(path, answers):
+            from pipeline.preferences import record_pick
+
+            if not answers or not answers.get("prompt"):
+                raise UserError("nothing to pick yet: generate the three answers first.")
+            workspace = workspace_of(path)
+            result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best)
+            return f"Saved: {result}"
+        return pick
+
+    for column, button in picks.items():
+        button.click(user_errors(make_pick(column)), [studio.workspace, answers], pick_status)
+    tie.click(user_errors(make_pick("tie")), [studio.workspace, answers], pick_status)
+
+    def latest_runs(path):
+        workspace = workspace_of(path)
+        sft, dpo = runs_of_kind(workspace, "sft"), runs_of_kind(workspace, "dpo")
+        return (gr.update(choices=sft, value=sft[0] if sft else None),
+                gr.update(choices=dpo, value=dpo[0] if dpo else None))
+
+    latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
+    studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
+
+
+def _source(workspace, source: str) -> str:
+    """A run name in this project becomes its folder; anything else is passed on as a Hub adapter id."""
+    run = workspace.runs_dir / source
+    return str(run) if "/" not in source and run.is_dir() else source
+
+
+def _stream_columns(model, sources, prompt, settings):
+    from pipeline.infer import stream_columns
+
+    yield from stream_columns(model, sources, prompt, settings)
+
+
+def _stats_text(stats) -> str:
+    data = stats.as_dict() if hasattr(stats, "as_dict") else dict(stats)
+    text = (f"latency {data.get('first_token_s', 0):.2f} s to first token · {data.get('tokens_per_s', 0):.1f} tok/s · "
+            f"{data.get('new_tokens', 0)} tokens")
+    for notice in data.get("notices") or []:
+        text += f"  \n⚠ {notice}"
+    return text

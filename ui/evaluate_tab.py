@@ -1,0 +1,92 @@
+"""Evaluate tab: reward margins, perplexity, style metrics and judge results for base | SFT | DPO.
+
+One action, `python -m pipeline eval --run DPO_RUN --data DATA`; it writes the run's ``eval.json``,
+which the tab shows as tables and a margin plot (and which the model card's model-index reads).
+"""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import pandas as pd
+
+from .common import Studio, cli_box, cli_command, needs, rel, run_pipeline, runs_of_kind, user_errors, workspace_of
+
+
+def build(studio: Studio) -> None:
+    needs("a **DPO** run (it knows its SFT parent and base model) and the dataset's held-out split.")
+    with gr.Row(equal_height=True):
+        run = gr.Dropdown(label="DPO run to evaluate", choices=[], elem_id="eval-run", scale=3)
+        latest = gr.Button("Use the latest DPO run", scale=1)
+    with gr.Row():
+        split = gr.Radio(["test", "validation"], value="test", label="Held-out split")
+        judge = gr.Radio(["rule", "none"], value="rule", label="Judge",
+                         info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
+        limit = gr.Number(value=8, precision=0, minimum=1, label="Briefs to generate for style metrics")
+    start = gr.Button("Evaluate", variant="primary", elem_id="start-eval")
+    cli = cli_box()
+    summary = gr.Markdown(elem_id="eval-summary")
+    with gr.Row():
+        margins = gr.BarPlot(x="variant", y="margin", label="Reward margin on held-out pairs", height=240,
+                             elem_id="eval-margins")
+        table = gr.Dataframe(label="Per variant", interactive=False, elem_id="eval-table")
+    style = gr.Dataframe(label="Style metrics", interactive=False)
+    download = gr.DownloadButton("Download eval.json", visible=False)
+
+    def command(path, name, split, judge, limit):
+        workspace = workspace_of(path)
+        return ["eval", "--run", workspace.run(name).path, "--data", workspace.data_dir, "--split", split,
+                "--judge", judge, "--limit", int(limit)]
+
+    def run_eval(path, name, split, judge, limit, progress=gr.Progress()):
+        if not name:
+            raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
+        argv = command(path, name, split, judge, limit)
+        progress(0, desc="evaluating base | SFT | DPO")
+        run_pipeline(argv, log=lambda *parts, **_: progress(None, desc=" ".join(map(str, parts))[:120]))
+        return (*show(path, name), cli_command(*[rel(a, workspace_of(path).root.parent.parent) if hasattr(a, "parts")
+                                                 else a for a in argv]))
+
+    def show(path, name):
+        if not path or not name:
+            return "No evaluation yet.", None, None, None, gr.update(visible=False)
+        eval_path = workspace_of(path).run(name).eval_path
+        if not eval_path.is_file():
+            return f"`{name}` has no evaluation yet: press Evaluate.", None, None, None, gr.update(visible=False)
+        report = json.loads(eval_path.read_text(encoding="utf-8"))
+        return (*_report_views(report), gr.update(visible=True, value=str(eval_path)))
+
+    outputs = [summary, margins, table, style, download]
+    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit], outputs + [cli],
+                concurrency_id="heavy", concurrency_limit=1)
+    run.change(user_errors(show), [studio.workspace, run], outputs)
+
+    def latest_run(path):
+        names = runs_of_kind(workspace_of(path), "dpo")
+        return gr.update(choices=names, value=names[0] if names else None)
+
+    latest.click(user_errors(latest_run), studio.workspace, run)
+    studio.on_workspace_change(latest_run, [run])
+
+
+def _report_views(report: dict):
+    margins = report.get("margins") or {}
+    win = report.get("chosen_win_rate") or {}
+    ppl = report.get("perplexity") or {}
+    variants = [v for v in ("base", "sft", "dpo") if v in margins or v in ppl]
+    margin_frame = pd.DataFrame({"variant": list(margins), "margin": [float(v) for v in margins.values()]})
+    table = pd.DataFrame([{"variant": v, "reward margin": _fmt(margins.get(v)), "chosen win rate": _fmt(win.get(v)),
+                           "perplexity": _fmt(ppl.get(v))} for v in variants])
+    style = report.get("style") or {}
+    style_rows = [{"variant": v, **{k: _fmt(x) for k, x in metrics.items() if not isinstance(x, (dict, list))}}
+                  for v, metrics in style.items() if isinstance(metrics, dict)]
+    ordered = all(k in margins for k in ("base", "sft", "dpo")) and margins["base"] < margins["sft"] < margins["dpo"]
+    text = "**Reward margins** " + " < ".join(f"{v} {_fmt(margins[v])}" for v in variants if v in margins)
+    if margins:
+        text += " ✓ ordered base < SFT < DPO" if ordered else " (not ordered base < SFT < DPO)"
+    return text, margin_frame, table, pd.DataFrame(style_rows) if style_rows else None
+
+
+def _fmt(value):
+    return f"{value:.4g}" if isinstance(value, (int, float)) else ("" if value is None else str(value))

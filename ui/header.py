@@ -1,0 +1,115 @@
+"""The header: which project (workspace) is open, the base model, the backend and device in use.
+
+Without ``--public`` a visitor picks a project under the root, creates one, or opens the sample
+project (seeded with the sample posts). With ``--public`` each visitor gets one private folder,
+keyed by their Hugging Face username on a Space (Sign in) or by a random id kept in their browser,
+and can neither list nor open anyone else's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import gradio as gr
+
+from pipeline.models import DEFAULT_SPEC
+
+from .common import (SAMPLE_PROJECT, AppConfig, Studio, list_projects, new_session_id, open_project,
+                     session_workspace, user_errors)
+
+
+def build(config: AppConfig) -> tuple[Studio, dict]:
+    """Lay out the header; returns the Studio the tabs share and the header's own components."""
+    gr.Markdown("# VoiceTune studio\nTeach an open model to write in one voice: "
+                "**Dataset → SFT → DPO → Compare → Evaluate → Publish**.")
+    parts: dict = {}
+    with gr.Row(equal_height=True):
+        if config.public:
+            parts["where"] = gr.Markdown("Your private workspace (nobody else can see it).", elem_id="workspace-name")
+            if config.on_space:
+                parts["login"] = gr.LoginButton(size="md")
+        else:
+            parts["project"] = gr.Dropdown(choices=list_projects(config) or [SAMPLE_PROJECT], value=SAMPLE_PROJECT,
+                                           label="Project", info=f"a folder under {config.root}",
+                                           elem_id="project", scale=2)
+            parts["new_name"] = gr.Textbox(label="New project", placeholder="my-voice", scale=2, elem_id="new-project")
+            parts["create"] = gr.Button("Create", scale=1, elem_id="create-project")
+            parts["sample"] = gr.Button("Open the sample project", scale=1, elem_id="open-sample")
+        model = gr.Dropdown(choices=[DEFAULT_SPEC], value=DEFAULT_SPEC, allow_custom_value=not config.public,
+                            label="Base model", elem_id="base-model", scale=2,
+                            info="'default' = embedded SmolLM2-135M-Instruct"
+                                 + ("" if config.public else "; or a model folder / Hub id"))
+        parts["backend"] = gr.Markdown("Backend: detecting…", elem_id="backend")
+    workspace = gr.State(None)
+    return Studio(config=config, workspace=workspace, model=model), parts
+
+
+def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
+    """Connect the header's events and the tabs' refreshers (call after every tab is built)."""
+    config = studio.config
+    refresh_outputs = [c for _, outputs in studio.refreshers for c in outputs]
+
+    def refresh_all(path):
+        values = []
+        for fn, outputs in studio.refreshers:
+            result = fn(path)
+            values.extend(result if isinstance(result, (list, tuple)) else [result])
+        return values
+
+    studio.workspace.change(user_errors(refresh_all), studio.workspace, refresh_outputs, queue=False)
+    demo.load(user_errors(describe_backend), None, parts["backend"])
+
+    if config.public:
+        session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
+
+        def open_visitor(session_id, username=None):
+            session_id = session_id or new_session_id()
+            workspace = session_workspace(config, session_id, username)
+            who = f"signed in as **{username}**" if username else "a private session kept in this browser"
+            return str(workspace.root), session_id, f"Your private workspace ({who})."
+
+        def open_signed_in_visitor(session_id, profile: gr.OAuthProfile | None):
+            return open_visitor(session_id, profile.username if profile is not None else None)
+
+        # gr.OAuthProfile is only filled in where a LoginButton exists (on a Space).
+        handler = open_signed_in_visitor if config.on_space else open_visitor
+        demo.load(user_errors(handler), session, [studio.workspace, session, parts["where"]])
+        return
+
+    def pick(name):
+        return str(open_project(config, name).root)
+
+    def create(name):
+        workspace = open_project(config, (name or "").strip())
+        return gr.update(choices=list_projects(config), value=workspace.root.name), ""
+
+    demo.load(user_errors(pick), parts["project"], studio.workspace)
+    parts["project"].input(user_errors(pick), parts["project"], studio.workspace)
+    parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).then(
+        user_errors(pick), parts["project"], studio.workspace)
+    parts["new_name"].submit(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).then(
+        user_errors(pick), parts["project"], studio.workspace)
+    parts["sample"].click(lambda: create(SAMPLE_PROJECT)[0], None, parts["project"]).then(
+        user_errors(pick), parts["project"], studio.workspace)
+
+
+def describe_backend() -> str:
+    """The backend and device training and generation will use (imports torch, so it runs after load)."""
+    from pipeline.models import choose_backend
+
+    backend = choose_backend("auto")
+    label = "Unsloth / GPU" if backend.name == "unsloth" else "HF (transformers + PEFT)"
+    return f"**Backend:** {label} · **device:** {backend.device}  \n<small>{backend.reason}</small>"
+
+
+def _session_secret(root: Path) -> str:
+    """The key that encrypts the visitor id in the browser; kept under the root so restarts keep sessions."""
+    path = root / ".session-secret"
+    if not path.is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()

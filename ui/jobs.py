@@ -1,0 +1,161 @@
+"""Following a training run in the page: status, progress with ETA, live curves, log tail, cancel, resume.
+
+Shared by the SFT and DPO tabs. The run is a child process started by the training runner; the page
+only reads the run folder (``status.json``, ``metrics.jsonl``, ``log.txt``) every two seconds, so a
+reload, a second tab or an app restart all see the same run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+import pandas as pd
+
+from pipeline.errors import UserError
+from pipeline.workspace import Run
+
+from .common import Studio, runs_of_kind, user_errors, workspace_of
+
+ACTIVE = ("queued", "running")
+LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
+MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
+KL_SERIES = {"kl": "KL(policy ‖ reference)"}
+LOG_TAIL_LINES = 30
+
+
+class RunPanel:
+    """The components that show one run of a kind (``sft`` or ``dpo``)."""
+
+    def __init__(self, studio: Studio, kind: str):
+        self.studio, self.kind = studio, kind
+        with gr.Row(equal_height=True):
+            self.run = gr.Dropdown(label=f"{kind.upper()} run to follow", choices=[], scale=3,
+                                   elem_id=f"{kind}-follow")
+            self.cancel = gr.Button("Cancel", variant="stop", scale=1, elem_id=f"{kind}-cancel")
+            self.resume = gr.Button("Resume", scale=1, elem_id=f"{kind}-resume")
+        self.status = gr.Markdown(elem_id=f"{kind}-status")
+        self.progress = gr.HTML()
+        with gr.Row():
+            self.loss = gr.LinePlot(x="step", y="value", color="series", label="Loss", height=240,
+                                    elem_id=f"{kind}-loss-plot")
+            if kind == "dpo":
+                self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
+                                           elem_id="dpo-margin-plot")
+                self.kl = gr.LinePlot(x="step", y="value", color="series", label="KL estimate (warn > 0.2)",
+                                      height=240, elem_id="dpo-kl-plot")
+        self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
+        self.timer = gr.Timer(2.0, active=False)
+
+    @property
+    def view_outputs(self) -> list:
+        plots = [self.loss] + ([self.margins, self.kl] if self.kind == "dpo" else [])
+        return [self.status, self.progress, *plots, self.log, self.timer]
+
+    def view(self, path: str | None, name: str | None) -> list:
+        """Everything shown for run ``name`` (the timer keeps ticking only while it runs)."""
+        plots = 3 if self.kind == "dpo" else 1
+        if not path or not name:
+            return ["No run yet.", "", *([None] * plots), "", gr.Timer(active=False)]
+        run = workspace_of(path).run(name)
+        status = run.status()
+        metrics = run.metrics()
+        frames = [_long_frame(metrics, LOSS_SERIES)]
+        if self.kind == "dpo":
+            frames += [_long_frame(metrics, MARGIN_SERIES), _long_frame(metrics, KL_SERIES)]
+        return [_status_text(run, status, metrics), _progress_bar(status), *frames, _log_tail(run),
+                gr.Timer(active=status.get("state") in ACTIVE)]
+
+    def choices(self, path: str | None, select: str | None = None):
+        names = runs_of_kind(workspace_of(path), self.kind) if path else []
+        return gr.update(choices=names, value=select if select in names else (names[0] if names else None))
+
+    def wire(self) -> None:
+        studio = self.studio
+        view = user_errors(self.view)
+        self.run.change(view, [studio.workspace, self.run], self.view_outputs, queue=False)
+        self.timer.tick(view, [studio.workspace, self.run], self.view_outputs, queue=False, show_progress="hidden")
+        self.cancel.click(user_errors(self.do_cancel), [studio.workspace, self.run], self.status).then(
+            view, [studio.workspace, self.run], self.view_outputs)
+        self.resume.click(user_errors(self.do_resume), [studio.workspace, self.run], self.status).then(
+            view, [studio.workspace, self.run], self.view_outputs)
+
+    def do_cancel(self, path, name):
+        from pipeline.train import runner
+
+        if not name:
+            raise UserError("no run selected to cancel.")
+        runner.cancel(workspace_of(path).run(name).path)
+        return f"Cancelling `{name}`… (the last checkpoint is kept; Resume continues from it)"
+
+    def do_resume(self, path, name):
+        from pipeline.train import runner
+
+        if not name:
+            raise UserError("no run selected to resume.")
+        runner.resume(workspace_of(path).run(name).path)
+        return f"Resuming `{name}` from its last checkpoint…"
+
+
+def _long_frame(metrics: list[dict], series: dict[str, str]) -> pd.DataFrame:
+    rows = [{"step": m["step"], "value": float(m[key]), "series": label}
+            for m in metrics if "step" in m for key, label in series.items()
+            if isinstance(m.get(key), (int, float))]
+    return pd.DataFrame(rows, columns=["step", "value", "series"])
+
+
+def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
+    state = status.get("state", "none")
+    parts = [f"**{run.name}**: {state}"]
+    if status.get("step") is not None and status.get("max_steps"):
+        parts.append(f"step {status['step']}/{status['max_steps']}")
+    if state in ACTIVE and status.get("eta_s") is not None:
+        parts.append(f"ETA {_duration(status['eta_s'])}")
+    if status.get("position"):
+        parts.append(f"queue position {status['position']}")
+    last = metrics[-1] if metrics else {}
+    if isinstance(last.get("loss"), (int, float)):
+        parts.append(f"loss {last['loss']:.4f}")
+    if isinstance(last.get("rewards/margins"), (int, float)):
+        parts.append(f"margin {last['rewards/margins']:.3f}")
+    if isinstance(last.get("kl"), (int, float)):
+        parts.append(f"KL {last['kl']:.3f}" + (" ⚠ above 0.2" if last["kl"] > 0.2 else ""))
+    text = " · ".join(parts)
+    if status.get("error"):
+        text += f"\n\n**Error:** {status['error']}"
+    if state == "done" and run.has_adapter():
+        text += f"\n\nAdapter saved in `runs/{run.name}/adapter/`."
+    return text
+
+
+def _progress_bar(status: dict) -> str:
+    step, total = status.get("step") or 0, status.get("max_steps") or 0
+    if not total:
+        return ""
+    pct = max(0.0, min(100.0, 100.0 * step / total))
+    return (f'<div style="background:var(--block-border-color);border-radius:4px;height:10px">'
+            f'<div style="width:{pct:.1f}%;background:var(--color-accent);height:10px;border-radius:4px"></div></div>')
+
+
+def _log_tail(run: Run) -> str:
+    if not run.log_path.is_file():
+        return ""
+    with run.log_path.open("rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 8192))
+        tail = f.read().decode("utf-8", errors="replace")
+    return "\n".join(tail.splitlines()[-LOG_TAIL_LINES:])
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return time.strftime("%H:%M:%S" if seconds >= 3600 else "%M:%S", time.gmtime(seconds))
+
+
+def start_training(workspace, argv: list) -> str:
+    """Hand ``python -m pipeline ARGV`` to the training runner (a child process); returns the run name."""
+    from pipeline.train import runner
+
+    out = argv[argv.index("--out") + 1]
+    runner.start_job([str(a) for a in argv], workspace=workspace.root)
+    return out.name

@@ -1,0 +1,60 @@
+"""SFT tab: QLoRA supervised fine-tuning on the project's dataset, as a child-process job.
+
+Start runs `python -m pipeline train sft ...` through the training runner (one job at a time; a
+second one waits in its queue); the panel below follows the run live from its folder.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
+from .jobs import RunPanel, start_training
+
+
+def build(studio: Studio) -> None:
+    config = studio.config
+    needs("a dataset: the **Dataset** tab's output (`data/sft/train.jsonl`).")
+    with gr.Row(equal_height=True):
+        data_status = gr.Markdown(elem_id="sft-data")
+        latest = gr.Button("Use the latest dataset", scale=0)
+    with gr.Row():
+        preset = gr.Radio(["quick", "standard"], value="quick", label="Preset",
+                          info="quick: minutes on a CPU; standard: the full QLoRA recipe (GPU)")
+        max_steps = gr.Number(value=30, precision=0, minimum=1, label="Max steps",
+                              maximum=config.public_max_steps if config.public else None)
+        lora_r = gr.Dropdown([4, 8, 16, 32, 64], value=16, label="LoRA r (alpha = 2r)")
+        four_bit = gr.Checkbox(value=False, label="4-bit NF4 base (QLoRA)")
+    start = gr.Button("Start SFT", variant="primary", elem_id="start-sft")
+    cli = cli_box()
+    panel = RunPanel(studio, "sft")
+
+    def command(path, preset, max_steps, lora_r, four_bit, model):
+        workspace = workspace_of(path)
+        steps = config.max_steps(int(max_steps) if max_steps else None)
+        return ["train", "sft", "--data", workspace.data_dir, "--out", workspace.runs_dir / workspace.new_run_name("sft"),
+                "--model", model, "--preset", preset, *(["--max-steps", steps] if steps else []),
+                "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit"]
+
+    def on_start(path, *settings):
+        workspace = workspace_of(path)
+        if not has_dataset(workspace):
+            raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
+        argv = command(path, *settings)
+        name = start_training(workspace, argv)
+        return panel.choices(path, name), cli_command(*argv)
+
+    start.click(user_errors(on_start), [studio.workspace, preset, max_steps, lora_r, four_bit, studio.model],
+                [panel.run, cli])
+    panel.wire()
+
+    def data_text(path):
+        workspace = workspace_of(path)
+        if not has_dataset(workspace):
+            return "No dataset yet: build one in the **Dataset** tab."
+        sft = workspace.data_dir / "sft" / "train.jsonl"
+        count = sum(1 for line in sft.open(encoding="utf-8") if line.strip()) if sft.is_file() else 0
+        return f"Dataset: `data/` · {count} SFT training examples"
+
+    latest.click(user_errors(data_text), studio.workspace, data_status)
+    studio.on_workspace_change(lambda path: [data_text(path), panel.choices(path)], [data_status, panel.run])
