@@ -22,6 +22,7 @@ from .errors import UserError
 
 COMMAND_MODULES = (
     "pipeline.commands",
+    "pipeline.hub_cli",
 )
 
 

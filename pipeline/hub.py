@@ -1,0 +1,647 @@
+"""Publish on the Hugging Face Hub: datasets and adapters with cards, pulls, and a Space deploy.
+
+* :func:`push_dataset`: a data folder's ``sft/`` and ``dpo/`` splits as Parquet (one config each)
+  plus its dataset card, in one commit.
+* :func:`push_run`: a run's LoRA adapter with a model card; a DPO run also carries its parent SFT
+  adapter (``sft/``), and optionally one exact combined adapter (``combined/``: SFT and DPO
+  concatenated into one LoRA) and a merged full model (``merged/``).
+* :func:`pull_adapter`: an adapter repo into a local run folder (config.json + adapter/), which
+  Compare and DPO take like any run.
+* :func:`deploy_space`: this app as a Gradio Space with a Space README asking for OAuth sign-in.
+
+Every push compares the local files with the remote tree first and commits only what changed
+(an unchanged folder makes no commit), with a message naming the files. Transient failures (5xx,
+timeouts, dropped connections) are retried; since a push is idempotent, retrying the whole step
+is safe. Auth: an explicit token (the UI passes the signed-in user's OAuth token), else HF_TOKEN,
+else the token stored by ``hf auth login``. The token is never logged, written, returned or put
+in a card. Endpoint and offline mode come from huggingface_hub (HF_ENDPOINT, HF_HUB_OFFLINE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from .cards import TEMPLATES_DIR, render_card
+from .errors import UserError
+from .fsio import atomic_dir, atomic_write_json, read_jsonl
+from .workspace import Run
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BASE_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+"""The Hub id of the embedded default model (the spec ``default``), written into cards and adapter configs."""
+TIMEOUT_ENV = "VOICETUNE_HUB_TIMEOUT"
+DEFAULT_TIMEOUT_S = 60.0
+RETRY_WAITS_S = (1.0, 2.0)
+"""Pauses between tries of a step that failed transiently (3 tries in all)."""
+SPLITS = ("train", "validation", "test")
+DATASET_COLUMNS = {"sft": ("messages",), "dpo": ("prompt", "chosen", "rejected")}
+SPACE_OAUTH_SCOPES = ["read-repos", "write-repos", "manage-repos"]
+SPACE_FILES = ("app.py", "pipeline/**/*.py", "ui/**/*.py", "ui/**/*.css", "ui/**/*.js", "datasets_cards/*.md",
+               "examples/**/*", "requirements-base.txt")
+SPACE_MANAGED = ("pipeline/", "ui/", "datasets_cards/", "examples/")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+_TOKEN_FIX = "set HF_TOKEN, run `hf auth login`, or sign in with Hugging Face in the app"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: the repo URL, the commit now at its head, and the paths it changed."""
+
+    url: str
+    commit: str
+    changed: bool
+    files: tuple[str, ...] = ()
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "files": list(self.files)}
+
+
+# ----------------------------------------------------------------------------- auth, retries, errors
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Return ``repo_id`` if it is ``OWNER/NAME``, else raise a UserError saying why."""
+    repo_id = (repo_id or "").strip()
+    if not _REPO_ID.match(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", ".git")):
+        raise UserError(f"invalid repo id {repo_id!r}: use OWNER/NAME with letters, digits, '-', '_' or '.' "
+                        "(no '--' or '..', not ending in '.' or '.git'), e.g. alice/voicetune-sft.")
+    return repo_id
+
+
+def resolve_token(token: str | None = None) -> str:
+    """The token to write with: ``token``, else HF_TOKEN, else the one stored by ``hf auth login``."""
+    from huggingface_hub import get_token
+
+    token = token or get_token()
+    if not token:
+        raise UserError(f"no Hugging Face token: {_TOKEN_FIX} (the token needs write access).")
+    return token
+
+
+def endpoint() -> str:
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
+
+
+def repo_url(repo_id: str, repo_type: str = "model") -> str:
+    prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
+    return f"{endpoint()}/{prefix}{repo_id}"
+
+
+def _configure_timeout() -> float:
+    """Give huggingface_hub's shared HTTP client a timeout (it has none, so a hung Hub would hang us)."""
+    import httpx
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    seconds = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S)
+    if getattr(_configure_timeout, "seconds", None) != seconds:
+        def client_factory() -> httpx.Client:
+            client = _http.default_client_factory()
+            client.timeout = httpx.Timeout(seconds)
+            return client
+
+        set_client_factory(client_factory)
+        _configure_timeout.seconds = seconds
+    return seconds
+
+
+def _transient(error: BaseException) -> str | None:
+    """How the Hub failed if it is worth another try (5xx, 429, timeout, network), else None."""
+    import httpx
+    from huggingface_hub.errors import HfHubHTTPError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, HfHubHTTPError) and error.response is not None:
+            status = error.response.status_code
+            if status >= 500 or status == 429:
+                return f"answered HTTP {status}"
+        if isinstance(error, httpx.TimeoutException):
+            return f"did not answer within {_configure_timeout():g} s"
+        if isinstance(error, (httpx.NetworkError, httpx.RemoteProtocolError)):
+            return f"could not be reached ({type(error).__name__})"
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _as_user_error(error: BaseException, repo_id: str, repo_type: str) -> UserError | None:
+    """Translate a huggingface_hub error into a one-line fix, or None if it is not the user's to fix."""
+    from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, LocalTokenNotFoundError,
+                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+
+    where = f"{repo_type} repo {repo_id} on {endpoint()}"
+    if isinstance(error, OfflineModeIsEnabled):
+        return UserError("HF_HUB_OFFLINE=1 is set, so the Hub cannot be reached; unset it (or set it to 0) to publish.")
+    if isinstance(error, LocalTokenNotFoundError):
+        return UserError(f"no Hugging Face token: {_TOKEN_FIX}.")
+    if isinstance(error, HFValidationError):
+        return UserError(f"invalid repo id {repo_id!r}: {str(error).splitlines()[0]}")
+    if isinstance(error, RevisionNotFoundError):
+        return UserError(f"{where}: revision not found; check --revision (a branch, tag or commit id).")
+    if isinstance(error, RepositoryNotFoundError):
+        return UserError(f"{where} not found (or private and this token cannot read it); check the name and the token.")
+    if isinstance(error, HfHubHTTPError) and error.response is not None:
+        status = error.response.status_code
+        said = (getattr(error, "server_message", None) or "").strip().splitlines()
+        said = f" ({said[0]})" if said else ""
+        if status == 401:
+            return UserError(f"the Hub rejected the token (HTTP 401){said}: it is invalid or expired; {_TOKEN_FIX} "
+                             "with a valid token.")
+        if status == 403:
+            return UserError(f"the Hub refused to write to {where} (HTTP 403){said}: use a token with write access, "
+                             "and a namespace you own or belong to.")
+        if status in (400, 409, 412, 422):
+            return UserError(f"the Hub refused the change to {where} (HTTP {status}){said}.")
+    return None
+
+
+def _hub_step(action: str, fn: Callable, repo_id: str, repo_type: str, log: Callable):
+    """Run ``fn`` (an idempotent Hub step), retrying transient failures; errors become UserErrors."""
+    tries = len(RETRY_WAITS_S) + 1
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except UserError:
+            raise
+        except Exception as error:  # noqa: BLE001 - sorted into transient / user-fixable / bug below
+            reason = _transient(error)
+            if reason is None:
+                translated = _as_user_error(error, repo_id, repo_type)
+                if translated is None:
+                    raise
+                raise translated from None
+            if attempt == tries:
+                raise UserError(f"{action}: the Hub at {endpoint()} {reason} on all {tries} tries; your local files "
+                                "are unchanged and a push resumes where it stopped: try again later.") from None
+            wait = RETRY_WAITS_S[attempt - 1]
+            log(f"{action}: the Hub {reason}; trying again in {wait:g} s ({attempt}/{tries}).")
+            time.sleep(wait)
+
+
+def _connect(token: str | None, repo_id: str, repo_type: str, log: Callable, *, write: bool = True):
+    """An HfApi for ``token``; for writes, the token is checked first (it exists, is valid, can write)."""
+    from huggingface_hub import HfApi, constants
+
+    if constants.HF_HUB_OFFLINE:
+        raise UserError("HF_HUB_OFFLINE=1 is set, so the Hub cannot be reached; unset it (or set it to 0) to publish.")
+    token = resolve_token(token) if write else token
+    _configure_timeout()
+    api = HfApi(token=token if token else None)
+    if not write:
+        return api
+    who = _hub_step("checking the token", lambda: api.whoami(), repo_id, repo_type, log)
+    role = ((who.get("auth") or {}).get("accessToken") or {}).get("role")
+    if role == "read":
+        raise UserError(f"this token ({who.get('name')}) is read-only: create a token with write access and {_TOKEN_FIX}.")
+    return api
+
+
+# ----------------------------------------------------------------------------- one idempotent commit
+
+
+def _git_blob_sha1(path: Path) -> str:
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _same_as_remote(local: Path, remote) -> bool:
+    if remote.lfs is not None:
+        return remote.lfs.size == local.stat().st_size and remote.lfs.sha256 == _sha256(local)
+    return remote.size == local.stat().st_size and remote.blob_id == _git_blob_sha1(local)
+
+
+def _summary(title: str, added: list[str], updated: list[str], deleted: list[str]) -> str:
+    def names(paths: list[str]) -> str:
+        shown = ", ".join(paths[:4])
+        return shown + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+
+    parts = [f"{verb} {names(paths)}" for verb, paths in (("add", added), ("update", updated), ("delete", deleted)) if paths]
+    return f"{title}: {'; '.join(parts)}"
+
+
+def _push_folder(api, folder: Path, repo_id: str, repo_type: str, *, title: str, private: bool,
+                 managed: tuple[str, ...] = (), space_sdk: str | None = None, log: Callable = print) -> PushResult:
+    """Make the repo's files under ``folder``'s paths equal to ``folder``, in at most one commit.
+
+    Remote files under a ``managed`` folder prefix that ``folder`` does not have are deleted (so a
+    re-push without ``--combined`` removes a stale ``combined/``); other remote files, e.g. ones
+    added on the website, are left alone.
+    """
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+    from huggingface_hub.hf_api import RepoFile
+
+    local = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    def step() -> PushResult:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, space_sdk=space_sdk)
+        head = api.repo_info(repo_id, repo_type=repo_type).sha
+        remote = {f.path: f for f in api.list_repo_tree(repo_id, repo_type=repo_type, revision=head, recursive=True)
+                  if isinstance(f, RepoFile)}
+        added = [p for p in local if p not in remote]
+        updated = [p for p in local if p in remote and not _same_as_remote(local[p], remote[p])]
+        deleted = [p for p in remote if p not in local and p.startswith(managed)] if managed else []
+        url = repo_url(repo_id, repo_type)
+        if not (added or updated or deleted):
+            log(f"{url} is up to date at {head[:12]}: nothing to commit.")
+            return PushResult(url, head, False)
+        message = _summary(title, added, updated, deleted)
+        operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(local[p])) for p in added + updated]
+        operations += [CommitOperationDelete(path_in_repo=p) for p in deleted]
+        log(f"Committing to {url}: {message}")
+        info = api.create_commit(repo_id, operations, commit_message=message, repo_type=repo_type, parent_commit=head)
+        return PushResult(url, info.oid, True, tuple(added + updated + deleted), message)
+
+    return _hub_step(f"pushing to {repo_id}", step, repo_id, repo_type, log)
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def dataset_splits(data_dir: Path) -> dict[str, dict[str, Path]]:
+    """``{"sft": {"train": path, ...}, "dpo": {...}}`` for the splits the data folder has."""
+    found = {config: {split: data_dir / config / f"{split}.jsonl" for split in SPLITS
+                      if (data_dir / config / f"{split}.jsonl").is_file()}
+             for config in DATASET_COLUMNS}
+    found = {config: splits for config, splits in found.items() if splits}
+    if not found:
+        raise UserError(f"{data_dir}: no sft/*.jsonl or dpo/*.jsonl splits; build the dataset first "
+                        "(python -m pipeline build) or pass the data folder.")
+    return found
+
+
+def _write_parquet(path: Path, config: str, out: Path) -> int:
+    from datasets import Dataset
+
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows, start=1):
+        missing = [c for c in DATASET_COLUMNS[config] if not isinstance(row.get(c), list)]
+        if missing:
+            raise UserError(f"{path}: row {number} has no {missing[0]!r} list of messages; rebuild the dataset.")
+    if not rows:
+        raise UserError(f"{path}: empty split; rebuild the dataset or remove the file.")
+    try:
+        Dataset.from_list(rows).to_parquet(str(out))
+    except Exception as e:  # pyarrow type clashes between rows
+        raise UserError(f"{path}: rows do not share one schema ({type(e).__name__}: {str(e)[:120]}); "
+                        "rebuild the dataset.") from None
+    return len(rows)
+
+
+def dataset_card_text(data_dir: Path, splits: dict[str, dict[str, Path]], cards_dir: Path = TEMPLATES_DIR) -> str:
+    """The data folder's README.md with ``configs`` pointing at the Parquet files we upload."""
+    from huggingface_hub import DatasetCard
+
+    readme = data_dir / "README.md"
+    if not readme.is_file():
+        raise UserError(f"{readme}: no dataset card; rebuild the dataset (the builder renders "
+                        f"{cards_dir / 'dataset_card.md'} there).")
+    try:
+        card = DatasetCard(readme.read_text(encoding="utf-8"))
+    except Exception as e:  # bad YAML front matter
+        raise UserError(f"{readme}: the card's YAML metadata does not parse ({str(e).splitlines()[0]}); fix it or "
+                        "rebuild the dataset.") from None
+    card.data["configs"] = [
+        {"config_name": config, "data_files": [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in found]}
+        for config, found in splits.items()
+    ]
+    return str(card)
+
+
+def push_dataset(data_dir: str | os.PathLike, repo_id: str, *, private: bool = True, token: str | None = None,
+                 cards_dir: Path = TEMPLATES_DIR, log: Callable = print) -> PushResult:
+    """Push a data folder's SFT and DPO splits (one config each, Parquet) and its card to a dataset repo."""
+    repo_id = check_repo_id(repo_id)
+    data_dir = Path(data_dir).expanduser().resolve()
+    splits = dataset_splits(data_dir)
+    card = dataset_card_text(data_dir, splits, cards_dir)
+    api = _connect(token, repo_id, "dataset", log)
+    with tempfile.TemporaryDirectory(prefix="voicetune-push-") as tmp:
+        staging = Path(tmp)
+        counts = []
+        for config, found in splits.items():
+            (staging / config).mkdir()
+            for split, path in found.items():
+                counts.append(f"{config}/{split} {_write_parquet(path, config, staging / config / f'{split}-00000-of-00001.parquet')}")
+        (staging / "README.md").write_text(card, encoding="utf-8")
+        log(f"Dataset rows: {', '.join(counts)}")
+        return _push_folder(api, staging, repo_id, "dataset", title=f"Dataset from {data_dir.name}", private=private,
+                            managed=tuple(f"{c}/" for c in DATASET_COLUMNS), log=log)
+
+
+# ----------------------------------------------------------------------------- runs (adapters)
+
+
+def base_model_id(config: dict) -> str | None:
+    """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
+    from .models import _HUB_ID
+
+    spec = str(config.get("base_model") or "")
+    if spec == "default":
+        return DEFAULT_BASE_MODEL_ID
+    if _HUB_ID.match(spec) and not Path(spec).expanduser().exists():
+        return spec
+    return None
+
+
+def _number(value, kind: str) -> float | None:
+    """A metric for this run's kind: a plain number, or the ``kind`` entry of a per-stage dict."""
+    if isinstance(value, dict):
+        value = value.get(kind)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None, dataset_repo: str | None,
+                    license: str, combined: bool, merged: bool, cards_dir: Path = TEMPLATES_DIR) -> str:
+    """Render ``model_card.md`` for a run: YAML metadata (with model-index from eval.json) and body."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    kind = config.get("kind", "sft")
+    settings = config.get("settings") or {}
+    backend = (config.get("backend") or {}).get("name", "hf")
+    evaluation = json.loads(run.eval_path.read_text(encoding="utf-8")) if run.eval_path.is_file() else {}
+    margins = {stage: value for stage, value in (evaluation.get("margins") or {}).items()
+               if isinstance(value, (int, float))}
+    dataset_name = dataset_repo or "voicetune-preferences"
+    metrics = [("reward_margin", "Reward margin (chosen - rejected)", _number(evaluation.get("margins"), kind)),
+               ("accuracy", "Chosen win rate", _number(evaluation.get("chosen_win_rate"), kind)),
+               ("perplexity", "Perplexity", _number(evaluation.get("perplexity"), kind))]
+    eval_results = [EvalResult(task_type="text-generation", task_name="Voice style transfer",
+                               dataset_type=dataset_name, dataset_name=dataset_name, dataset_split="test",
+                               metric_type=metric, metric_name=name, metric_value=value)
+                    for metric, name, value in metrics if value is not None]
+    tags = ["trl", kind, "lora", "voicetune"] + (["qlora"] if settings.get("load_in_4bit") else []) \
+        + (["unsloth"] if backend == "unsloth" else [])
+    metadata = ModelCardData(
+        base_model=base_id, library_name="peft", license=license, tags=tags,
+        datasets=[dataset_repo] if dataset_repo else None, pipeline_tag="text-generation",
+        model_name=repo_id, eval_results=eval_results or None,
+    )
+    has_parent = kind == "dpo" and bool(config.get("parent"))
+    return render_card(
+        "model_card.md", templates_dir=cards_dir,
+        metadata=metadata.to_yaml(), repo_id=repo_id, kind=kind, run_name=config.get("name", run.name),
+        base_model=base_id or str(config.get("base_model") or "your base model"), base_known=base_id is not None,
+        backend=backend, settings=settings, margins=margins, evaluation_metrics=[m for m in metrics if m[2] is not None],
+        has_parent=has_parent, combined=combined, merged=merged, dataset_repo=dataset_repo,
+        versions=config.get("versions") or {}, created=config.get("created", ""),
+    )
+
+
+def _copy_adapter(source: Path, target: Path, base_id: str | None) -> None:
+    """Copy an adapter folder, pointing its ``base_model_name_or_path`` at the Hub id when known."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"), dirs_exist_ok=True)
+    config_path = target / "adapter_config.json"
+    if base_id and config_path.is_file():
+        adapter_config = json.loads(config_path.read_text(encoding="utf-8"))
+        adapter_config["base_model_name_or_path"] = base_id
+        config_path.write_text(json.dumps(adapter_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _public_run_config(config: dict, base_id: str | None) -> dict:
+    """The run's config without local paths (they name the user's folders)."""
+    public = {k: v for k, v in config.items() if k not in ("base_model_path", "parent", "data")}
+    public["base_model_id"] = base_id
+    public["has_parent_sft"] = bool(config.get("parent"))
+    public["data_fingerprint"] = (config.get("data") or {}).get("fingerprint")
+    return public
+
+
+def _load_stacked(base_path: Path, adapters: list[tuple[str, Path]]):
+    """The float32 base with ``adapters`` loaded and all active (LoRA deltas add), in eval mode."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(base_path), dtype=torch.float32)
+    (first_name, first_dir), rest = adapters[0], adapters[1:]
+    model = PeftModel.from_pretrained(model, str(first_dir), adapter_name=first_name)
+    for name, path in rest:
+        model.load_adapter(str(path), adapter_name=name)
+    model.base_model.set_adapter([name for name, _ in adapters], inference_mode=True)
+    return model.eval()
+
+
+def combine_adapters(base_path: Path, sft_dir: Path, dpo_dir: Path, out_dir: Path, *, tolerance: float = 1e-4) -> float:
+    """Write one LoRA equal to SFT + DPO (PEFT ``cat``: ranks add up, exact) and return the measured
+    largest logit difference between it and the two stacked adapters."""
+    import torch
+
+    model = _load_stacked(base_path, [("sft", sft_dir), ("dpo", dpo_dir)])
+    model.add_weighted_adapter(["sft", "dpo"], [1.0, 1.0], adapter_name="combined", combination_type="cat")
+    probe = torch.arange(1, 33).unsqueeze(0) % model.config.vocab_size
+    with torch.no_grad():
+        stacked = model(probe).logits
+        model.base_model.set_adapter("combined", inference_mode=True)
+        alone = model(probe).logits
+    difference = float((stacked - alone).abs().max() / stacked.abs().max().clamp_min(1e-6))
+    if difference > tolerance:
+        raise UserError(f"the combined adapter differs from SFT + DPO by {difference:.2e} (relative) on a probe; "
+                        "these adapters cannot be joined exactly (rsLoRA/DoRA?); push without --combined.")
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, selected_adapters=["combined"])
+        shutil.copytree(Path(tmp) / "combined", out_dir, dirs_exist_ok=True)
+    return difference
+
+
+def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir: Path) -> None:
+    """Save base + adapters merged into plain weights (float32) with the tokenizer, as a model folder."""
+    from transformers import AutoTokenizer
+
+    model = _load_stacked(base_path, adapters).merge_and_unload(adapter_names=[name for name, _ in adapters])
+    model.save_pretrained(str(out_dir), safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(adapters[0][1]) if (adapters[0][1] / "tokenizer.json").is_file()
+                                  else str(base_path)).save_pretrained(str(out_dir))
+
+
+def _base_path(config: dict, log: Callable) -> Path:
+    from .models import resolve_model_path
+
+    path = Path(str(config.get("base_model_path") or ""))
+    return path if (path / "config.json").is_file() else resolve_model_path(config.get("base_model") or "default", log=log)
+
+
+def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False, merged: bool = False,
+             private: bool = True, token: str | None = None, base_model: str | None = None,
+             dataset_repo: str | None = None, license: str = "apache-2.0", cards_dir: Path = TEMPLATES_DIR,
+             log: Callable = print) -> PushResult:
+    """Push a run's adapter and model card (a DPO run adds its SFT parent under ``sft/``).
+
+    ``combined`` adds ``combined/``: one LoRA equal to SFT + DPO (exact, checked on a probe).
+    ``merged`` adds ``merged/``: the base with the adapters merged in (a plain transformers model).
+    ``base_model`` overrides the base model's Hub id in the card (needed when the run trained on a
+    local folder); ``dataset_repo`` names the dataset repo the card links to.
+    """
+    repo_id = check_repo_id(repo_id)
+    run = Run(Path(run_dir).expanduser().resolve())
+    if not run.path.is_dir():
+        raise UserError(f"{run.path}: no such run folder; pick a run under runs/.")
+    config = run.config()
+    if not run.has_adapter():
+        raise UserError(f"{run.adapter_dir}: no adapter yet (run state: {run.status().get('state')}); push after "
+                        "training finishes.")
+    kind = config.get("kind")
+    parent = Run(Path(config["parent"])) if kind == "dpo" and config.get("parent") else None
+    if parent is not None and not parent.has_adapter():
+        raise UserError(f"{parent.adapter_dir}: the parent SFT adapter of this DPO run is missing; a DPO adapter "
+                        "only works on top of it.")
+    if combined and parent is None:
+        raise UserError("--combined joins a DPO run's adapter with its parent SFT adapter; this run is "
+                        f"{'an SFT run' if kind == 'sft' else 'a DPO run trained on the base'}: push without --combined.")
+    base_id = check_repo_id(base_model) if base_model else base_model_id(config)
+    card = model_card_text(run, config, repo_id, base_id=base_id, dataset_repo=dataset_repo, license=license,
+                           combined=combined, merged=merged, cards_dir=cards_dir)
+    api = _connect(token, repo_id, "model", log)
+    with tempfile.TemporaryDirectory(prefix="voicetune-push-") as tmp:
+        staging = Path(tmp)
+        _copy_adapter(run.adapter_dir, staging, base_id)
+        adapters = [("sft", parent.adapter_dir), ("dpo", run.adapter_dir)] if parent else [(kind or "sft", run.adapter_dir)]
+        if parent is not None:
+            _copy_adapter(parent.adapter_dir, staging / "sft", base_id)
+        if combined or merged:
+            base_path = _base_path(config, log)
+            if combined:
+                log("Joining SFT + DPO into one adapter (PEFT cat)...")
+                difference = combine_adapters(base_path, parent.adapter_dir, run.adapter_dir, staging / "combined")
+                log(f"Combined adapter matches SFT + DPO (largest relative logit difference {difference:.1e}).")
+                _copy_adapter(staging / "combined", staging / "combined", base_id)
+            if merged:
+                log("Merging the adapters into the base weights...")
+                merge_full_model(base_path, adapters, staging / "merged")
+        atomic_write_json(staging / "voicetune_run.json", _public_run_config(config, base_id))
+        (staging / "README.md").write_text(card, encoding="utf-8")
+        return _push_folder(api, staging, repo_id, "model", title=f"{(kind or 'sft').upper()} adapter from run {run.name}",
+                            private=private, managed=("sft/", "combined/", "merged/"), log=log)
+
+
+# ----------------------------------------------------------------------------- pull
+
+
+def pull_adapter(repo_id: str, revision: str | None, out_dir: str | os.PathLike, token: str | None = None,
+                 log: Callable = print) -> Path:
+    """Download an adapter repo into ``out_dir`` as a run folder (config.json, adapter/, status.json).
+
+    A VoiceTune DPO repo also gives ``parent/`` (its SFT run, referenced by config.json's ``parent``)
+    and ``combined/`` when it has one; any PEFT LoRA repo works (it is taken as an SFT-like adapter).
+    """
+    from huggingface_hub import snapshot_download
+
+    out = Path(out_dir).expanduser().resolve()
+    repo_id = check_repo_id(repo_id)
+    api = _connect(token, repo_id, "model", log, write=False)
+    commit = _hub_step("reading the repo", lambda: api.repo_info(repo_id, revision=revision).sha, repo_id, "model", log)
+    with atomic_dir(out) as tmp:
+        download = tmp / ".download"
+        _hub_step("downloading", lambda: snapshot_download(
+            repo_id, revision=commit, local_dir=download, token=token or None, ignore_patterns=["merged/*", ".*"],
+        ), repo_id, "model", log)
+        if not (download / "adapter_config.json").is_file():
+            raise UserError(f"{repo_id}: no adapter_config.json at the repo root; it is not a PEFT adapter repo.")
+        shutil.rmtree(download / ".cache", ignore_errors=True)
+        run_info = json.loads((download / "voicetune_run.json").read_text()) if (download / "voicetune_run.json").is_file() else {}
+        adapter_config = json.loads((download / "adapter_config.json").read_text())
+        source = {"repo": repo_id, "revision": revision or "main", "commit": commit, "url": repo_url(repo_id)}
+        base = run_info.get("base_model_id") or adapter_config.get("base_model_name_or_path") or run_info.get("base_model")
+        parent = None
+        if (download / "sft" / "adapter_config.json").is_file():
+            parent = _pulled_run(tmp / "parent", {"kind": "sft", "name": f"{out.name}-parent",
+                                                                    "base_model": base, "parent": None, "source": source})
+            (download / "sft").rename(tmp / "parent" / "adapter")
+        if (download / "combined" / "adapter_config.json").is_file():
+            (download / "combined").rename(tmp / "combined")
+        for name in ("README.md", "voicetune_run.json"):
+            if (download / name).is_file():
+                (download / name).rename(tmp / name)
+        config = {**run_info, "kind": run_info.get("kind", "sft"), "name": out.name, "base_model": base,
+                  "parent": str(out / "parent") if parent else None, "source": source}
+        _pulled_run(tmp, config)
+        download.rename(tmp / "adapter")
+    log(f"Pulled {repo_id}@{commit[:12]} into {out}")
+    return out
+
+
+def _pulled_run(folder: Path, config: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / "config.json", {k: v for k, v in config.items() if k not in ("base_model_id", "has_parent_sft")})
+    Run(folder).set_status("done", source=config["source"]["repo"])
+    return folder
+
+
+# ----------------------------------------------------------------------------- Space
+
+
+def space_hardware_choices() -> list[str]:
+    from huggingface_hub import SpaceHardware
+
+    return [h.value for h in SpaceHardware]
+
+
+def space_readme_text(repo_id: str, hardware: str, cards_dir: Path = TEMPLATES_DIR) -> str:
+    """Render ``space_readme.md``: Gradio SDK, app.py, suggested hardware and OAuth sign-in with write scopes."""
+    import yaml
+
+    name = repo_id.split("/")[-1]
+    metadata = {
+        "title": name, "emoji": "🎙️", "colorFrom": "indigo", "colorTo": "pink", "sdk": "gradio",
+        "sdk_version": importlib.metadata.version("gradio"), "python_version": "3.11", "app_file": "app.py",
+        "suggested_hardware": hardware, "hf_oauth": True, "hf_oauth_scopes": SPACE_OAUTH_SCOPES,
+        "pinned": False, "license": "apache-2.0",
+        "short_description": "Teach an open model to write in one voice: dataset, SFT, DPO, compare, publish",
+    }
+    return render_card("space_readme.md", templates_dir=cards_dir,
+                       metadata=yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True).strip(),
+                       repo_id=repo_id, title=name, hardware=hardware, gpu=not hardware.startswith("cpu"),
+                       scopes=SPACE_OAUTH_SCOPES)
+
+
+def deploy_space(repo_id: str, hardware: str = "cpu-basic", token: str | None = None, *, private: bool = True,
+                 cards_dir: Path = TEMPLATES_DIR, project_root: Path = PROJECT_ROOT, log: Callable = print) -> PushResult:
+    """Create (or update) a Gradio Space running this app, with only the changed files committed.
+
+    The Space README suggests ``hardware`` (the Space owner picks and pays for it in the Space's
+    settings); a GPU suggestion ships the Unsloth requirements, a CPU one the transformers stack.
+    """
+    if hardware not in space_hardware_choices():
+        raise UserError(f"unknown Space hardware {hardware!r}: use one of {', '.join(space_hardware_choices())}.")
+    if not (project_root / "app.py").is_file():
+        raise UserError(f"{project_root / 'app.py'} not found; deploy from a VoiceTune checkout.")
+    repo_id = check_repo_id(repo_id)
+    readme = space_readme_text(repo_id, hardware, cards_dir)
+    requirements = project_root / ("requirements.txt" if hardware.startswith("cpu") else "requirements-gpu.txt")
+    api = _connect(token, repo_id, "space", log)
+    with tempfile.TemporaryDirectory(prefix="voicetune-space-") as tmp:
+        staging = Path(tmp)
+        for pattern in SPACE_FILES:
+            for path in sorted(project_root.glob(pattern)):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    target = staging / path.relative_to(project_root)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
+        shutil.copy2(requirements, staging / "requirements.txt")
+        (staging / "README.md").write_text(readme, encoding="utf-8")
+        return _push_folder(api, staging, repo_id, "space", title=f"Deploy VoiceTune ({hardware})", private=private,
+                            managed=SPACE_MANAGED, space_sdk="gradio", log=log)

@@ -1,0 +1,87 @@
+"""``push``, ``pull`` and ``deploy-space``: the Hub commands (see :mod:`pipeline.hub`).
+
+The token comes from HF_TOKEN or ``hf auth login`` (never a flag: flags end up in shell history and
+process lists); the endpoint from HF_ENDPOINT.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cli import add_command
+from .errors import UserError
+
+
+def register(subparsers) -> None:
+    p = add_command(subparsers, "push", run_push, "push a dataset folder or a run's adapter (with its card) to the Hub",
+                    description="Push a built dataset (--data) or a training run's adapter (--run) with a card. "
+                                "Only changed files are committed; an unchanged folder makes no commit.")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="a data folder with sft/ and dpo/ JSONL splits and README.md")
+    source.add_argument("--run", type=Path, help="a run folder (runs/NAME) with adapter/ and config.json")
+    p.add_argument("--repo", required=True, help="OWNER/NAME of the dataset or model repo")
+    p.add_argument("--private", dest="private", action="store_true", default=True, help="create the repo private [default]")
+    p.add_argument("--public", dest="private", action="store_false", help="create the repo public")
+    p.add_argument("--combined", action="store_true",
+                   help="DPO runs: also push SFT + DPO joined into one exact adapter (combined/)")
+    p.add_argument("--merged", action="store_true", help="also push the base with the adapters merged in (merged/)")
+    p.add_argument("--base-model", default=None,
+                   help="Hub id of the base model for the card, when the run trained on a local folder")
+    p.add_argument("--dataset-repo", default=None, help="the dataset repo the model card links to (OWNER/NAME)")
+    p.add_argument("--license", default="apache-2.0", help="license in the model card [apache-2.0]")
+    p.add_argument("--cards-dir", type=Path, default=None, help="card templates folder [datasets_cards/]")
+
+    p = add_command(subparsers, "pull", run_pull, "download an adapter repo into a local run folder",
+                    description="Download an adapter repo as a run folder (config.json + adapter/) that Compare "
+                                "shows and DPO can start from.")
+    p.add_argument("--repo", required=True, help="OWNER/NAME of the adapter repo")
+    p.add_argument("--revision", default=None, help="branch, tag or commit id [main]")
+    p.add_argument("--out", type=Path, required=True, help="the run folder to create, e.g. runs/pulled-sft")
+
+    p = add_command(subparsers, "deploy-space", run_deploy_space, "deploy this app as a Gradio Space",
+                    description="Create or update a Gradio Space with this app; users sign in with Hugging Face "
+                                "(OAuth) to publish from it.")
+    p.add_argument("--repo", required=True, help="OWNER/NAME of the Space")
+    p.add_argument("--hardware", default="cpu-basic", help="suggested hardware, e.g. cpu-basic, t4-small [cpu-basic]")
+    p.add_argument("--private", dest="private", action="store_true", default=True, help="create the Space private [default]")
+    p.add_argument("--public", dest="private", action="store_false", help="create the Space public")
+    p.add_argument("--cards-dir", type=Path, default=None, help="card templates folder [datasets_cards/]")
+
+
+def _cards(args) -> dict:
+    return {"cards_dir": args.cards_dir} if args.cards_dir else {}
+
+
+def run_push(args, log) -> dict:
+    from . import hub
+
+    if args.data is not None:
+        if args.combined or args.merged:
+            raise UserError("--combined and --merged apply to --run, not --data.")
+        result = hub.push_dataset(args.data, args.repo, private=args.private, log=log, **_cards(args))
+    else:
+        result = hub.push_run(args.run, args.repo, combined=args.combined, merged=args.merged, private=args.private,
+                              base_model=args.base_model, dataset_repo=args.dataset_repo, license=args.license,
+                              log=log, **_cards(args))
+    if not args.json:
+        log(f"{'committed ' + result.commit if result.changed else 'unchanged at ' + result.commit}: {result.url}")
+    return {"repo": args.repo, **result.as_dict()}
+
+
+def run_pull(args, log) -> dict:
+    from . import hub
+    from .workspace import Run
+
+    out = hub.pull_adapter(args.repo, args.revision, args.out, log=log)
+    config = Run(out).config()
+    return {"repo": args.repo, "url": config["source"]["url"], "commit": config["source"]["commit"],
+            "out": str(out), "kind": config.get("kind"), "parent": config.get("parent")}
+
+
+def run_deploy_space(args, log) -> dict:
+    from . import hub
+
+    result = hub.deploy_space(args.repo, args.hardware, private=args.private, log=log, **_cards(args))
+    if not args.json:
+        log(f"{'committed ' + result.commit if result.changed else 'unchanged at ' + result.commit}: {result.url}")
+    return {"repo": args.repo, "hardware": args.hardware, **result.as_dict()}

@@ -1,0 +1,68 @@
+"""Push a data folder to the loopback Hub, load it back with ``datasets``, re-push idempotently."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import last_json, run_cli
+from hub_fixtures import DPO_ROWS, SFT_ROWS, data_dir, hub  # noqa: F401 (fixtures)
+from hub_server import WRITE_TOKEN
+
+
+def test_push_dataset_round_trip_card_and_idempotent_repush(hub, data_dir, tmp_path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    from pipeline.hub import push_dataset
+
+    logs = []
+    result = push_dataset(data_dir, "alice/ada-posts", log=logs.append)
+    repo = hub.repos[("dataset", "alice/ada-posts")]
+    assert result.changed and result.commit == repo.head.sha and repo.private
+    assert result.url == f"{hub.endpoint}/datasets/alice/ada-posts"
+    assert "add README.md, dpo/test-00000-of-00001.parquet" in repo.head.message
+
+    for config, rows in (("sft", SFT_ROWS), ("dpo", DPO_ROWS)):
+        loaded = load_dataset("alice/ada-posts", config, cache_dir=str(tmp_path / "cache"))
+        assert sorted(loaded) == ["test", "train", "validation"]
+        assert loaded["train"].to_list() == rows[:4]
+        assert loaded["validation"].to_list() == rows[4:5] and loaded["test"].to_list() == rows[5:]
+
+    card = DatasetCard.load("alice/ada-posts", repo_type="dataset")
+    assert card.data.license == "cc-by-4.0"
+    assert {"sft", "dpo", "preference", "synthetic"} <= set(card.data.tags)
+    assert [c["config_name"] for c in card.data.configs] == ["sft", "dpo"]
+    assert "synthetic generic rewrites" in card.text
+
+    commits = len(repo.commits)
+    again = push_dataset(data_dir, "alice/ada-posts", log=logs.append)
+    assert not again.changed and again.commit == result.commit and len(repo.commits) == commits
+
+    rows = [json.loads(line) for line in (data_dir / "sft" / "train.jsonl").read_text().splitlines()]
+    rows[0]["messages"][1]["content"] = "Edited."
+    (data_dir / "sft" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    edited = push_dataset(data_dir, "alice/ada-posts", log=logs.append)
+    assert edited.changed and edited.files == ("sft/train-00000-of-00001.parquet",)
+    assert repo.head.message == "Dataset from data: update sft/train-00000-of-00001.parquet"
+    assert load_dataset("alice/ada-posts", "sft", split="train", cache_dir=str(tmp_path / "cache2"))[0]["messages"][1]["content"] == "Edited."
+
+
+def test_cli_push_with_stored_login_token_prints_url_and_commit_never_the_token(hub, data_dir, tmp_path):
+    home = tmp_path / "login-home"
+    home.mkdir()
+    (home / "token").write_text(WRITE_TOKEN)  # what `hf auth login` stores
+    env = {"HF_TOKEN": "", "HF_HOME": str(home)}
+    proc = run_cli("push", "--data", str(data_dir), "--repo", "alice/ada-cli", "--public", "--json", env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    summary = last_json(proc.stdout)
+    repo = hub.repos[("dataset", "alice/ada-cli")]
+    assert summary["ok"] and summary["url"] == f"{hub.endpoint}/datasets/alice/ada-cli"
+    assert summary["commit"] == repo.head.sha and not repo.private
+    assert WRITE_TOKEN not in proc.stdout + proc.stderr
+    assert all(WRITE_TOKEN.encode() not in p.read_bytes() for p in data_dir.parent.rglob("*") if p.is_file())
+
+    proc = run_cli("push", "--data", str(data_dir), "--repo", "alice/ada-cli", "--json", env={"HF_TOKEN": "",
+                   "HF_HOME": str(tmp_path / "empty-home")}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: no Hugging Face token: set HF_TOKEN")
+    assert last_json(proc.stdout)["ok"] is False
