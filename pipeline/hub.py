@@ -4,7 +4,7 @@
   plus its dataset card, in one commit.
 * :func:`push_run`: a run's LoRA adapter with a model card; a DPO run also carries its parent SFT
   adapter (``sft/``), and optionally one exact combined adapter (``combined/``: SFT and DPO
-  concatenated into one LoRA) and a merged full model (``merged/``).
+  concatenated into one LoRA) and a merged full model (its own repo, ``OWNER/NAME-merged``).
 * :func:`pull_adapter`: an adapter repo into a local run folder (config.json + adapter/), which
   Compare and DPO take like any run.
 * :func:`deploy_space`: this app as a Gradio Space with a Space README asking for OAuth sign-in.
@@ -27,7 +27,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -62,9 +62,12 @@ class PushResult:
     changed: bool
     files: tuple[str, ...] = ()
     message: str = ""
+    related: tuple["PushResult", ...] = ()
+    """Pushes made alongside (the merged model's repo)."""
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "files": list(self.files)}
+        return {"url": self.url, "commit": self.commit, "changed": self.changed, "files": list(self.files),
+                "message": self.message, "related": [r.as_dict() for r in self.related]}
 
 
 # ----------------------------------------------------------------------------- auth, retries, errors
@@ -376,8 +379,12 @@ def _number(value, kind: str) -> float | None:
 
 
 def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None, dataset_repo: str | None,
-                    license: str, combined: bool, merged: bool, cards_dir: Path = TEMPLATES_DIR) -> str:
-    """Render ``model_card.md`` for a run: YAML metadata (with model-index from eval.json) and body."""
+                    license: str, combined: bool = False, merged_repo: str | None = None, adapter_repo: str | None = None,
+                    cards_dir: Path = TEMPLATES_DIR) -> str:
+    """Render ``model_card.md`` for a run: YAML metadata (with model-index from eval.json) and body.
+
+    With ``adapter_repo`` the card describes a merged model (``repo_id``) made from that adapter repo.
+    """
     from huggingface_hub import EvalResult, ModelCardData
 
     kind = config.get("kind", "sft")
@@ -395,9 +402,9 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
                                metric_type=metric, metric_name=name, metric_value=value)
                     for metric, name, value in metrics if value is not None]
     tags = ["trl", kind, "lora", "voicetune"] + (["qlora"] if settings.get("load_in_4bit") else []) \
-        + (["unsloth"] if backend == "unsloth" else [])
+        + (["unsloth"] if backend == "unsloth" else []) + (["merged"] if adapter_repo else [])
     metadata = ModelCardData(
-        base_model=base_id, library_name="peft", license=license, tags=tags,
+        base_model=base_id, library_name="transformers" if adapter_repo else "peft", license=license, tags=tags,
         datasets=[dataset_repo] if dataset_repo else None, pipeline_tag="text-generation",
         model_name=repo_id, eval_results=eval_results or None,
     )
@@ -407,7 +414,8 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         metadata=metadata.to_yaml(), repo_id=repo_id, kind=kind, run_name=config.get("name", run.name),
         base_model=base_id or str(config.get("base_model") or "your base model"), base_known=base_id is not None,
         backend=backend, settings=settings, margins=margins, evaluation_metrics=[m for m in metrics if m[2] is not None],
-        has_parent=has_parent, combined=combined, merged=merged, dataset_repo=dataset_repo,
+        has_parent=has_parent, combined=combined, merged_repo=merged_repo, as_merged=adapter_repo is not None,
+        adapter_repo=adapter_repo, dataset_repo=dataset_repo,
         versions=config.get("versions") or {}, created=config.get("created", ""),
     )
 
@@ -415,7 +423,12 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
 def _copy_adapter(source: Path, target: Path, base_id: str | None) -> None:
     """Copy an adapter folder, pointing its ``base_model_name_or_path`` at the Hub id when known."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"), dirs_exist_ok=True)
-    config_path = target / "adapter_config.json"
+    _point_at_base(target, base_id)
+
+
+def _point_at_base(adapter_dir: Path, base_id: str | None) -> None:
+    """Set the adapter config's base model to its Hub id (a local path means nothing to others)."""
+    config_path = adapter_dir / "adapter_config.json"
     if base_id and config_path.is_file():
         adapter_config = json.loads(config_path.read_text(encoding="utf-8"))
         adapter_config["base_model_name_or_path"] = base_id
@@ -492,9 +505,10 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
     """Push a run's adapter and model card (a DPO run adds its SFT parent under ``sft/``).
 
     ``combined`` adds ``combined/``: one LoRA equal to SFT + DPO (exact, checked on a probe).
-    ``merged`` adds ``merged/``: the base with the adapters merged in (a plain transformers model).
-    ``base_model`` overrides the base model's Hub id in the card (needed when the run trained on a
-    local folder); ``dataset_repo`` names the dataset repo the card links to.
+    ``merged`` also pushes ``REPO-merged``: the base with the adapters merged in, a plain
+    transformers model (its own repo: transformers ignores ``subfolder`` when a repo root holds an
+    adapter). Its result is in ``related``. ``base_model`` overrides the base model's Hub id (needed
+    when the run trained on a local folder); ``dataset_repo`` names the dataset repo the card links to.
     """
     repo_id = check_repo_id(repo_id)
     run = Run(Path(run_dir).expanduser().resolve())
@@ -504,7 +518,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
     if not run.has_adapter():
         raise UserError(f"{run.adapter_dir}: no adapter yet (run state: {run.status().get('state')}); push after "
                         "training finishes.")
-    kind = config.get("kind")
+    kind = config.get("kind") or "sft"
     parent = Run(Path(config["parent"])) if kind == "dpo" and config.get("parent") else None
     if parent is not None and not parent.has_adapter():
         raise UserError(f"{parent.adapter_dir}: the parent SFT adapter of this DPO run is missing; a DPO adapter "
@@ -513,29 +527,37 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         raise UserError("--combined joins a DPO run's adapter with its parent SFT adapter; this run is "
                         f"{'an SFT run' if kind == 'sft' else 'a DPO run trained on the base'}: push without --combined.")
     base_id = check_repo_id(base_model) if base_model else base_model_id(config)
-    card = model_card_text(run, config, repo_id, base_id=base_id, dataset_repo=dataset_repo, license=license,
-                           combined=combined, merged=merged, cards_dir=cards_dir)
+    merged_repo = check_repo_id(f"{repo_id}-merged") if merged else None
+    card_args = dict(base_id=base_id, dataset_repo=dataset_repo, license=license, cards_dir=cards_dir)
+    card = model_card_text(run, config, repo_id, combined=combined, merged_repo=merged_repo, **card_args)
+    merged_card = model_card_text(run, config, merged_repo, adapter_repo=repo_id, **card_args) if merged else ""
     api = _connect(token, repo_id, "model", log)
+    adapters = [("sft", parent.adapter_dir), ("dpo", run.adapter_dir)] if parent else [(kind, run.adapter_dir)]
+    public_config = _public_run_config(config, base_id)
     with tempfile.TemporaryDirectory(prefix="voicetune-push-") as tmp:
-        staging = Path(tmp)
+        staging, merged_staging = Path(tmp) / "adapter", Path(tmp) / "merged"
         _copy_adapter(run.adapter_dir, staging, base_id)
-        adapters = [("sft", parent.adapter_dir), ("dpo", run.adapter_dir)] if parent else [(kind or "sft", run.adapter_dir)]
         if parent is not None:
             _copy_adapter(parent.adapter_dir, staging / "sft", base_id)
-        if combined or merged:
-            base_path = _base_path(config, log)
-            if combined:
-                log("Joining SFT + DPO into one adapter (PEFT cat)...")
-                difference = combine_adapters(base_path, parent.adapter_dir, run.adapter_dir, staging / "combined")
-                log(f"Combined adapter matches SFT + DPO (largest relative logit difference {difference:.1e}).")
-                _copy_adapter(staging / "combined", staging / "combined", base_id)
-            if merged:
-                log("Merging the adapters into the base weights...")
-                merge_full_model(base_path, adapters, staging / "merged")
-        atomic_write_json(staging / "voicetune_run.json", _public_run_config(config, base_id))
+        if combined:
+            log("Joining SFT + DPO into one adapter (PEFT cat)...")
+            difference = combine_adapters(_base_path(config, log), parent.adapter_dir, run.adapter_dir,
+                                          staging / "combined")
+            log(f"Combined adapter matches SFT + DPO (largest relative logit difference {difference:.1e}).")
+            _point_at_base(staging / "combined", base_id)
+        atomic_write_json(staging / "voicetune_run.json", public_config)
         (staging / "README.md").write_text(card, encoding="utf-8")
-        return _push_folder(api, staging, repo_id, "model", title=f"{(kind or 'sft').upper()} adapter from run {run.name}",
-                            private=private, managed=("sft/", "combined/", "merged/"), log=log)
+        result = _push_folder(api, staging, repo_id, "model", title=f"{kind.upper()} adapter from run {run.name}",
+                              private=private, managed=("sft/", "combined/"), log=log)
+        if not merged:
+            return result
+        log("Merging the adapters into the base weights...")
+        merge_full_model(_base_path(config, log), adapters, merged_staging)
+        atomic_write_json(merged_staging / "voicetune_run.json", public_config)
+        (merged_staging / "README.md").write_text(merged_card, encoding="utf-8")
+        merged_result = _push_folder(api, merged_staging, merged_repo, "model", private=private, log=log,
+                                     title=f"{kind.upper()} model (adapters merged) from run {run.name}")
+        return replace(result, related=(merged_result,))
 
 
 # ----------------------------------------------------------------------------- pull
@@ -557,7 +579,7 @@ def pull_adapter(repo_id: str, revision: str | None, out_dir: str | os.PathLike,
     with atomic_dir(out) as tmp:
         download = tmp / ".download"
         _hub_step("downloading", lambda: snapshot_download(
-            repo_id, revision=commit, local_dir=download, token=token or None, ignore_patterns=["merged/*", ".*"],
+            repo_id, revision=commit, local_dir=download, token=token or None, ignore_patterns=[".*"],
         ), repo_id, "model", log)
         if not (download / "adapter_config.json").is_file():
             raise UserError(f"{repo_id}: no adapter_config.json at the repo root; it is not a PEFT adapter repo.")
@@ -600,48 +622,67 @@ def space_hardware_choices() -> list[str]:
     return [h.value for h in SpaceHardware]
 
 
-def space_readme_text(repo_id: str, hardware: str, cards_dir: Path = TEMPLATES_DIR) -> str:
-    """Render ``space_readme.md``: Gradio SDK, app.py, suggested hardware and OAuth sign-in with write scopes."""
+def space_readme_text(repo_id: str, hardware: str, sdk: str = "gradio", cards_dir: Path = TEMPLATES_DIR) -> str:
+    """Render ``space_readme.md``: the SDK, the app, suggested hardware and OAuth sign-in with write scopes."""
     import yaml
 
     name = repo_id.split("/")[-1]
+    runtime = ({"sdk": "gradio", "sdk_version": importlib.metadata.version("gradio"), "python_version": "3.11",
+                "app_file": "app.py"} if sdk == "gradio" else {"sdk": "docker", "app_port": 7860})
     metadata = {
-        "title": name, "emoji": "🎙️", "colorFrom": "indigo", "colorTo": "pink", "sdk": "gradio",
-        "sdk_version": importlib.metadata.version("gradio"), "python_version": "3.11", "app_file": "app.py",
+        "title": name, "emoji": "🎙️", "colorFrom": "indigo", "colorTo": "pink", **runtime,
         "suggested_hardware": hardware, "hf_oauth": True, "hf_oauth_scopes": SPACE_OAUTH_SCOPES,
         "pinned": False, "license": "apache-2.0",
-        "short_description": "Teach an open model to write in one voice: dataset, SFT, DPO, compare, publish",
+        "short_description": "Teach an open model one voice with SFT and DPO",
     }
     return render_card("space_readme.md", templates_dir=cards_dir,
                        metadata=yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True).strip(),
-                       repo_id=repo_id, title=name, hardware=hardware, gpu=not hardware.startswith("cpu"),
+                       repo_id=repo_id, title=name, hardware=hardware, sdk=sdk, gpu=not hardware.startswith("cpu"),
                        scopes=SPACE_OAUTH_SCOPES)
 
 
-def deploy_space(repo_id: str, hardware: str = "cpu-basic", token: str | None = None, *, private: bool = True,
-                 cards_dir: Path = TEMPLATES_DIR, project_root: Path = PROJECT_ROOT, log: Callable = print) -> PushResult:
-    """Create (or update) a Gradio Space running this app, with only the changed files committed.
+def _space_files(project_root: Path, hardware: str, sdk: str) -> dict[str, Path]:
+    """``{path in the Space: local file}``: the app, plus how the Space installs it."""
+    gpu = not hardware.startswith("cpu")
+    files = {path.relative_to(project_root).as_posix(): path
+             for pattern in SPACE_FILES for path in sorted(project_root.glob(pattern))
+             if path.is_file() and "__pycache__" not in path.parts}
+    if sdk == "gradio":  # the Space pip-installs requirements.txt on top of its Gradio image
+        files["requirements.txt"] = project_root / ("requirements-gpu.txt" if gpu else "requirements.txt")
+    else:  # the Space builds the project's Dockerfile (GPU: Unsloth; CPU: torch's CPU wheel)
+        for name in ("Makefile", ".dockerignore", "requirements.txt", "requirements-gpu.txt", "requirements-dev.txt"):
+            files[name] = project_root / name
+        files["Dockerfile"] = project_root / ("Dockerfile" if gpu else "Dockerfile.cpu")
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing or "app.py" not in files:
+        raise UserError(f"{missing[0] if missing else project_root / 'app.py'} not found; deploy from a VoiceTune checkout.")
+    return files
 
-    The Space README suggests ``hardware`` (the Space owner picks and pays for it in the Space's
-    settings); a GPU suggestion ships the Unsloth requirements, a CPU one the transformers stack.
+
+def deploy_space(repo_id: str, hardware: str = "cpu-basic", token: str | None = None, *, sdk: str = "gradio",
+                 private: bool = True, cards_dir: Path = TEMPLATES_DIR, project_root: Path = PROJECT_ROOT,
+                 log: Callable = print) -> PushResult:
+    """Create (or update) a Space running this app, committing only the files that changed.
+
+    ``sdk="gradio"`` runs app.py on Hugging Face's Gradio image with requirements.txt;
+    ``sdk="docker"`` builds the project's Dockerfile, which also converts the embedded default
+    model into the image. The README suggests ``hardware``: the Space owner picks (and pays for)
+    hardware in the Space's settings. A GPU suggestion ships the Unsloth stack, a CPU one the
+    transformers stack.
     """
+    repo_id = check_repo_id(repo_id)
     if hardware not in space_hardware_choices():
         raise UserError(f"unknown Space hardware {hardware!r}: use one of {', '.join(space_hardware_choices())}.")
-    if not (project_root / "app.py").is_file():
-        raise UserError(f"{project_root / 'app.py'} not found; deploy from a VoiceTune checkout.")
-    repo_id = check_repo_id(repo_id)
-    readme = space_readme_text(repo_id, hardware, cards_dir)
-    requirements = project_root / ("requirements.txt" if hardware.startswith("cpu") else "requirements-gpu.txt")
+    if sdk not in ("gradio", "docker"):
+        raise UserError(f"unknown Space sdk {sdk!r}: use gradio or docker.")
+    files = _space_files(Path(project_root), hardware, sdk)
+    readme = space_readme_text(repo_id, hardware, sdk, cards_dir)
     api = _connect(token, repo_id, "space", log)
     with tempfile.TemporaryDirectory(prefix="voicetune-space-") as tmp:
         staging = Path(tmp)
-        for pattern in SPACE_FILES:
-            for path in sorted(project_root.glob(pattern)):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    target = staging / path.relative_to(project_root)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, target)
-        shutil.copy2(requirements, staging / "requirements.txt")
+        for name, path in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, staging / name)
         (staging / "README.md").write_text(readme, encoding="utf-8")
-        return _push_folder(api, staging, repo_id, "space", title=f"Deploy VoiceTune ({hardware})", private=private,
-                            managed=SPACE_MANAGED, space_sdk="gradio", log=log)
+        return _push_folder(api, staging, repo_id, "space", title=f"Deploy VoiceTune ({sdk}, {hardware})",
+                            private=private, managed=SPACE_MANAGED, space_sdk=sdk, log=log)

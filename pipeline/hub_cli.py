@@ -24,7 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--public", dest="private", action="store_false", help="create the repo public")
     p.add_argument("--combined", action="store_true",
                    help="DPO runs: also push SFT + DPO joined into one exact adapter (combined/)")
-    p.add_argument("--merged", action="store_true", help="also push the base with the adapters merged in (merged/)")
+    p.add_argument("--merged", action="store_true",
+                   help="also push the base with the adapters merged in, as its own repo OWNER/NAME-merged")
     p.add_argument("--base-model", default=None,
                    help="Hub id of the base model for the card, when the run trained on a local folder")
     p.add_argument("--dataset-repo", default=None, help="the dataset repo the model card links to (OWNER/NAME)")
@@ -43,6 +44,9 @@ def register(subparsers) -> None:
                                 "(OAuth) to publish from it.")
     p.add_argument("--repo", required=True, help="OWNER/NAME of the Space")
     p.add_argument("--hardware", default="cpu-basic", help="suggested hardware, e.g. cpu-basic, t4-small [cpu-basic]")
+    p.add_argument("--sdk", default="gradio", choices=["gradio", "docker"],
+                   help="gradio: app.py on the Gradio image; docker: build the project's Dockerfile, which "
+                        "bakes in the default model [gradio]")
     p.add_argument("--private", dest="private", action="store_true", default=True, help="create the Space private [default]")
     p.add_argument("--public", dest="private", action="store_false", help="create the Space public")
     p.add_argument("--cards-dir", type=Path, default=None, help="card templates folder [datasets_cards/]")
@@ -81,7 +85,7 @@ def run_pull(args, log) -> dict:
 def run_deploy_space(args, log) -> dict:
     from . import hub
 
-    result = hub.deploy_space(args.repo, args.hardware, private=args.private, log=log, **_cards(args))
+    result = hub.deploy_space(args.repo, args.hardware, sdk=args.sdk, private=args.private, log=log, **_cards(args))
     if not args.json:
         log(f"{'committed ' + result.commit if result.changed else 'unchanged at ' + result.commit}: {result.url}")
-    return {"repo": args.repo, "hardware": args.hardware, **result.as_dict()}
+    return {"repo": args.repo, "hardware": args.hardware, "sdk": args.sdk, **result.as_dict()}

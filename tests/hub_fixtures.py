@@ -59,6 +59,7 @@ def folder_digest(folder: Path) -> str:
 def hub(tmp_path, monkeypatch):
     """A fresh loopback Hub; the clients in this process and in child processes talk to it."""
     import datasets.config
+    import huggingface_hub.hf_api
     from huggingface_hub import constants
 
     with HubServer(tmp_path / "hub-store") as fake:
@@ -72,6 +73,7 @@ def hub(tmp_path, monkeypatch):
                             "HF_HUB_CACHE": str(home / "hub"), "HF_TOKEN_PATH": str(home / "token"),
                             "HF_STORED_TOKENS_PATH": str(home / "stored_tokens")}.items():
             monkeypatch.setattr(constants, name, value)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", fake.endpoint)  # behind file_exists() etc.
         for name, value in {"HF_ENDPOINT": fake.endpoint, "HF_HUB_OFFLINE": False, "HF_DATASETS_OFFLINE": False,
                             "HUB_DATASETS_URL": fake.endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
                             "HF_DATASETS_CACHE": tmp_path / "datasets-cache"}.items():
