@@ -18,7 +18,7 @@ def register(subparsers) -> None:
                                 "Only changed files are committed; an unchanged folder makes no commit.")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="a data folder with sft/ and dpo/ JSONL splits and README.md")
-    source.add_argument("--run", type=Path, help="a run folder (runs/NAME) with adapter/ and config.json")
+    source.add_argument("--run", dest="run_dir", type=Path, help="a run folder (runs/NAME) with adapter/ and config.json")
     p.add_argument("--repo", required=True, help="OWNER/NAME of the dataset or model repo")
     p.add_argument("--private", dest="private", action="store_true", default=True, help="create the repo private [default]")
     p.add_argument("--public", dest="private", action="store_false", help="create the repo public")
@@ -64,7 +64,7 @@ def run_push(args, log) -> dict:
             raise UserError("--combined and --merged apply to --run, not --data.")
         result = hub.push_dataset(args.data, args.repo, private=args.private, log=log, **_cards(args))
     else:
-        result = hub.push_run(args.run, args.repo, combined=args.combined, merged=args.merged, private=args.private,
+        result = hub.push_run(args.run_dir, args.repo, combined=args.combined, merged=args.merged, private=args.private,
                               base_model=args.base_model, dataset_repo=args.dataset_repo, license=args.license,
                               log=log, **_cards(args))
     if not args.json:

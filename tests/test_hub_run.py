@@ -132,3 +132,21 @@ def test_combined_needs_a_dpo_run_with_a_parent(hub, hub_runs):
     with pytest.raises(UserError, match="this run is an SFT run"):
         push_run(hub_runs["sft"], "alice/x", combined=True, log=lambda *a: None)
     assert hub.requests == []
+
+
+def test_cli_push_run_then_pull_json(hub, hub_runs, tmp_path):
+    from conftest import last_json, run_cli
+
+    proc = run_cli("push", "--run", str(hub_runs["sft"]), "--repo", "alice/cli-sft", "--json", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    pushed = last_json(proc.stdout)
+    assert pushed["url"] == f"{hub.endpoint}/alice/cli-sft" and pushed["commit"] == hub.repos[("model", "alice/cli-sft")].head.sha
+
+    proc = run_cli("pull", "--repo", "alice/cli-sft", "--out", str(tmp_path / "runs" / "pulled"), "--json", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    pulled = last_json(proc.stdout)
+    assert pulled["commit"] == pushed["commit"] and pulled["kind"] == "sft" and pulled["parent"] is None
+    assert (tmp_path / "runs" / "pulled" / "adapter" / "adapter_model.safetensors").is_file()
+
+    proc = run_cli("push", "--run", str(tmp_path / "runs" / "missing"), "--repo", "alice/cli-sft", timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
