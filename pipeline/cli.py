@@ -23,6 +23,7 @@ from .errors import UserError
 COMMAND_MODULES = (
     "pipeline.commands",
     "pipeline.hub_cli",
+    "pipeline.train.cli",
 )
 
 

@@ -1,0 +1,179 @@
+"""DPO (and IPO, hinge, SimPO, ORPO, KTO) on top of an SFT run's policy.
+
+How the reference is the SFT policy, and why this way: the base model is loaded, the SFT adapter
+is merged into a float copy of it (a 4-bit base is dequantised first, so the merged weights are
+exactly the weights the SFT adapter was trained against: Q(W) + dSFT), and a fresh LoRA is put on
+top. TRL's reference for a PEFT model is "the same model with the adapter disabled", which is
+then the merged SFT policy, not the base. The reference log-probs are computed once before
+training (``precompute_ref_log_probs``), so each step runs one forward/backward instead of two
+forwards and a backward.
+
+The trained adapter holds only the DPO delta (dDPO): it was trained on weights W' = Q(W) + dSFT,
+and serving base + SFT adapter + DPO adapter with both active computes Q(W)x + dSFT x + dDPO x =
+W'x + dDPO x, the trained policy exactly (LoRA deltas add). The alternative, keeping the SFT
+adapter as a second frozen adapter on a 4-bit base, saves the float copy on large GPU models but
+would need a hand-made reference inside TRL's trainer (TRL's PEFT reference switches every adapter
+off, or copies the trainable one); merging keeps TRL's own code path.
+
+Without an SFT run the policy is the base with a fresh LoRA and the reference is the base; the
+run's config says so (``parent: null``, ``reference: "base"``).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+from ..workspace import Run, Workspace
+from . import common
+from .data import fingerprint, load_dpo_rows, load_human_picks, split_path
+from .metrics import TokenCounter
+from .settings import DPOSettings
+
+
+def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print):
+    """``(model, tokenizer, backend, model_path, reference)``: base (+ merged SFT adapter) for DPO."""
+    from ..models import LoadOptions, load_model, resolve_model_path
+
+    if parent is None:
+        model, tokenizer, backend, model_path = common.load_for_training(settings, log)
+        return model, tokenizer, backend, model_path, "base"
+    if not parent.has_adapter():
+        raise UserError(f"{parent.path}: no adapter/ (is the SFT run finished?); train it first or resume it.")
+    parent_config = parent.config()
+    if parent_config.get("kind") != "sft":
+        raise UserError(f"{parent.path} is a {parent_config.get('kind')} run; --sft needs an SFT run folder.")
+    four_bit = bool(parent_config["settings"].get("load_in_4bit"))
+    model_path = resolve_model_path(parent_config["base_model_path"], log=log)
+    options = LoadOptions(dtype=settings.dtype, load_in_4bit=four_bit, device=settings.device, backend="hf")
+    model, tokenizer, backend = load_model(str(model_path), options, log=log)
+    if four_bit:
+        model = model.dequantize()  # float Q(W): the weights the SFT adapter was trained against
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(model, str(parent.adapter_dir)).merge_and_unload()
+    if common.choose(settings) == "unsloth":
+        backend = type(backend)("hf", "DPO merges the SFT adapter with PEFT; trained with transformers", backend.device)
+    return model, tokenizer, backend, model_path, "sft"
+
+
+def _prompt_length(tokenizer, prompt: list[dict]) -> int:
+    return len(tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=False))
+
+
+def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None):
+    """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``."""
+    train = load_dpo_rows(data_dir, "train")
+    if preferences is not None:
+        picks = load_human_picks(preferences)
+        train = train + picks
+    validation = load_dpo_rows(data_dir, "validation", required=False)
+    fits = [_prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length for r in train]
+    kept = [r for r, ok in zip(train, fits) if ok]
+    if not kept:
+        raise UserError(f"{split_path(data_dir, 'dpo', 'train')}: every prompt is longer than max_prompt_length="
+                        f"{settings.max_prompt_length} tokens; raise --max-prompt-length or shorten the prompts.")
+    validation = [r for r in validation if _prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length]
+    if settings.max_steps > 0:
+        # A capped run sees at most this many pairs: computing reference log-probs for the rest is waste.
+        needed = settings.max_steps * settings.batch_size * settings.grad_accum
+        if len(kept) > needed:
+            kept = random.Random(settings.seed).sample(kept, needed)
+    return kept, validation, len(train) - sum(fits)
+
+
+def _kto_rows(pairs: list[dict]) -> list[dict]:
+    """KTO learns from single completions labelled good/bad: each pair gives one of each."""
+    rows = []
+    for pair in pairs:
+        rows.append({"prompt": pair["prompt"], "completion": pair["chosen"], "label": True})
+        rows.append({"prompt": pair["prompt"], "completion": pair["rejected"], "label": False})
+    return rows
+
+
+def _trainer_for(settings: DPOSettings):
+    """(trainer class, config class, loss-specific config fields, row converter)."""
+    max_length = settings.max_prompt_length + settings.max_completion_length
+    if settings.loss_type == "simpo":
+        from trl.experimental.cpo import CPOConfig, CPOTrainer
+
+        return CPOTrainer, CPOConfig, dict(loss_type="simpo", cpo_alpha=0.0, simpo_gamma=settings.simpo_gamma,
+                                           beta=settings.beta, max_length=max_length,
+                                           max_completion_length=settings.max_completion_length), None
+    if settings.loss_type == "orpo":
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+        return ORPOTrainer, ORPOConfig, dict(beta=settings.beta, max_length=max_length,
+                                             max_completion_length=settings.max_completion_length), None
+    if settings.loss_type == "kto":
+        from trl import KTOConfig, KTOTrainer
+
+        return KTOTrainer, KTOConfig, dict(beta=settings.beta, max_length=max_length,
+                                           precompute_ref_log_probs=True), _kto_rows
+    from trl import DPOConfig, DPOTrainer
+
+    return DPOTrainer, DPOConfig, dict(beta=settings.beta, loss_type=[settings.loss_type], max_length=max_length,
+                                       precompute_ref_log_probs=True,
+                                       precompute_ref_batch_size=2 * settings.batch_size), None
+
+
+def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, parent: Run | None,
+                      preferences: Path | None = None, log: Callable = print):
+    """Load the policy and data and return ``(trainer, counter, info)``; nothing is trained yet."""
+    from datasets import Dataset
+    from peft import LoraConfig
+
+    data_dir = Path(data_dir)
+    common.set_threads(settings)
+    model, tokenizer, backend, model_path, reference = load_policy(settings, parent, log)
+    train, validation, dropped = load_pairs(data_dir, tokenizer, settings, preferences)
+    trainer_cls, config_cls, loss_fields, convert = _trainer_for(settings)
+    if convert is not None:
+        train, validation = convert(train), convert(validation)
+    args = common.training_arguments(config_cls, run, settings, backend.device, has_eval=bool(validation),
+                                     **loss_fields)
+    peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
+                             target_modules=settings.targets(), bias="none", task_type="CAUSAL_LM")
+    trainer_cls = type(f"VoiceTune{trainer_cls.__name__}", (common.TrainerMixin, trainer_cls), {})
+    trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
+                          eval_dataset=Dataset.from_list(validation) if validation else None,
+                          processing_class=tokenizer, peft_config=peft_config)
+    counter = trainer.token_counter = TokenCounter()
+    info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
+            "validation_examples": len(validation), "dropped_too_long": dropped,
+            "config_extra": {"reference": "reference-free" if settings.reference_free else reference,
+                             "policy": "base + SFT adapter merged (float) + fresh LoRA" if reference == "sft"
+                             else "base + fresh LoRA"}}
+    return trainer, counter, info
+
+
+def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None, settings: DPOSettings | None = None,
+              resume: bool = False, log: Callable = print) -> dict:
+    """Train a DPO adapter into run folder ``out`` on top of ``sft_run`` (None: on the base)."""
+    run = Run(Path(out).resolve())
+    if resume:
+        settings, data_dir = common.resume_inputs(run, "dpo")
+        parent_path = run.config().get("parent")
+    else:
+        settings = settings or DPOSettings()
+        settings.validate()
+        common.check_new_run(run)
+        parent_path = str(Path(sft_run).resolve()) if sft_run else None
+    parent = Run(Path(parent_path)) if parent_path else None
+    if parent is not None:
+        settings.model = parent.config()["base_model"]  # DPO runs on the SFT run's base
+    else:
+        log("no SFT run given: DPO trains on the base model and its reference is the base (recorded in config.json)")
+    preferences = None
+    if settings.with_human_picks:
+        # the workspace is the folder holding runs/ (a run lives in <workspace>/runs/<name>)
+        preferences = Workspace(run.path.parent.parent).preferences_path
+        if not preferences.is_file():
+            log(f"--with-human-picks: no {preferences} yet; training on the data folder's pairs only")
+            preferences = None
+    run.path.mkdir(parents=True, exist_ok=True)
+    return common.execute(run, "dpo", settings, data_dir, log,
+                          build=lambda: build_dpo_trainer(data_dir, run, settings, parent, preferences, log),
+                          fingerprint=fingerprint(data_dir, "dpo"), resume=resume, parent=parent.path if parent else None)

@@ -1,0 +1,160 @@
+"""Live training metrics: one ``metrics.jsonl`` row per logged step, plus ``status.json``.
+
+Rows follow the run-folder contract: ``{"step", "epoch", "loss", "lr", "tokens_per_s", "elapsed",
+"eval_loss"?}``; DPO rows add ``rewards/chosen``, ``rewards/rejected``, ``rewards/margins``,
+``rewards/accuracies`` and ``kl``.
+
+``tokens_per_s`` counts real tokens only: :class:`TokenCounter` sees each batch the trainer trains
+on (not the evaluation batches, not the loader's look-ahead) and adds its attention-mask sum (or
+every token of a padding-free packed batch, which has no padding by construction). Counting pad ids would be wrong here: SmolLM2's pad token is also
+``<|im_start|>``, which appears in every real conversation.
+
+``kl`` is an estimate of KL(policy || reference) per completion token on the batch: the mean over
+the chosen and rejected completions of (policy log-prob - reference log-prob) / completion length.
+TRL logs ``rewards/chosen = beta * (logp_policy - logp_ref)`` summed over the completion, so
+``kl = (rewards/chosen + rewards/rejected) / (2 * beta * mean completion tokens)``; it is a
+sample estimate (it can go slightly negative) of how far the policy moved from the SFT policy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+from transformers import TrainerCallback
+
+from ..fsio import append_jsonl
+from ..workspace import Run
+
+
+class TokenCounter:
+    """Counts the real (non-pad) tokens of the batches a trainer trains on (fed by ``training_step``)."""
+
+    def __init__(self):
+        self.tokens = 0
+        self.completion_tokens = 0
+        self.sequences = 0
+
+    def add(self, batch) -> None:
+        # CPO/ORPO/KTO collators name their tensors per part (chosen_attention_mask, ...).
+        masks = [v for k, v in batch.items() if k.endswith("attention_mask") and hasattr(v, "sum")]
+        if masks:
+            self.tokens += sum(int(m.sum()) for m in masks)
+        elif "input_ids" in batch:  # padding-free packed rows: every token is real
+            self.tokens += int(batch["input_ids"].numel())
+        completion = batch.get("completion_mask")
+        if completion is not None:
+            self.completion_tokens += int(completion.sum())
+            self.sequences += int(completion.shape[0])
+
+
+class MetricsCallback(TrainerCallback):
+    """Writes a contract row per log event and keeps ``status.json`` (step, max_steps, ETA) fresh."""
+
+    def __init__(self, run: Run, counter: TokenCounter | None, kind: str, beta: float = 0.0,
+                 kl_warning: float = 0.2, log: Callable = print):
+        self.run = run
+        self.counter = counter
+        self.kind = kind
+        self.beta = beta
+        self.kl_warning = kl_warning
+        self.log = log
+        self.kl_warned = False
+        self.start = time.perf_counter()
+        self.start_step = 0
+        self.last_tokens = 0
+        self.last_completion = (0, 0)
+        self.last_time = self.start
+        self.last_row: dict = {}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = self.last_time = time.perf_counter()
+        self.start_step = state.global_step
+        self._status(state)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "train_runtime" in logs:  # the trainer's end-of-run summary, not a step
+            return
+        now = time.perf_counter()
+        row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
+               "elapsed": round(now - self.start, 3)}
+        if "eval_loss" in logs:
+            row["eval_loss"] = logs["eval_loss"]
+            for key in ("eval_rewards/margins", "eval_rewards/accuracies"):
+                if key in logs:
+                    row[key] = logs[key]
+            append_jsonl(self.run.metrics_path, row)
+            return
+        if "loss" not in logs:
+            return
+        row["loss"] = logs["loss"]
+        row["lr"] = logs.get("learning_rate")
+        if self.counter is not None:
+            tokens = self.counter.tokens - self.last_tokens
+            row["tokens_per_s"] = round(tokens / max(now - self.last_time, 1e-9), 2)
+            self.last_tokens = self.counter.tokens
+        self.last_time = now
+        if self.kind == "dpo":
+            for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
+                if key in logs:
+                    row[key] = logs[key]
+            row["kl"] = logs["kl"] if "kl" in logs else self._kl(row)  # KTO logs its own KL estimate
+            if row["kl"] is not None and row["kl"] > self.kl_warning and not self.kl_warned:
+                self.kl_warned = True
+                row["warning"] = (f"KL estimate {row['kl']:.3f} > {self.kl_warning}: the policy is drifting from "
+                                  "the SFT policy; raise beta or lower the learning rate.")
+                self.log(f"warning: {row['warning']}")
+        self.last_row = row
+        append_jsonl(self.run.metrics_path, row)
+        shown = " ".join(f"{k.split('/')[-1]}={v:.4g}" for k, v in row.items()
+                         if k not in ("step", "epoch", "elapsed") and isinstance(v, (int, float)))
+        self.log(f"step {state.global_step}/{state.max_steps} {shown}")
+        self._status(state)
+
+    def _kl(self, row: dict) -> float | None:
+        if self.counter is None or self.beta <= 0 or "rewards/chosen" not in row:
+            return None
+        completion, sequences = self.counter.completion_tokens, self.counter.sequences
+        d_tokens = completion - self.last_completion[0]
+        d_sequences = sequences - self.last_completion[1]
+        self.last_completion = (completion, sequences)
+        if d_tokens <= 0 or d_sequences <= 0:
+            return None
+        mean_tokens = d_tokens / d_sequences
+        value = (row["rewards/chosen"] + row["rewards/rejected"]) / (2 * self.beta * mean_tokens)
+        return round(value, 5) if math.isfinite(value) else None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step % 5 == 0:
+            self._status(state)
+
+    def _status(self, state) -> None:
+        done = state.global_step - self.start_step
+        elapsed = time.perf_counter() - self.start
+        remaining = max(state.max_steps - state.global_step, 0)
+        eta = round(elapsed / done * remaining, 1) if done > 0 else None
+        self.run.set_status("running", pid=_pid(), step=state.global_step, max_steps=state.max_steps, eta_s=eta)
+
+
+class StopOnSignal(TrainerCallback):
+    """Turns a cancel request (SIGTERM/SIGINT from the runner) into 'save a checkpoint now, then stop'."""
+
+    def __init__(self):
+        self.requested = False
+
+    def request(self, *_):
+        self.requested = True
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.requested:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

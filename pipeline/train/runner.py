@@ -1,0 +1,215 @@
+"""Training jobs: each run trains in a child process (``python -m pipeline train ...``).
+
+One job runs at a time per workspace; others wait as ``queued``. A job's command line is kept in
+``runs/<name>/job.json``, its output in ``log.txt``, its progress in ``status.json`` and
+``metrics.jsonl`` (the UI tails those). Everything lives on disk, so the list of runs and their
+states survive an app restart; a ``running`` run whose process is gone (killed, machine restart)
+is reported as ``failed`` with a hint to resume.
+
+Cancel sends SIGTERM to the job's process group: the trainer saves a checkpoint at the end of the
+current step and exits (state ``cancelled``). Resume queues the same command with ``--resume``,
+which reloads the run's own config.json and continues from its last checkpoint.
+
+The next queued job is started by whoever notices the workspace is idle: the finishing child
+itself (``--then-dispatch``), or any call here (start, status, list). A file lock makes that safe.
+With more than one CUDA GPU visible, jobs start through ``accelerate launch`` (DDP).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import UserError
+from ..fsio import atomic_write_json
+from ..workspace import Run, Workspace
+from .settings import CommonSettings
+
+ACTIVE = ("queued", "running")
+_children: dict[int, subprocess.Popen] = {}  # reaped here so a finished child is not left a zombie
+
+
+def _workspace(workspace: Workspace | str | Path) -> Workspace:
+    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+
+def settings_args(settings: CommonSettings) -> list[str]:
+    """CLI flags reproducing ``settings`` exactly (the child re-parses them)."""
+    return ["--settings-json", json.dumps(settings.as_dict())]
+
+
+def job_command(run: Run, argv: list[str]) -> list[str]:
+    """The child's command line: plain python, or ``accelerate launch`` with several GPUs."""
+    gpus = _gpu_count()
+    if gpus > 1:
+        return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
+                "--module", "pipeline", *argv]
+    return [sys.executable, "-m", "pipeline", *argv]
+
+
+def _gpu_count() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except Exception:  # no torch CUDA at all
+        return 0
+
+
+def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSettings, data_dir: str | Path | None = None,
+              name: str | None = None, sft_run: Run | str | Path | None = None) -> Run:
+    """Queue a ``kind`` (sft|dpo) run in ``workspace`` and start it if nothing else is running."""
+    ws = _workspace(workspace)
+    if kind not in ("sft", "dpo"):
+        raise UserError(f"unknown job kind {kind!r}: use sft or dpo.")
+    settings.validate()
+    run = ws.run(name or ws.new_run_name(kind))
+    if run.path.exists() and (run.config_path.exists() or run.status().get("state") in ACTIVE):
+        raise UserError(f"run {run.name!r} already exists in {ws.runs_dir}; pick another name or resume it.")
+    data_dir = Path(data_dir) if data_dir else ws.data_dir
+    argv = ["train", kind, "--data", str(data_dir), "--out", str(run.path), *settings_args(settings)]
+    if kind == "dpo" and sft_run:
+        argv += ["--sft", str(sft_run.path if isinstance(sft_run, Run) else Path(sft_run).resolve())]
+    _queue(ws, run, argv)
+    return run
+
+
+def resume(run: Run) -> Run:
+    """Queue ``run`` again with ``--resume`` (same config, from its last checkpoint)."""
+    state = job_status(run)["state"]
+    if state in ACTIVE:
+        raise UserError(f"run {run.name!r} is {state}; cancel it first or wait for it.")
+    if state == "done":
+        raise UserError(f"run {run.name!r} is finished; start a new run to train more.")
+    config = run.config() if run.config_path.exists() else None
+    kind = config["kind"] if config else _job(run).get("kind")
+    if not kind:
+        raise UserError(f"run {run.name!r} never started; start a new run instead.")
+    argv = ["train", kind, "--out", str(run.path), "--resume"]
+    _queue(Workspace(run.path.parent.parent), run, argv)
+    return run
+
+
+def cancel(run: Run, wait_s: float = 0.0) -> dict:
+    """Cancel a queued run, or ask a running one to checkpoint and stop; returns its status."""
+    status = job_status(run)
+    if status["state"] == "queued":
+        run.set_status("cancelled", pid=None, step=status.get("step", 0), max_steps=status.get("max_steps"), eta_s=None)
+    elif status["state"] == "running":
+        pid = _job(run).get("pid")
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError, TypeError):
+            pass
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and job_status(run)["state"] == "running":
+            time.sleep(0.5)
+    return job_status(run)
+
+
+def job_status(run: Run) -> dict:
+    """``status.json`` with liveness checked: a running job whose process is gone is ``failed``."""
+    status = run.status()
+    if status.get("state") == "running":
+        pid = _job(run).get("pid") or status.get("pid")
+        if not _alive(pid):
+            time.sleep(0.2)  # the child may be writing its final status right now
+            status = run.status()
+            if status.get("state") == "running":
+                status = {**status, "state": "failed", "pid": None,
+                          "error": "the training process ended without finishing (killed or crashed); "
+                                   "see log.txt, then Resume to continue from the last checkpoint."}
+                run.set_status(**{k: v for k, v in status.items() if k != "updated"})
+    return status
+
+
+def list_runs(workspace: Workspace | str | Path) -> list[dict]:
+    """Every run of ``workspace`` with its state (read from disk; starts a queued job if idle)."""
+    ws = _workspace(workspace)
+    dispatch(ws)
+    rows = []
+    for run in ws.runs():
+        status = job_status(run)
+        config = run.config() if run.config_path.exists() else {}
+        rows.append({"name": run.name, "kind": config.get("kind") or _job(run).get("kind"), "state": status.get("state"),
+                     "step": status.get("step"), "max_steps": status.get("max_steps"), "eta_s": status.get("eta_s"),
+                     "error": status.get("error"), "parent": config.get("parent"), "adapter": run.has_adapter(),
+                     "path": str(run.path)})
+    return rows
+
+
+def dispatch(workspace: Workspace | str | Path) -> Run | None:
+    """Start the oldest queued job if no job of the workspace is running; returns the started run."""
+    ws = _workspace(workspace)
+    with _lock(ws):
+        runs = ws.runs()
+        if any(job_status(r).get("state") == "running" for r in runs):
+            return None
+        queued = sorted((r for r in runs if r.status().get("state") == "queued"),
+                        key=lambda r: r.status().get("queued_at", 0))
+        if not queued:
+            return None
+        run = queued[0]
+        job = _job(run)
+        command = job_command(run, [*job["argv"], "--then-dispatch", str(ws.root)])
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
+        with open(run.log_path, "a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     cwd=str(Path(__file__).resolve().parents[2]), env=env, start_new_session=True)
+        _children[child.pid] = child
+        atomic_write_json(run.path / "job.json", {**job, "pid": child.pid, "started_at": time.time()})
+        previous = run.status()
+        run.set_status("running", pid=child.pid, step=previous.get("step", 0), max_steps=previous.get("max_steps"),
+                       eta_s=None)
+        return run
+
+
+def _queue(ws: Workspace, run: Run, argv: list[str]) -> None:
+    run.path.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run.path / "job.json", {"kind": argv[1], "argv": argv, "queued_at": time.time()})
+    previous = run.status()
+    run.set_status("queued", pid=None, step=previous.get("step", 0), max_steps=previous.get("max_steps"), eta_s=None,
+                   queued_at=time.time())
+    dispatch(ws)
+
+
+def _job(run: Run) -> dict:
+    path = run.path / "job.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _alive(pid) -> bool:
+    if not pid:
+        return False
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:  # a zombie (exited, not reaped by its parent) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@contextmanager
+def _lock(ws: Workspace) -> Iterator[None]:
+    ws.runs_dir.mkdir(parents=True, exist_ok=True)
+    with open(ws.runs_dir / ".jobs.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,127 @@
+"""QLoRA SFT with TRL's SFTTrainer (hf backend) or Unsloth's FastLanguageModel + SFTTrainer.
+
+The loss falls on the assistant reply only: each conversation becomes TRL's conversational
+prompt-completion form (see :mod:`pipeline.train.data`) and ``completion_only_loss`` masks the
+prompt, whatever the chat template (SmolLM2's has no ``{% generation %}`` markers, so TRL's
+``assistant_only_loss`` would refuse it). Packing is TRL's best-fit-decreasing packing, padding-free
+(examples are concatenated with restarting position ids; attention stays inside each example).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..workspace import Run
+from . import common
+from .data import fingerprint, load_sft_rows, split_path
+from .metrics import TokenCounter
+from .settings import SFTSettings
+
+
+def _prompt_completion_lengths(tokenizer, rows: list[dict]) -> list[int]:
+    texts = [tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False) for r in rows]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[dict], list[dict], int]:
+    from .data import drop_too_long
+
+    train = load_sft_rows(data_dir, "train")
+    validation = load_sft_rows(data_dir, "validation", required=False)
+    # Truncating a post mid-way would teach the model to stop mid-sentence: drop what does not fit.
+    train, dropped = drop_too_long(train, _prompt_completion_lengths(tokenizer, train), settings.max_length,
+                                   split_path(data_dir, "sft", "train"))
+    if validation:
+        lengths = _prompt_completion_lengths(tokenizer, validation)
+        validation = [r for r, n in zip(validation, lengths) if n <= settings.max_length]
+    return train, validation, dropped
+
+
+def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log: Callable = print):
+    """Load the model and data and return ``(trainer, counter, info)``; nothing is trained yet."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    data_dir = Path(data_dir)
+    common.set_threads(settings)
+    if common.choose(settings) == "unsloth":
+        from . import unsloth_backend
+
+        model, tokenizer, backend, model_path = unsloth_backend.load_for_sft(settings, log)
+        peft_config = None
+    else:
+        model, tokenizer, backend, model_path = common.load_for_training(settings, log)
+        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
+                                 target_modules=settings.targets(), bias="none", task_type="CAUSAL_LM")
+    train, validation, dropped = _load_rows(data_dir, tokenizer, settings)
+    args = common.training_arguments(
+        SFTConfig, run, settings, backend.device, has_eval=bool(validation),
+        max_length=settings.max_length,
+        packing=settings.packing,
+        packing_strategy="bfd",
+        completion_only_loss=settings.assistant_only_loss,
+        dataset_num_proc=None,
+    )
+    trainer_cls = type("VoiceTuneSFTTrainer", (common.TrainerMixin, SFTTrainer), {})
+    trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
+                          eval_dataset=Dataset.from_list(validation) if validation else None,
+                          processing_class=tokenizer, peft_config=peft_config)
+    counter = trainer.token_counter = TokenCounter()
+    info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
+            "validation_examples": len(validation), "dropped_too_long": dropped}
+    return trainer, counter, info
+
+
+def train_sft(data_dir: str | Path, out: str | Path, settings: SFTSettings | None = None, resume: bool = False,
+              log: Callable = print) -> dict:
+    """Train an SFT adapter into run folder ``out``; returns the run summary (the CLI's --json)."""
+    run = Run(Path(out).resolve())
+    if resume:
+        settings, data_dir = common.resume_inputs(run, "sft")
+    else:
+        settings = settings or SFTSettings()
+        settings.validate()
+        common.check_new_run(run)
+    run.path.mkdir(parents=True, exist_ok=True)
+    return common.execute(run, "sft", settings, data_dir, log,
+                          build=lambda: build_sft_trainer(data_dir, run, settings, log),
+                          fingerprint=fingerprint(data_dir, "sft"), resume=resume)
+
+
+def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: int, work_dir: str | Path,
+                           trl_defaults: bool = False, log: Callable = print) -> dict:
+    """Train ``steps`` optimizer steps and return measured real tokens/s (for bench/).
+
+    ``trl_defaults=True`` runs TRL's SFTTrainer with its own defaults (only the step count, batch
+    size, LoRA config and CPU flag set) on the same rows, counting tokens the same way, so the
+    benchmark can compare the two side by side.
+    """
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    run = Run(Path(work_dir).resolve())
+    run.path.mkdir(parents=True, exist_ok=True)
+    settings.max_steps = steps
+    settings.save_steps = 10 ** 9
+    if trl_defaults:
+        model, tokenizer, backend, _ = common.load_for_training(settings, log)
+        train, _, _ = _load_rows(Path(data_dir), tokenizer, settings)
+        args = SFTConfig(output_dir=str(run.checkpoints_dir), max_steps=steps, per_device_train_batch_size=settings.batch_size,
+                         use_cpu=backend.device == "cpu", report_to=[], save_strategy="no", disable_tqdm=True)
+        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
+                                 target_modules=settings.targets(), task_type="CAUSAL_LM")
+        baseline_cls = type("TRLDefaultsSFTTrainer", (common.TrainerMixin, SFTTrainer), {})  # counts tokens only
+        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train), processing_class=tokenizer,
+                             peft_config=peft_config)
+        counter = trainer.token_counter = TokenCounter()
+    else:
+        trainer, counter, _ = build_sft_trainer(data_dir, run, settings, log)
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    return {"steps": steps, "tokens": counter.tokens, "seconds": round(seconds, 3),
+            "tokens_per_s": round(counter.tokens / seconds, 2), "trl_defaults": trl_defaults}

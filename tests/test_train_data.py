@@ -1,0 +1,113 @@
+"""Training data loading: TRL formats, bad input messages; plus the synthetic voice data other
+training tests use (written to tmp, ``write_voice_data``)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import UserError
+
+TOPICS = ["shipping on Fridays", "hiring juniors", "remote work", "code review", "burnout", "pricing",
+          "open source", "meetings", "testing in production", "side projects", "on-call", "documentation",
+          "tech debt", "mentoring", "saying no", "estimates", "layoffs", "first jobs", "pairing", "demos"]
+OPENERS = ["Unpopular opinion:", "I was wrong about", "3 years ago I hated", "Nobody tells you this about",
+           "Stop romanticising", "We killed"]
+CLOSERS = ["Would you do it again?", "Agree or disagree?", "What did I miss?", "Your move."]
+
+
+def voice_post(topic: str, rng: random.Random) -> str:
+    """A short, punchy post in one recognisable voice (line breaks, a number, a question)."""
+    return (f"{rng.choice(OPENERS)} {topic}.\n\nWe tried it for {rng.randint(2, 12)} weeks.\n\n"
+            f"What changed: {rng.choice(['fewer meetings', 'faster merges', 'calmer on-call', 'happier people'])}.\n\n"
+            f"{rng.choice(CLOSERS)}")
+
+
+def generic_post(topic: str, rng: random.Random) -> str:
+    """The corporate rewrite a DPO negative looks like."""
+    return (f"In today's fast-paced business environment, {topic} is an increasingly important topic that "
+            f"organizations must carefully consider. It offers {rng.choice(['numerous', 'many', 'significant'])} "
+            "benefits as well as some challenges, and leveraging best practices is key to unlocking value.")
+
+
+def write_voice_data(root: Path, n_train: int = 60, n_eval: int = 8, seed: int = 0) -> Path:
+    """A data folder per the contract: sft/ and dpo/ train/validation/test JSONL."""
+    rng = random.Random(seed)
+    for kind in ("sft", "dpo"):
+        (root / kind).mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("validation", n_eval), ("test", n_eval)):
+        sft, dpo = [], []
+        for _ in range(n):
+            topic = rng.choice(TOPICS)
+            user = {"role": "user", "content": f"Write a LinkedIn post about {topic}."}
+            chosen = voice_post(topic, rng)
+            sft.append({"messages": [user, {"role": "assistant", "content": chosen}]})
+            dpo.append({"prompt": [user], "chosen": [{"role": "assistant", "content": chosen}],
+                        "rejected": [{"role": "assistant", "content": generic_post(topic, rng)}]})
+        for kind, rows in (("sft", sft), ("dpo", dpo)):
+            (root / kind / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def test_sft_rows_become_prompt_completion(tmp_path):
+    from pipeline.train.data import load_sft_rows
+
+    data = write_voice_data(tmp_path / "data", n_train=3, n_eval=1)
+    rows = load_sft_rows(data, "train")
+    assert len(rows) == 3
+    assert rows[0]["prompt"][-1]["role"] == "user"
+    assert [m["role"] for m in rows[0]["completion"]] == ["assistant"]
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("", "the file is empty"),
+    ('{"text": "hello"}\n', "no 'messages' field (found text); expected TRL conversational format"),
+    ('{"messages": [{"role": "assistant", "content": "hi"}]}\n', "needs a user turn followed by an assistant turn"),
+    ('{"messages": [{"role": "user"}]}\n', "valid role"),
+])
+def test_bad_sft_files_name_file_line_and_format(tmp_path, content, expected):
+    from pipeline.train.data import load_sft_rows
+
+    (tmp_path / "sft").mkdir()
+    (tmp_path / "sft" / "train.jsonl").write_text(content)
+    with pytest.raises(UserError) as e:
+        load_sft_rows(tmp_path, "train")
+    assert expected in str(e.value)
+    assert "train.jsonl" in str(e.value)
+
+
+def test_bad_dpo_columns_say_which_format(tmp_path):
+    from pipeline.train.data import load_dpo_rows
+
+    (tmp_path / "dpo").mkdir()
+    (tmp_path / "dpo" / "train.jsonl").write_text('{"prompt": "x", "chosen": "y"}\n')
+    with pytest.raises(UserError, match=r"train.jsonl:1: missing field\(s\) rejected; expected TRL conversational preference"):
+        load_dpo_rows(tmp_path, "train")
+
+
+def test_missing_dataset_says_how_to_build_it(tmp_path):
+    from pipeline.train.data import load_dpo_rows
+
+    with pytest.raises(UserError, match="not found; build the dataset first"):
+        load_dpo_rows(tmp_path, "train")
+
+
+def test_settings_presets_and_validation():
+    from pipeline.train.settings import DPOSettings, SFTSettings, settings_for
+
+    sft = SFTSettings()
+    assert (sft.lora_r, sft.alpha, sft.lora_dropout, sft.load_in_4bit, sft.packing, sft.assistant_only_loss) == \
+        (16, 32, 0.05, True, True, True)
+    assert sft.targets() == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert settings_for("sft", target_modules="attention-only").targets() == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    dpo = DPOSettings()
+    assert (dpo.beta, dpo.loss_type, dpo.lora_r) == (0.1, "sigmoid", 8)
+    quick = settings_for("dpo", "quick", beta=0.3)
+    assert quick.beta == 0.3 and quick.max_steps > 0 and not quick.load_in_4bit
+    with pytest.raises(UserError, match="unknown loss"):
+        settings_for("dpo", loss_type="nope")
+    with pytest.raises(UserError, match="unknown preset"):
+        settings_for("sft", "huge")
