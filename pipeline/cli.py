@@ -22,6 +22,7 @@ from .errors import UserError
 
 COMMAND_MODULES = (
     "pipeline.commands",
+    "pipeline.data.cli",
     "pipeline.hub_cli",
     "pipeline.train.cli",
 )

@@ -1,0 +1,87 @@
+"""Quality checks before training (seed 002's preference-set checks, plus token limits).
+
+Label consistency (chosen == rejected is an error; such pairs are removed), length balance
+(chosen vs rejected mean/median; more than 20% apart teaches "length wins", not the voice),
+duplicate prompts, examples over the model's token limit, and a sample rendered with the model's
+chat template so the special tokens and the system prompt can be checked by eye.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+
+from .briefs import normalise_space
+
+IMBALANCE_LIMIT = 0.2
+
+
+def split_identical(pairs: list[dict]) -> tuple[list[dict], int]:
+    """Pairs whose chosen and rejected differ, and how many did not (removed)."""
+    kept = [p for p in pairs if normalise_space(p["chosen"][-1]["content"]) != normalise_space(p["rejected"][-1]["content"])]
+    return kept, len(pairs) - len(kept)
+
+
+def _summary(values: list[float]) -> dict:
+    if not values:
+        return {"mean": 0.0, "median": 0.0, "max": 0}
+    return {"mean": round(statistics.fmean(values), 1), "median": float(statistics.median(values)), "max": max(values)}
+
+
+def length_balance(pairs: list[dict]) -> dict:
+    """Chosen vs rejected length in characters; ``warning`` when they differ by more than 20%."""
+    chosen = [len(p["chosen"][-1]["content"]) for p in pairs]
+    rejected = [len(p["rejected"][-1]["content"]) for p in pairs]
+    c, r = _summary(chosen), _summary(rejected)
+    ratio_mean = round(r["mean"] / c["mean"], 3) if c["mean"] else 0.0
+    ratio_median = round(r["median"] / c["median"], 3) if c["median"] else 0.0
+    imbalance = max(abs(1 - ratio_mean), abs(1 - ratio_median)) if pairs else 0.0
+    report = {"chosen_chars": c, "rejected_chars": r, "ratio_mean": ratio_mean, "ratio_median": ratio_median,
+              "imbalance": round(imbalance, 3), "warning": None}
+    if imbalance > IMBALANCE_LIMIT:
+        longer = "rejected" if ratio_mean > 1 else "chosen"
+        report["warning"] = (f"{longer} answers are {imbalance:.0%} longer than the others (limit {IMBALANCE_LIMIT:.0%}): "
+                             "DPO may learn length instead of voice; use --negatives rule (length-matched) or "
+                             "length-normalise.")
+    return report
+
+
+def duplicate_prompts(prompts: list[str], max_examples: int = 5) -> dict:
+    """Prompts given more than once (they are kept, in one split)."""
+    counts = Counter(normalise_space(p) for p in prompts)
+    repeated = {p: n for p, n in counts.items() if n > 1}
+    return {"prompts_repeated": len(repeated), "extra_copies": sum(n - 1 for n in repeated.values()),
+            "examples": [{"prompt": p, "times": n} for p, n in list(repeated.items())[:max_examples]]}
+
+
+def render(tokenizer, messages: list[dict]) -> str:
+    """The text the model sees (its chat template; plain paragraphs when it has none)."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False)
+    return "\n\n".join(m["content"] for m in messages)
+
+
+def token_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
+    texts = [render(tokenizer, c) for c in conversations]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
+
+
+def token_limits(tokenizer, sft_rows: list[dict], dpo_rows: list[dict], max_tokens: int) -> dict:
+    """Examples longer than ``max_tokens`` with the model's tokenizer, and how much would be cut."""
+    report = {"max_tokens": max_tokens}
+    sets = {"sft": [r["messages"] for r in sft_rows],
+            "dpo_chosen": [r["prompt"] + r["chosen"] for r in dpo_rows],
+            "dpo_rejected": [r["prompt"] + r["rejected"] for r in dpo_rows]}
+    for name, conversations in sets.items():
+        lengths = token_lengths(tokenizer, conversations)
+        over = [n - max_tokens for n in lengths if n > max_tokens]
+        report[name] = {"tokens": _summary(lengths), "over_limit": len(over), "tokens_cut": sum(over)}
+    return report
+
+
+def rendered_samples(tokenizer, sft_rows: list[dict], k: int = 5, seed: int = 0) -> list[dict]:
+    """``k`` random SFT examples as the model sees them, with token counts."""
+    picks = random.Random(seed).sample(sft_rows, min(k, len(sft_rows)))
+    lengths = token_lengths(tokenizer, [r["messages"] for r in picks])
+    return [{"rendered": render(tokenizer, r["messages"]), "tokens": n} for r, n in zip(picks, lengths)]
