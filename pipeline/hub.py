@@ -286,9 +286,13 @@ def _push_folder(api, folder: Path, repo_id: str, repo_type: str, *, title: str,
 
 
 def dataset_splits(data_dir: Path) -> dict[str, dict[str, Path]]:
-    """``{"sft": {"train": path, ...}, "dpo": {...}}`` for the splits the data folder has."""
+    """``{"sft": {"train": path, ...}, "dpo": {...}}`` for the non-empty splits the data folder has
+    (the builder writes every split file, empty ones included)."""
+    def has_rows(path: Path) -> bool:
+        return path.is_file() and bool(path.read_text(encoding="utf-8").strip())
+
     found = {config: {split: data_dir / config / f"{split}.jsonl" for split in SPLITS
-                      if (data_dir / config / f"{split}.jsonl").is_file()}
+                      if has_rows(data_dir / config / f"{split}.jsonl")}
              for config in DATASET_COLUMNS}
     found = {config: splits for config, splits in found.items() if splits}
     if not found:
@@ -305,8 +309,6 @@ def _write_parquet(path: Path, config: str, out: Path) -> int:
         missing = [c for c in DATASET_COLUMNS[config] if not isinstance(row.get(c), list)]
         if missing:
             raise UserError(f"{path}: row {number} has no {missing[0]!r} list of messages; rebuild the dataset.")
-    if not rows:
-        raise UserError(f"{path}: empty split; rebuild the dataset or remove the file.")
     try:
         Dataset.from_list(rows).to_parquet(str(out))
     except Exception as e:  # pyarrow type clashes between rows
@@ -315,16 +317,15 @@ def _write_parquet(path: Path, config: str, out: Path) -> int:
     return len(rows)
 
 
-def dataset_card_text(data_dir: Path, splits: dict[str, dict[str, Path]], cards_dir: Path = TEMPLATES_DIR) -> str:
-    """The data folder's README.md with ``configs`` pointing at the Parquet files we upload."""
+def dataset_card_text(data_dir: Path, splits: dict[str, dict[str, Path]]) -> str:
+    """The data folder's README.md (rendered again from report.json if it is missing) with ``configs``
+    pointing at the Parquet files we upload."""
     from huggingface_hub import DatasetCard
 
     readme = data_dir / "README.md"
-    if not readme.is_file():
-        raise UserError(f"{readme}: no dataset card; rebuild the dataset (the builder renders "
-                        f"{cards_dir / 'dataset_card.md'} there).")
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else _card_from_report(data_dir)
     try:
-        card = DatasetCard(readme.read_text(encoding="utf-8"))
+        card = DatasetCard(text)
     except Exception as e:  # bad YAML front matter
         raise UserError(f"{readme}: the card's YAML metadata does not parse ({str(e).splitlines()[0]}); fix it or "
                         "rebuild the dataset.") from None
@@ -335,13 +336,34 @@ def dataset_card_text(data_dir: Path, splits: dict[str, dict[str, Path]], cards_
     return str(card)
 
 
+def _card_from_report(data_dir: Path) -> str:
+    """Render the dataset card again from ``report.json`` (for a data folder whose README.md was lost)."""
+    from dataclasses import fields
+
+    from .data.build import BuildReport, BuildSettings
+    from .data.card import render_dataset_card
+
+    report_path = data_dir / "report.json"
+    if not report_path.is_file():
+        raise UserError(f"{data_dir / 'README.md'}: no dataset card (and no report.json to render one from); "
+                        "rebuild the dataset or write a README.md there.")
+    try:
+        report = BuildReport(**json.loads(report_path.read_text(encoding="utf-8")))
+        names = {f.name for f in fields(BuildSettings)} - {"teacher", "cache_dir"}
+        settings = BuildSettings(**{k: v for k, v in report.settings.items() if k in names})
+    except (TypeError, ValueError) as e:
+        raise UserError(f"{report_path}: not a report this version can render a card from ({e}); rebuild the "
+                        "dataset.") from None
+    return render_dataset_card(report, settings)
+
+
 def push_dataset(data_dir: str | os.PathLike, repo_id: str, *, private: bool = True, token: str | None = None,
-                 cards_dir: Path = TEMPLATES_DIR, log: Callable = print) -> PushResult:
+                 log: Callable = print) -> PushResult:
     """Push a data folder's SFT and DPO splits (one config each, Parquet) and its card to a dataset repo."""
     repo_id = check_repo_id(repo_id)
     data_dir = Path(data_dir).expanduser().resolve()
     splits = dataset_splits(data_dir)
-    card = dataset_card_text(data_dir, splits, cards_dir)
+    card = dataset_card_text(data_dir, splits)
     api = _connect(token, repo_id, "dataset", log)
     with tempfile.TemporaryDirectory(prefix="voicetune-push-") as tmp:
         staging = Path(tmp)

@@ -30,7 +30,8 @@ def register(subparsers) -> None:
                    help="Hub id of the base model for the card, when the run trained on a local folder")
     p.add_argument("--dataset-repo", default=None, help="the dataset repo the model card links to (OWNER/NAME)")
     p.add_argument("--license", default="apache-2.0", help="license in the model card [apache-2.0]")
-    p.add_argument("--cards-dir", type=Path, default=None, help="card templates folder [datasets_cards/]")
+    p.add_argument("--cards-dir", type=Path, default=None,
+                   help="--run: a folder with your own model_card.md template [datasets_cards/]")
 
     p = add_command(subparsers, "pull", run_pull, "download an adapter repo into a local run folder",
                     description="Download an adapter repo as a run folder (config.json + adapter/) that Compare "
@@ -60,9 +61,9 @@ def run_push(args, log) -> dict:
     from . import hub
 
     if args.data is not None:
-        if args.combined or args.merged:
-            raise UserError("--combined and --merged apply to --run, not --data.")
-        result = hub.push_dataset(args.data, args.repo, private=args.private, log=log, **_cards(args))
+        if args.combined or args.merged or args.cards_dir:
+            raise UserError("--combined, --merged and --cards-dir apply to --run, not --data.")
+        result = hub.push_dataset(args.data, args.repo, private=args.private, log=log)
     else:
         result = hub.push_run(args.run_dir, args.repo, combined=args.combined, merged=args.merged, private=args.private,
                               base_model=args.base_model, dataset_repo=args.dataset_repo, license=args.license,

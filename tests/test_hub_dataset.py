@@ -66,3 +66,32 @@ def test_cli_push_with_stored_login_token_prints_url_and_commit_never_the_token(
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("error: no Hugging Face token: set HF_TOKEN")
     assert last_json(proc.stdout)["ok"] is False
+
+
+def test_a_built_data_folder_without_its_card_is_pushed_with_the_card_rendered_again(hub, tmp_path):
+    import csv
+
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    from pipeline.data.build import BuildSettings, build_dataset
+    from pipeline.fsio import read_jsonl
+    from pipeline.hub import push_dataset
+
+    posts = tmp_path / "posts.csv"
+    with open(posts, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["text", "likes", "comments"])
+        writer.writeheader()
+        writer.writerows({"text": f"Post {i}: I shipped on a Friday and learned {i} things about rollbacks and sleep.",
+                          "likes": 3 * i, "comments": i} for i in range(24))
+    data = tmp_path / "data"
+    build_dataset([posts], data, BuildSettings())
+    built_card = (data / "README.md").read_text()
+    (data / "README.md").unlink()
+
+    push_dataset(data, "alice/built", log=lambda *a: None)
+    card = DatasetCard.load("alice/built", repo_type="dataset")
+    assert card.text == DatasetCard(built_card).text and card.data.license == "cc-by-4.0"
+    loaded = load_dataset("alice/built", "dpo", split="train", cache_dir=str(tmp_path / "cache"))
+    assert loaded.to_list() == read_jsonl(data / "dpo" / "train.jsonl")
+    assert not (data / "README.md").exists()  # the push did not write into the data folder
