@@ -393,10 +393,13 @@ def base_model_id(config: dict) -> str | None:
     return None
 
 
-def _number(value, kind: str) -> float | None:
-    """A metric for this run's kind: a plain number, or the ``kind`` entry of a per-stage dict."""
+def _stage_value(value, stage: str, *keys: str) -> float | None:
+    """A number from eval.json given plain (0.6), per stage ({"sft": 0.6}) or as a stage's summary
+    ({"sft": {"mean": 0.6}}, the first of ``keys`` present)."""
+    if isinstance(value, dict) and stage in value:
+        value = value[stage]
     if isinstance(value, dict):
-        value = value.get(kind)
+        value = next((value[k] for k in keys if isinstance(value.get(k), (int, float))), None)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -413,12 +416,19 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
     settings = config.get("settings") or {}
     backend = (config.get("backend") or {}).get("name", "hf")
     evaluation = json.loads(run.eval_path.read_text(encoding="utf-8")) if run.eval_path.is_file() else {}
-    margins = {stage: value for stage, value in (evaluation.get("margins") or {}).items()
-               if isinstance(value, (int, float))}
+
+    def margin(stage: str) -> float | None:
+        return _stage_value(evaluation.get("margins"), stage, "mean", "margin")
+
+    def win_rate(stage: str) -> float | None:
+        return _stage_value(evaluation.get("margins"), stage, "chosen_win_rate") \
+            or _stage_value(evaluation.get("chosen_win_rate"), stage, "mean", "rate")
+
+    margins = [(stage, margin(stage), win_rate(stage)) for stage in ("base", "sft", "dpo") if margin(stage) is not None]
     dataset_name = dataset_repo or "voicetune-preferences"
-    metrics = [("reward_margin", "Reward margin (chosen - rejected)", _number(evaluation.get("margins"), kind)),
-               ("accuracy", "Chosen win rate", _number(evaluation.get("chosen_win_rate"), kind)),
-               ("perplexity", "Perplexity", _number(evaluation.get("perplexity"), kind))]
+    metrics = [("reward_margin", "Reward margin (chosen - rejected)", margin(kind)),
+               ("accuracy", "Chosen win rate", win_rate(kind)),
+               ("perplexity", "Perplexity", _stage_value(evaluation.get("perplexity"), kind, "mean", "perplexity"))]
     eval_results = [EvalResult(task_type="text-generation", task_name="Voice style transfer",
                                dataset_type=dataset_name, dataset_name=dataset_name, dataset_split="test",
                                metric_type=metric, metric_name=name, metric_value=value)

@@ -54,9 +54,9 @@ def test_sft_adapter_round_trip_with_peft_and_model_card(hub, hub_runs, tiny_mod
     assert card.data.license == "apache-2.0" and card.data.datasets == ["alice/ada-posts"]
     assert {"trl", "sft", "qlora", "voicetune"} <= set(card.data.tags) and "unsloth" not in card.data.tags
     results = {r.metric_type: r.metric_value for r in card.data.eval_results}
-    assert results == {"reward_margin": EVAL["margins"]["sft"], "accuracy": EVAL["chosen_win_rate"]["sft"],
-                       "perplexity": EVAL["perplexity"]["sft"]}
-    assert "| learning_rate | 0.0002 |" in card.text and "| dpo | 1.8700 |" in card.text
+    assert results == {"reward_margin": EVAL["margins"]["sft"]["mean"],
+                       "accuracy": EVAL["margins"]["sft"]["chosen_win_rate"], "perplexity": EVAL["perplexity"]["sft"]}
+    assert "| learning_rate | 0.0002 |" in card.text and "| dpo | 1.8700 | 0.83 |" in card.text
     assert 'PeftModel.from_pretrained(base, "alice/ada-sft")' in card.text
     assert "/home/ada" not in card.text and "hf_test" not in card.text
 
@@ -150,3 +150,11 @@ def test_cli_push_run_then_pull_json(hub, hub_runs, tmp_path):
 
     proc = run_cli("push", "--run", str(tmp_path / "runs" / "missing"), "--repo", "alice/cli-sft", timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("value, expected", [(0.5, 0.5), ({"sft": 0.6, "dpo": 2.0}, 0.6), ({"sft": {"mean": 0.7}}, 0.7),
+                                             ({"dpo": 1.0}, None), (True, None), (None, None)])
+def test_eval_json_numbers_are_read_in_each_shape(value, expected):
+    from pipeline.hub import _stage_value
+
+    assert _stage_value(value, "sft", "mean") == expected
