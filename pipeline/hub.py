@@ -133,6 +133,8 @@ def _transient(error: BaseException) -> str | None:
             status = error.response.status_code
             if status >= 500 or status == 429:
                 return f"answered HTTP {status}"
+            if status == 412:  # someone committed between our read of the head and our commit
+                return "moved on during the push (HTTP 412)"
         if isinstance(error, httpx.TimeoutException):
             return f"did not answer within {_configure_timeout():g} s"
         if isinstance(error, (httpx.NetworkError, httpx.RemoteProtocolError)):
@@ -167,7 +169,7 @@ def _as_user_error(error: BaseException, repo_id: str, repo_type: str) -> UserEr
         if status == 403:
             return UserError(f"the Hub refused to write to {where} (HTTP 403){said}: use a token with write access, "
                              "and a namespace you own or belong to.")
-        if status in (400, 409, 412, 422):
+        if status in (400, 409, 422):
             return UserError(f"the Hub refused the change to {where} (HTTP {status}){said}.")
     return None
 
@@ -189,7 +191,7 @@ def _hub_step(action: str, fn: Callable, repo_id: str, repo_type: str, log: Call
                 raise translated from None
             if attempt == tries:
                 raise UserError(f"{action}: the Hub at {endpoint()} {reason} on all {tries} tries; your local files "
-                                "are unchanged and a push resumes where it stopped: try again later.") from None
+                                "are unchanged: try again later (a push sends only what the repo still lacks).") from None
             wait = RETRY_WAITS_S[attempt - 1]
             log(f"{action}: the Hub {reason}; trying again in {wait:g} s ({attempt}/{tries}).")
             time.sleep(wait)
@@ -606,6 +608,8 @@ def pull_adapter(repo_id: str, revision: str | None, out_dir: str | os.PathLike,
 
     out = Path(out_dir).expanduser().resolve()
     repo_id = check_repo_id(repo_id)
+    if out.exists() and any(out.iterdir()) and "source" not in _json_or_empty(out / "config.json"):
+        raise UserError(f"{out} already exists and is not a pulled adapter; pick a new folder (pulling replaces it).")
     api = _connect(token, repo_id, "model", log, write=False)
     commit = _hub_step("reading the repo", lambda: api.repo_info(repo_id, revision=revision).sha, repo_id, "model", log)
     with atomic_dir(out) as tmp:
@@ -636,6 +640,13 @@ def pull_adapter(repo_id: str, revision: str | None, out_dir: str | os.PathLike,
         download.rename(tmp / "adapter")
     log(f"Pulled {repo_id}@{commit[:12]} into {out}")
     return out
+
+
+def _json_or_empty(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _pulled_run(folder: Path, config: dict) -> Path:

@@ -125,3 +125,11 @@ def test_pull_errors(hub, tmp_path):
     with pytest.raises(UserError, match="model repo alice/nothing .* not found"):
         pull_adapter("alice/nothing", None, tmp_path / "out", log=quiet)
     assert not (tmp_path / "out").exists()
+
+    existing = tmp_path / "runs" / "sft-1"
+    existing.mkdir(parents=True)
+    (existing / "config.json").write_text('{"kind": "sft"}')
+    requests = len(hub.requests)
+    with pytest.raises(UserError, match="already exists and is not a pulled adapter"):
+        pull_adapter("alice/nothing", None, existing, log=quiet)
+    assert (existing / "config.json").read_text() == '{"kind": "sft"}' and len(hub.requests) == requests
