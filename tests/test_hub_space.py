@@ -87,3 +87,15 @@ def test_deploy_rejects_unknown_hardware_before_any_request(hub, project):
     with pytest.raises(UserError, match="unknown Space hardware 'h100-please': use one of cpu-basic"):
         deploy_space("alice/voicetune", "h100-please", project_root=project, log=lambda *a: None)
     assert hub.requests == []
+
+
+def test_cli_deploys_this_checkout(hub):
+    from conftest import last_json, run_cli
+
+    proc = run_cli("deploy-space", "--repo", "alice/voicetune-live", "--hardware", "cpu-basic", "--json", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    summary = last_json(proc.stdout)
+    repo = hub.repos[("space", "alice/voicetune-live")]
+    assert summary["url"] == f"{hub.endpoint}/spaces/alice/voicetune-live" and summary["commit"] == repo.head.sha
+    assert {"app.py", "pipeline/hub.py", "README.md"} <= set(repo.head.files)
+    assert hub.file_bytes("space", "alice/voicetune-live", "requirements.txt") == (ROOT / "requirements.txt").read_bytes()
