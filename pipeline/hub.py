@@ -417,14 +417,15 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
     kind = config.get("kind", "sft")
     settings = config.get("settings") or {}
     backend = (config.get("backend") or {}).get("name", "hf")
-    evaluation = json.loads(run.eval_path.read_text(encoding="utf-8")) if run.eval_path.is_file() else {}
+    evaluation = _json_or_empty(run.eval_path)
+    if run.eval_path.is_file() and not evaluation:
+        raise UserError(f"{run.eval_path}: not readable JSON; run `python -m pipeline eval --run {run.path}` again.")
 
     def margin(stage: str) -> float | None:
         return _stage_value(evaluation.get("margins"), stage, "mean", "margin")
 
     def win_rate(stage: str) -> float | None:
-        return _stage_value(evaluation.get("margins"), stage, "chosen_win_rate") \
-            or _stage_value(evaluation.get("chosen_win_rate"), stage, "mean", "rate")
+        return _stage_value(evaluation.get("chosen_win_rate"), stage, "mean")
 
     margins = [(stage, margin(stage), win_rate(stage)) for stage in ("base", "sft", "dpo") if margin(stage) is not None]
     dataset_name = dataset_repo or "voicetune-preferences"

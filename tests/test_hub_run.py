@@ -54,8 +54,8 @@ def test_sft_adapter_round_trip_with_peft_and_model_card(hub, hub_runs, tiny_mod
     assert card.data.license == "apache-2.0" and card.data.datasets == ["alice/ada-posts"]
     assert {"trl", "sft", "qlora", "voicetune"} <= set(card.data.tags) and "unsloth" not in card.data.tags
     results = {r.metric_type: r.metric_value for r in card.data.eval_results}
-    assert results == {"reward_margin": EVAL["margins"]["sft"]["mean"],
-                       "accuracy": EVAL["margins"]["sft"]["chosen_win_rate"], "perplexity": EVAL["perplexity"]["sft"]}
+    assert results == {"reward_margin": EVAL["margins"]["sft"], "accuracy": EVAL["chosen_win_rate"]["sft"],
+                       "perplexity": EVAL["perplexity"]["sft"]}
     assert "| learning_rate | 0.0002 |" in card.text and "| dpo | 1.8700 | 0.83 |" in card.text
     assert 'PeftModel.from_pretrained(base, "alice/ada-sft")' in card.text
     assert "/home/ada" not in card.text and "hf_test" not in card.text
