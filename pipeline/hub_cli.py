@@ -40,8 +40,8 @@ def register(subparsers) -> None:
     p.add_argument("--revision", default=None, help="branch, tag or commit id [main]")
     p.add_argument("--out", type=Path, required=True, help="the run folder to create, e.g. runs/pulled-sft")
 
-    p = add_command(subparsers, "deploy-space", run_deploy_space, "deploy this app as a Gradio Space",
-                    description="Create or update a Gradio Space with this app; users sign in with Hugging Face "
+    p = add_command(subparsers, "deploy-space", run_deploy_space, "deploy this app as a Hugging Face Space (Gradio or Docker)",
+                    description="Create or update a Space with this app; users sign in with Hugging Face "
                                 "(OAuth) to publish from it.")
     p.add_argument("--repo", required=True, help="OWNER/NAME of the Space")
     p.add_argument("--hardware", default="cpu-basic", help="suggested hardware, e.g. cpu-basic, t4-small [cpu-basic]")
