@@ -1,0 +1,162 @@
+"""DPO on the tiny model: the reference is the SFT policy, the saved adapter is only the DPO delta
+(base + SFT + DPO adapters active together = the trained policy), the CLI's --json and metrics
+rows, DPO on the base, other losses, the beta sweep, the KL estimate and its warning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import last_json
+from test_train_data import write_voice_data
+
+from pipeline.workspace import Run
+
+QUIET = dict(log=lambda *a, **k: None)
+
+
+def dpo_settings(**overrides):
+    from pipeline.train.settings import settings_for
+
+    values = dict(max_steps=2, batch_size=2, save_steps=10, dtype="float32", max_prompt_length=64,
+                  max_completion_length=96)
+    return settings_for("dpo", "quick", **{**values, **overrides})
+
+
+@pytest.fixture(scope="module")
+def sft_run(tmp_path_factory, tiny_model_dir):
+    """A finished SFT run whose adapter moved the policy well away from the base (high lr)."""
+    from pipeline.train.settings import settings_for
+    from pipeline.train.sft import train_sft
+
+    root = tmp_path_factory.mktemp("dpo")
+    data = write_voice_data(root / "data", n_train=8, n_eval=2)
+    settings = settings_for("sft", "quick", model=str(tiny_model_dir), load_in_4bit=False, max_steps=3,
+                            batch_size=2, max_length=128, learning_rate=2e-2, warmup_ratio=0.0, dtype="float32")
+    train_sft(data, root / "runs" / "sft", settings, **QUIET)
+    return data, Run(root / "runs" / "sft")
+
+
+def completion_logps(model, tokenizer, prompt, completion) -> float:
+    """Sum of log-probs of ``completion``'s tokens after ``prompt`` (computed independently of TRL)."""
+    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_dict=False)
+    full_ids = tokenizer.apply_chat_template(prompt + completion, return_dict=False)
+    ids = torch.tensor([full_ids])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, :-1].float()
+    logps = torch.log_softmax(logits, -1).gather(-1, ids[0, 1:, None])[:, 0]
+    return float(logps[len(prompt_ids) - 1:].sum())
+
+
+def test_reference_log_probs_are_the_sft_policy(tmp_path, sft_run, tiny_model_dir):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.models import load_tokenizer
+    from pipeline.train.dpo import build_dpo_trainer
+
+    data, sft = sft_run
+    trainer, _, info = build_dpo_trainer(data, Run(tmp_path / "dpo"), dpo_settings(), sft, **QUIET)
+    assert info["config_extra"]["reference"] == "sft"
+    tokenizer = load_tokenizer(tiny_model_dir)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    base_logps = [completion_logps(base, tokenizer, r["prompt"], r["chosen"]) for r in trainer.train_dataset]
+    sft_policy = PeftModel.from_pretrained(base, str(sft.adapter_dir)).eval()  # adapter NOT merged: independent
+    for i, row in enumerate(trainer.train_dataset):
+        expected = completion_logps(sft_policy, tokenizer, row["prompt"], row["chosen"])
+        assert row["ref_chosen_logps"] == pytest.approx(expected, abs=2e-3)
+        assert abs(row["ref_chosen_logps"] - base_logps[i]) > 0.05  # ...and visibly not the base's
+        rejected = completion_logps(sft_policy, tokenizer, row["prompt"], row["rejected"])
+        assert row["ref_rejected_logps"] == pytest.approx(rejected, abs=2e-3)
+
+
+def test_dpo_cli_saves_only_the_dpo_delta(tmp_path, sft_run, tiny_model_dir, capsys):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.cli import main
+
+    data, sft = sft_run
+    out = tmp_path / "runs" / "dpo-1"
+    assert main(["train", "dpo", "--data", str(data), "--sft", str(sft.path), "--out", str(out), "--preset", "quick",
+                 "--max-steps", "3", "--batch-size", "2", "--learning-rate", "5e-3", "--dtype", "float32",
+                 "--json"]) == 0
+    summary = last_json(capsys.readouterr().out)
+    assert summary["steps"] == 3 and summary["adapter_dir"] == str(out / "adapter")
+    assert isinstance(summary["final_loss"], float) and isinstance(summary["final_margin"], float)
+    run = Run(out)
+    config = run.config()
+    assert config["kind"] == "dpo" and config["parent"] == str(sft.path) and config["reference"] == "sft"
+    assert config["base_model"] == str(tiny_model_dir) and config["settings"]["beta"] == 0.1
+    rows = [r for r in run.metrics() if "loss" in r]
+    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "kl", "tokens_per_s"):
+        assert key in rows[-1], key
+    assert rows[-1]["rewards/margins"] != 0.0
+
+    # serving per the contract: base + SFT adapter + DPO adapter, both active ...
+    ids = torch.tensor([[1, 9690, 198, 11126, 253, 2096, 30, 2, 198, 1, 520, 9531, 198]])
+    served = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32),
+                                       str(sft.adapter_dir), adapter_name="sft")
+    served.load_adapter(str(run.adapter_dir), adapter_name="dpo")
+    served.base_model.set_adapter(["sft", "dpo"])
+    # ... equals the policy DPO trained: SFT merged into the base, DPO adapter on top
+    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32),
+                                       str(sft.adapter_dir)).merge_and_unload()
+    trained = PeftModel.from_pretrained(merged, str(run.adapter_dir))
+    sft_only = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32),
+                                         str(sft.adapter_dir))
+    with torch.no_grad():
+        a, b, c = (m.eval()(input_ids=ids).logits for m in (served, trained, sft_only))
+    assert torch.allclose(a, b, atol=1e-4)
+    assert not torch.allclose(b, c, atol=1e-4)  # the DPO delta is there, not folded into the SFT one
+
+
+def test_dpo_without_sft_run_uses_the_base_and_says_so(tmp_path, sft_run, tiny_model_dir):
+    from pipeline.train.dpo import train_dpo
+
+    data, _ = sft_run
+    summary = train_dpo(data, tmp_path / "dpo", None, dpo_settings(model=str(tiny_model_dir), max_steps=1), **QUIET)
+    config = Run(tmp_path / "dpo").config()
+    assert summary["state"] == "done"
+    assert config["parent"] is None and config["reference"] == "base"
+
+
+@pytest.mark.parametrize("loss", ["simpo"])  # ipo/hinge share the sigmoid path; kto/orpo: see the README
+def test_other_losses_train(tmp_path, sft_run, loss):
+    from pipeline.train.dpo import train_dpo
+
+    data, sft = sft_run
+    summary = train_dpo(data, tmp_path / "dpo", sft.path, dpo_settings(loss_type=loss, max_steps=1), **QUIET)
+    assert summary["state"] == "done" and Run(tmp_path / "dpo").has_adapter()
+    assert Run(tmp_path / "dpo").config()["reference"] == ("reference-free" if loss == "simpo" else "sft")
+
+
+def test_beta_sweep_tabulates_each_beta(tmp_path, sft_run):
+    from pipeline.train.sweep import sweep_beta
+
+    data, sft = sft_run
+    result = sweep_beta(data, tmp_path / "sweep", sft.path, dpo_settings(max_steps=1), [0.05, 0.5], **QUIET)
+    assert [r["beta"] for r in result["rows"]] == [0.05, 0.5]
+    assert all(r["margin"] is not None and r["eval_margin"] is not None for r in result["rows"])
+    assert "eval_margin" in result["table"].splitlines()[0] and len(result["table"].splitlines()) == 3
+    assert (tmp_path / "sweep" / "sweep.json").is_file()
+
+
+def test_kl_estimate_and_warning(tmp_path):
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    from pipeline.train.metrics import MetricsCallback, TokenCounter
+
+    counter = TokenCounter()
+    counter.add({"input_ids": torch.ones(4, 20), "attention_mask": torch.ones(4, 20),
+                 "completion_mask": torch.ones(4, 10)})  # 2 pairs, 10 completion tokens each
+    warnings = []
+    callback = MetricsCallback(Run(tmp_path), counter, "dpo", beta=0.1, kl_warning=0.2, log=warnings.append)
+    state = TrainerState(global_step=1, max_steps=10, epoch=0.1)
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, report_to=[])
+    callback.on_log(args, state, TrainerControl(), logs={"loss": 0.5, "learning_rate": 1e-4, "rewards/chosen": 0.5,
+                                                         "rewards/rejected": 0.3, "rewards/margins": 0.2,
+                                                         "rewards/accuracies": 1.0})
+    row = Run(tmp_path).metrics()[-1]
+    # (0.5 + 0.3) / (2 * beta * 10 tokens) = 0.4 nats per token > 0.2
+    assert row["kl"] == pytest.approx(0.4)
+    assert "KL estimate 0.400 > 0.2" in row["warning"] and any("warning: KL" in w for w in warnings)
