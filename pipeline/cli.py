@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "pipeline.data.cli",
     "pipeline.hub_cli",
     "pipeline.train.cli",
+    "pipeline.evaluate.cli",
 )
 
 

@@ -23,6 +23,10 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=0.7, help="0 = greedy [0.7]")
     p.add_argument("--top-p", type=float, default=0.9, help="[0.9]")
     p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.add_argument("--adapter", default=None, metavar="RUN_OR_DIR",
+                   help="serve a trained policy: a run folder (a DPO run stacks its SFT parent), an adapter folder "
+                        "or a Hub adapter id; the base defaults to the one it was trained on")
+    p.set_defaults(model=None)  # None = 'default', or the adapter's own base with --adapter
 
     p = add_command(subparsers, "doctor", run_doctor, "check versions, CPU/GPU, backends and the default model")
     p.add_argument("--skip-model", action="store_true", help="do not load the default model")
@@ -42,15 +46,24 @@ def run_models(args, log) -> dict:
 
 
 def run_generate(args, log) -> dict:
-    from .infer import GenerationStats, SamplingSettings, stream_chat
+    from .infer import GenerationStats, SamplingSettings, as_messages, stream_chat
     from .models import load_model
 
-    model, tokenizer, backend = load_model(args.model, load_options(args), log=log)
+    as_messages(args.prompt, args.system)  # an empty prompt fails before a model loads
     settings = SamplingSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                                 top_p=args.top_p, seed=args.seed)
     stats = GenerationStats()
+    if args.adapter:
+        from .infer import Variants
+
+        variants = Variants.from_run(args.adapter, base=args.model, options=load_options(args), log=log)
+        backend = variants.backend
+        stream = variants.stream(variants.policy, args.prompt, settings, system=args.system, stats=stats)
+    else:
+        model, tokenizer, backend = load_model(args.model or "default", load_options(args), log=log)
+        stream = stream_chat(model, tokenizer, args.prompt, settings, system=args.system, stats=stats)
     pieces = []
-    for piece in stream_chat(model, tokenizer, args.prompt, settings, system=args.system, stats=stats):
+    for piece in stream:
         pieces.append(piece)
         log(piece, end="")
     log("")

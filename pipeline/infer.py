@@ -1,18 +1,29 @@
-"""Streaming text generation with one model in memory.
+"""Streaming text generation, and base | SFT | DPO columns served from one base model.
 
 ``stream_chat`` renders the prompt with the model's chat template and yields text pieces as
-they are produced; the final :class:`GenerationStats` (latency, tokens/s, token count) is
-returned by the generator (``StopIteration.value``) and also left on ``stats``.
+they are produced; :class:`GenerationStats` (latency, tokens/s, token count) is updated while it
+streams and is final when the generator ends (it is also its ``StopIteration.value``).
+
+:class:`Variants` keeps ONE base model in memory with the SFT and DPO LoRA adapters loaded on it
+(PEFT) and switches them per column: base = adapters off, SFT = the SFT adapter, DPO = the SFT and
+DPO adapters together (a DPO run's adapter holds only the delta trained on top of base + SFT, and
+LoRA deltas add). Switching either merges the column's adapters into the base weights in place
+(``merge``: decoding runs at the plain model's speed; float32 only, where un-merging restores the
+weights to within float rounding) or keeps them as side branches (``stack``: for 4-bit and
+half-precision bases, where merging would round the base weights).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Iterator
 
 from .errors import UserError
+from .models import LoadOptions
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class GenerationStats:
     first_token_s: float = 0.0
     total_s: float = 0.0
     notices: list[str] = field(default_factory=list)
+    finished: bool = False
+    """True once the reply is complete (the numbers above are final)."""
 
     @property
     def tokens_per_s(self) -> float:
@@ -103,19 +116,37 @@ def context_length(model) -> int:
 
 def stream_chat(model, tokenizer, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
                 system: str | None = None, stats: GenerationStats | None = None) -> Iterator[str]:
-    """Yield the reply to ``prompt`` piece by piece; fills ``stats`` (and returns it) at the end."""
+    """Yield the reply to ``prompt`` piece by piece; ``stats`` is updated live and final at the end.
+
+    Closing the generator early (a UI's Stop) stops the generation thread before it returns, so
+    the model is free again when the generator is gone.
+    """
     import torch
-    from transformers import TextIteratorStreamer
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
     stats = stats if stats is not None else GenerationStats()
     settings, stats.notices[:] = settings.clamped()
+    stats.finished = False
     messages = as_messages(prompt, system)
     max_prompt = max(1, context_length(model) - settings.max_new_tokens)
     ids = chat_input_ids(tokenizer, messages, max_prompt, stats.notices)
     input_ids = torch.tensor([ids], device=model.device)
     stats.prompt_tokens = len(ids)
+    stats.new_tokens = 0
 
-    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    class CountingStreamer(TextIteratorStreamer):
+        def put(self, value):
+            if not self.next_tokens_are_prompt:
+                stats.new_tokens += int(value.numel())
+            super().put(value)
+
+    stop = threading.Event()
+
+    class StopWhenClosed(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    streamer = CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     kwargs = dict(
         input_ids=input_ids,
         attention_mask=torch.ones_like(input_ids),
@@ -123,6 +154,7 @@ def stream_chat(model, tokenizer, prompt: str | list[dict], settings: SamplingSe
         repetition_penalty=settings.repetition_penalty,
         pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
         streamer=streamer,
+        stopping_criteria=StoppingCriteriaList([StopWhenClosed()]),
     )
     if settings.temperature > 0:
         kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p, top_k=settings.top_k)
@@ -143,16 +175,21 @@ def stream_chat(model, tokenizer, prompt: str | list[dict], settings: SamplingSe
     start = time.perf_counter()
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    for piece in streamer:
-        if not stats.first_token_s:
-            stats.first_token_s = time.perf_counter() - start
-        if piece:
-            yield piece
-    thread.join()
+    try:
+        for piece in streamer:
+            if not stats.first_token_s:
+                stats.first_token_s = time.perf_counter() - start
+            stats.total_s = time.perf_counter() - start
+            if piece:
+                yield piece
+    finally:
+        stop.set()  # a closed generator must not leave generate() running on a shared model
+        thread.join()
     stats.total_s = time.perf_counter() - start
     if "error" in result:
         raise result["error"]
     stats.new_tokens = int(result["output"].shape[1] - input_ids.shape[1])
+    stats.finished = True
     return stats
 
 
@@ -162,3 +199,263 @@ def generate_text(model, tokenizer, prompt: str | list[dict], settings: Sampling
     stats = GenerationStats()
     text = "".join(stream_chat(model, tokenizer, prompt, settings, system, stats))
     return text, stats
+
+
+# ----------------------------------------------------------------------------- base | SFT | DPO
+
+COLUMNS = ("base", "sft", "dpo")
+SWITCH_MODES = ("auto", "merge", "stack")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a comparison: the base model plus these adapters, active together."""
+
+    name: str
+    """``base``, ``sft`` or ``dpo``."""
+    source: str
+    """What filled it: the base model spec, a run folder, an adapter folder or a Hub id."""
+    adapters: tuple[str, ...]
+    """PEFT adapter names active in this column (empty for the base)."""
+
+
+class Variants:
+    """One base model in memory serving the base, SFT and DPO columns by switching LoRA adapters.
+
+    Use :meth:`load` or :meth:`from_run`. ``use(column)`` yields the model with that column active
+    (one caller at a time: a lock is held until the block ends); ``stream`` / ``generate`` /
+    ``stream_columns`` generate with it.
+    """
+
+    def __init__(self, model, tokenizer, backend, base_spec: str, base_path: Path, columns: dict[str, Column],
+                 adapter_paths: dict[str, str], switch: str):
+        self.model = model
+        """The PEFT model (or the plain model when no adapter is loaded)."""
+        self.tokenizer = tokenizer
+        self.backend = backend
+        self.base_spec = base_spec
+        self.base_path = base_path
+        self.columns = columns
+        self.adapter_paths = adapter_paths
+        """PEFT adapter name -> the folder it was loaded from."""
+        self.switch = switch
+        """``merge`` or ``stack`` (how a column's adapters are applied; see the module doc)."""
+        self._lock = threading.Lock()  # a plain Lock: a UI may resume a generator on another thread
+        self._active: str | None = None
+        self._lora_layers = _lora_layers(model)
+        self._inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._activate("base")
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, base: str | None = None, *, sft: str | None = None, dpo: str | None = None,
+             options: LoadOptions = LoadOptions(), switch: str = "auto", log=print) -> "Variants":
+        """Load the base once and the adapters of the ``sft`` and ``dpo`` columns on it.
+
+        ``sft`` / ``dpo``: a run folder, an adapter folder or a Hub adapter id (None leaves the
+        column out). A DPO run stacks its parent SFT adapter under its own. ``base`` defaults to
+        the base the runs were trained on, else ``default``.
+        """
+        from .adapters import check_base, resolve_column
+        from .models import load_model, resolve_model_path
+
+        if switch not in SWITCH_MODES:
+            raise UserError(f"unknown switch mode {switch!r}: use {', '.join(SWITCH_MODES)}.")
+        sources = {name: resolve_column(spec, log=log) for name, spec in (("sft", sft), ("dpo", dpo)) if spec}
+        if sources.get("dpo") is not None and sources["dpo"].kind == "sft":
+            log(f"notice: {dpo} is an SFT run; the DPO column serves it as is.")
+        if base is None:
+            recorded = [s.base_model or s.adapters[0].base_model for s in sources.values()]
+            base = next((b for b in recorded if b), "default")
+        base_path = resolve_model_path(base, log=log)
+        for source in sources.values():
+            for ref in source.adapters:
+                check_base(ref, base, base_path)  # before the model loads: a wrong base fails fast
+        model, tokenizer, backend = load_model(base, options, log=log)
+
+        adapter_names: dict[Path, str] = {}  # one PEFT adapter per folder, shared by the columns using it
+        columns = {"base": Column("base", base, ())}
+        for name, source in sources.items():
+            stack = []
+            for depth, ref in enumerate(reversed(source.adapters)):
+                if ref.path not in adapter_names:
+                    adapter_name = name if depth == 0 else f"{name}_parent{depth}"
+                    model = _load_adapter(model, ref, adapter_name, base, base_path)
+                    adapter_names[ref.path] = adapter_name
+                stack.insert(0, adapter_names[ref.path])
+            columns[name] = Column(name, source.spec, tuple(stack))
+        if switch == "auto":
+            switch = "merge" if _mergeable(model) else "stack"
+        elif switch == "merge" and not _mergeable(model):
+            raise UserError("switch mode 'merge' needs float32, unquantised base weights (merging into 4-bit or "
+                            "half-precision weights rounds them); use --switch stack or auto.")
+        paths = {n: str(p) for p, n in adapter_names.items()}
+        return cls(model, tokenizer, backend, base, base_path, columns, paths, switch)
+
+    @classmethod
+    def from_run(cls, run: str | Path, *, base: str | None = None, sft: str | None = None,
+                 options: LoadOptions = LoadOptions(), switch: str = "auto", log=print) -> "Variants":
+        """The columns a run implies: a DPO run fills DPO (and SFT with its parent, unless ``sft``
+        is given); an SFT run, an adapter folder or a Hub adapter fills SFT."""
+        from .adapters import resolve_column
+
+        source = resolve_column(str(run), log=log)
+        if source.kind == "dpo":
+            parent = source.adapters[-2].label if len(source.adapters) > 1 else None
+            return cls.load(base, sft=sft or parent, dpo=str(run), options=options, switch=switch, log=log)
+        return cls.load(base, sft=str(run), options=options, switch=switch, log=log)
+
+    @property
+    def policy(self) -> str:
+        """The most trained column (``dpo``, else ``sft``, else ``base``)."""
+        return next(c for c in ("dpo", "sft", "base") if c in self.columns)
+
+    # ------------------------------------------------------------------ switching
+
+    @contextmanager
+    def use(self, column: str):
+        """The model with ``column`` active, for the duration of the block (exclusive)."""
+        if column not in self.columns:
+            raise UserError(f"no {column!r} column: this comparison has {', '.join(self.columns)}.")
+        with self._lock:
+            self._activate(column)
+            yield self._inner
+
+    def _activate(self, column: str) -> None:
+        if self._active == column:
+            return
+        names = list(self.columns[column].adapters)
+        for layer in self._lora_layers:
+            if layer.merged:
+                layer.unmerge()
+            if names:
+                layer.enable_adapters(True)
+                layer.set_adapter(names, inference_mode=True)
+                if self.switch == "merge":
+                    layer.merge(adapter_names=names)
+            else:
+                layer.enable_adapters(False)
+        self._active = column
+
+    # ------------------------------------------------------------------ generation
+
+    def stream(self, column: str, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
+               system: str | None = None, stats: GenerationStats | None = None) -> Iterator[str]:
+        """:func:`stream_chat` with ``column`` active."""
+        with self.use(column) as model:
+            return (yield from stream_chat(model, self.tokenizer, prompt, settings, system, stats))
+
+    def generate(self, column: str, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
+                 system: str | None = None) -> tuple[str, GenerationStats]:
+        stats = GenerationStats()
+        text = "".join(self.stream(column, prompt, settings, system, stats))
+        return text, stats
+
+    def stream_columns(self, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
+                       system: str | None = None, columns: tuple[str, ...] | None = None
+                       ) -> Iterator[tuple[str, str, GenerationStats | None]]:
+        """Every column in turn, same prompt, settings and seed: ``(column, piece, None)`` while it
+        streams, then ``(column, "", stats)`` once that column is finished."""
+        as_messages(prompt, system)  # an empty prompt fails before anything runs
+        for column in columns or tuple(self.columns):
+            stats = GenerationStats()
+            for piece in self.stream(column, prompt, settings, system, stats):
+                yield column, piece, None
+            yield column, "", stats
+
+    # ------------------------------------------------------------------ facts
+
+    def memory(self) -> dict:
+        """Parameter counts and bytes: the base once, plus every adapter (no per-column copies)."""
+        base = adapters = base_bytes = adapter_bytes = 0
+        for name, parameter in self.model.named_parameters():
+            size = parameter.numel() * parameter.element_size()
+            if "lora_" in name:
+                adapters += parameter.numel()
+                adapter_bytes += size
+            else:
+                base += parameter.numel()
+                base_bytes += size
+        return {"base_parameters": base, "adapter_parameters": adapters, "base_bytes": base_bytes,
+                "adapter_bytes": adapter_bytes}
+
+    def describe(self) -> dict:
+        return {
+            "base": self.base_spec,
+            "base_path": str(self.base_path),
+            "backend": self.backend.name,
+            "switch": self.switch,
+            "columns": {c.name: {"source": c.source, "adapters": [self.adapter_paths[a] for a in c.adapters]}
+                        for c in self.columns.values()},
+            **self.memory(),
+        }
+
+
+def _lora_layers(model) -> list:
+    from peft.tuners.lora import LoraLayer
+
+    return [m for m in model.modules() if isinstance(m, LoraLayer)]
+
+
+def _mergeable(model) -> bool:
+    """Merging in place is exact enough only for float32, unquantised target weights."""
+    import torch
+
+    for layer in _lora_layers(model):
+        weight = getattr(layer.get_base_layer(), "weight", None)
+        if weight is None or weight.dtype != torch.float32:  # 4-bit weights are packed uint8
+            return False
+    return True
+
+
+def _load_adapter(model, ref, adapter_name: str, base_spec: str, base_path: Path):
+    """Load one adapter onto ``model`` (wrapping it in a PeftModel the first time)."""
+    from peft import PeftModel
+
+    try:
+        if isinstance(model, PeftModel):
+            model.load_adapter(str(ref.path), adapter_name=adapter_name, is_trainable=False)
+            return model
+        return PeftModel.from_pretrained(model, str(ref.path), adapter_name=adapter_name, is_trainable=False)
+    except (RuntimeError, ValueError, KeyError) as e:
+        detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise UserError(f"{ref.label}: its adapter does not fit the base model {base_spec!r} ({base_path}); it was "
+                        f"trained on {ref.base_model!r} ({detail}). Pick the base it was trained on.") from None
+
+
+# ----------------------------------------------------------------------------- for the app
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def shared_variants(base: str | None, sft: str | None = None, dpo: str | None = None,
+                    options: LoadOptions = LoadOptions(), log=print) -> Variants:
+    """The app's one resident :class:`Variants`: reused while the sources are unchanged, replaced
+    (the old one released) when they change or an adapter folder was rewritten."""
+    from .adapters import resolve_column
+
+    stamps = []
+    for spec in (sft, dpo):
+        if spec:
+            stamps += [(str(ref.path), (ref.path / "adapter_config.json").stat().st_mtime_ns)
+                       for ref in resolve_column(spec, log=log).adapters]
+    key = (base, sft, dpo, options, tuple(stamps))
+    with _shared_lock:
+        if _shared.get("key") != key:
+            _shared.clear()  # drop the old model before loading the next one: one base in memory
+            _shared["variants"] = Variants.load(base, sft=sft, dpo=dpo, options=options, log=log)
+            _shared["key"] = key
+        return _shared["variants"]
+
+
+def stream_columns(base: str | None, sources: dict, prompt: str | list[dict],
+                   settings: SamplingSettings = SamplingSettings(), system: str | None = None,
+                   options: LoadOptions = LoadOptions(), log=print
+                   ) -> Iterator[tuple[str, str, GenerationStats | None]]:
+    """:meth:`Variants.stream_columns` on the shared model; ``sources`` maps ``sft`` / ``dpo`` to a
+    run folder, adapter folder, Hub id or None."""
+    as_messages(prompt, system)
+    variants = shared_variants(base, sources.get("sft"), sources.get("dpo"), options, log=log)
+    yield from variants.stream_columns(prompt, settings, system)

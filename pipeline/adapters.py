@@ -1,0 +1,190 @@
+"""What fills a Compare/Evaluate column: run folders, adapter folders and Hub adapters.
+
+A column is the base model plus a stack of LoRA adapters whose deltas add:
+
+* an SFT run folder -> ``[its adapter]``;
+* a DPO run folder  -> ``[its parent SFT run's adapter, its adapter]`` (a DPO adapter holds only
+  the DPO delta, trained on top of base + SFT; ``parent: null`` means it was trained on the base);
+* an adapter folder (``adapter_config.json``) -> ``[that adapter]``;
+* a Hub id ``owner/name`` -> the adapter downloaded with ``snapshot_download`` (read from the local
+  cache when ``HF_HUB_OFFLINE=1``).
+
+Every adapter records the base model it was trained on; :func:`check_base` refuses one trained on
+another base, naming both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, _HUB_ID, default_model_dir
+from .workspace import Run
+
+ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "*.json", "*.md"]
+_SNAPSHOT = re.compile(r"models--([^/]+)--([^/]+)/snapshots/")
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    """One LoRA adapter folder and the base model it was trained on."""
+
+    path: Path
+    """The folder holding ``adapter_config.json`` and the weights."""
+    base_model: str | None
+    """The base recorded by training (run config ``base_model_path``, else the adapter config's
+    ``base_model_name_or_path``); None when nothing recorded it."""
+    label: str
+    """How the user named it (run folder, adapter folder or Hub id), for messages."""
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    """The adapters one column stacks on the base model, in training order."""
+
+    spec: str
+    """What the user gave: a run folder, an adapter folder or a Hub id."""
+    adapters: tuple[AdapterRef, ...]
+    base_model: str | None
+    """The base model spec of the run (its ``base_model``), used when no base is given."""
+    kind: str | None
+    """``sft`` / ``dpo`` for run folders, None for bare adapters."""
+
+
+def resolve_column(spec: str, log=print) -> ColumnSource:
+    """Turn a run folder, adapter folder or Hub adapter id into the adapters it stacks."""
+    spec = str(spec).strip()
+    if not spec:
+        raise UserError("an empty adapter source: give a run folder, an adapter folder or a Hub adapter id.")
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        run_dir = _run_folder(path)
+        if run_dir is not None:
+            return _from_run(Run(run_dir), spec)
+        if (path / "adapter_config.json").is_file():
+            ref = AdapterRef(path.resolve(), _adapter_base(path), spec)
+            return ColumnSource(spec, (ref,), ref.base_model, None)
+        raise UserError(f"{path}: neither a run folder (config.json + adapter/) nor an adapter folder "
+                        "(adapter_config.json); pick a finished run or a PEFT adapter folder.")
+    if path.exists() or spec.startswith((".", "/", "~")) or not _HUB_ID.match(spec):
+        raise UserError(f"adapter source {spec!r} not found: give an existing run folder, an adapter folder or a "
+                        "Hub adapter id like 'owner/my-voice-adapter'.")
+    folder = download_adapter(spec, log)
+    ref = AdapterRef(folder, _adapter_base(folder), spec)
+    return ColumnSource(spec, (ref,), ref.base_model, None)
+
+
+def _run_folder(path: Path) -> Path | None:
+    """``path`` if it is a run folder, its parent if it is a run's ``adapter/``, else None."""
+    for candidate in (path, path.parent if path.name == "adapter" else None):
+        if candidate is not None and (candidate / "config.json").is_file():
+            try:
+                config = json.loads((candidate / "config.json").read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                continue  # a model folder's config.json may be anything; a run's is valid JSON
+            if isinstance(config, dict) and config.get("kind") in ("sft", "dpo"):
+                return candidate.resolve()
+    return None
+
+
+def _from_run(run: Run, spec: str) -> ColumnSource:
+    chain: list[Run] = []
+    seen: set[Path] = set()
+    current: Run | None = run
+    while current is not None:
+        if current.path in seen:
+            raise UserError(f"{current.config_path}: 'parent' loops back to {current.path}; fix the run's config.")
+        seen.add(current.path)
+        config = current.config()
+        if not current.has_adapter():
+            state = current.status().get("state", "none")
+            raise UserError(f"{current.adapter_dir}: the run has no adapter (state: {state}); finish or resume "
+                            "the training first, or pick another run.")
+        chain.append(current)
+        parent = config.get("parent")
+        if parent and not Path(parent).is_dir():
+            raise UserError(f"{current.config_path}: parent run {parent} is missing; restore it or pick another run.")
+        current = Run(Path(parent).resolve()) if parent else None
+    refs = []
+    for link in reversed(chain):
+        config = link.config()
+        base = config.get("base_model_path") or config.get("base_model") or _adapter_base(link.adapter_dir)
+        refs.append(AdapterRef(link.adapter_dir.resolve(), base, str(link.path)))
+    config = run.config()
+    return ColumnSource(spec, tuple(refs), config.get("base_model"), config.get("kind"))
+
+
+def _adapter_base(folder: Path) -> str | None:
+    path = folder / "adapter_config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found; the adapter folder is incomplete (download or train it again).") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}: bad JSON at line {e.lineno} ({e.msg}).") from None
+    if config.get("peft_type", "LORA") != "LORA":
+        raise UserError(f"{path}: a {config.get('peft_type')} adapter; only LoRA adapters can fill a column.")
+    return config.get("base_model_name_or_path")
+
+
+def download_adapter(repo_id: str, log=print) -> Path:
+    """A Hub adapter as a local folder (the HF cache); offline and not cached -> UserError."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True, allow_patterns=ADAPTER_FILES))
+    except LocalEntryNotFoundError:
+        if offline:
+            raise UserError(f"adapter {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1; "
+                            "unset HF_HUB_OFFLINE to download it, or use a local run folder.") from None
+    log(f"Downloading adapter {repo_id} from the Hub...")
+    try:
+        folder = Path(snapshot_download(repo_id, allow_patterns=ADAPTER_FILES))
+    except RepositoryNotFoundError:
+        raise UserError(f"adapter {repo_id!r} was not found on the Hub (or it is private: set HF_TOKEN).") from None
+    except Exception as e:  # network errors come in many types; the fix is the same
+        raise UserError(f"could not download adapter {repo_id!r} ({type(e).__name__}); check the network, "
+                        "or use a local run folder.") from None
+    if not (folder / "adapter_config.json").is_file():
+        raise UserError(f"{repo_id} has no adapter_config.json: it is not a PEFT adapter repository.")
+    return folder
+
+
+def model_names(spec_or_path: str | os.PathLike) -> set[str]:
+    """Names that identify a base model: its resolved folder and its bare model name (lower case).
+
+    ``default``, the converted default folder and ``HuggingFaceTB/SmolLM2-135M-Instruct`` all share
+    the name ``smollm2-135m-instruct``; a Hub cache snapshot path gives its repository's name.
+    """
+    text = str(spec_or_path).strip()
+    if text == DEFAULT_SPEC:
+        text = str(default_model_dir())
+    names = {text.rstrip("/").rsplit("/", 1)[-1].lower()}
+    snapshot = _SNAPSHOT.search(text)
+    if snapshot:
+        names = {snapshot.group(2).lower()}
+    path = Path(text).expanduser()
+    if path.exists():
+        names.add(str(path.resolve()))
+        if path.resolve() == default_model_dir().resolve():
+            names.add(DEFAULT_MODEL_NAME.lower())
+    return names
+
+
+def same_base(recorded: str | None, base_path: Path) -> bool:
+    """Whether an adapter recorded as trained on ``recorded`` fits the base loaded from ``base_path``."""
+    return recorded is None or bool(model_names(recorded) & model_names(base_path))
+
+
+def check_base(ref: AdapterRef, base_spec: str, base_path: Path) -> None:
+    """Refuse an adapter trained on another base model, naming both."""
+    if not same_base(ref.base_model, base_path):
+        raise UserError(f"{ref.label} was trained on base model {ref.base_model!r}, but the base loaded is "
+                        f"{base_spec!r} ({base_path}); pick that base (--base {ref.base_model}) or an adapter "
+                        f"trained on {base_spec!r}.")

@@ -1,0 +1,283 @@
+"""One evaluation report per run: every metric for base | SFT | DPO, written to ``eval.json``.
+
+The held-out data is ``dpo/{split}.jsonl`` and ``sft/{split}.jsonl`` of a data folder (TRL
+conversational or standard format). A missing split falls back to ``validation``; with neither,
+a split is carved from ``train`` (seeded) and the report says so: those pairs were trained on.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+from ..fsio import atomic_write_json, read_jsonl
+from ..infer import SamplingSettings, Variants, generate_text
+
+GOLD_FALLBACK_SHARE = 0.25
+
+
+@dataclass
+class EvalSettings:
+    """What to evaluate and how much of it."""
+
+    split: str = "test"
+    """Held-out split of the data folder (``test`` or ``validation``)."""
+    judge: str = "rule"
+    """``rule`` (rubric scorer), ``none``, ``local`` (the local model as judge) or an OpenAI-compatible URL."""
+    judge_model: str | None = None
+    """Model name sent to a judge URL."""
+    limit: int = 8
+    """Held-out briefs each variant writes a post for (style, similarity, judge, See More)."""
+    max_pairs: int = 0
+    """Held-out pairs scored for the margins and SFT examples for perplexity (0 = all)."""
+    max_new_tokens: int = 160
+    """Length cap of each generated post."""
+    temperature: float = 0.7
+    """Sampling temperature of the generations (0 = greedy); the same seed for every variant."""
+    seed: int = 0
+    """Seed of generation and of a carved split."""
+    batch_size: int = 8
+    """Sequences per batch when scoring margins and perplexity."""
+    max_length: int = 1024
+    """Longest scored sequence in tokens (longer ones are cut, and counted)."""
+
+
+@dataclass
+class HeldOut:
+    """The held-out data an evaluation reads, checked before any model loads."""
+
+    data_dir: Path
+    pairs: list[dict]
+    """TRL conversational preference rows (margins; their prompts are the briefs)."""
+    examples: list[dict]
+    """``{"prompt", "completion"}`` SFT examples (perplexity)."""
+    split: dict
+    """Where the pairs came from: ``name``, ``source``, ``made`` (carved from train)."""
+    notices: list[str]
+
+
+def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, settings: EvalSettings) -> HeldOut:
+    """Read and check the held-out split of ``data_dir`` (default: the data the run trained on)."""
+    data_dir = Path(data_dir) if data_dir else _run_data_dir(run_dir)
+    notices: list[str] = []
+    pairs, split = held_out_pairs(data_dir, settings.split, settings.seed, notices)
+    examples = held_out_examples(data_dir, split["name"], pairs, notices)
+    if settings.max_pairs:
+        pairs, examples = pairs[:settings.max_pairs], examples[:settings.max_pairs]
+    return HeldOut(data_dir, pairs, examples, split, notices)
+
+
+def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None = None,
+                 settings: EvalSettings = EvalSettings(), *, variants: Variants | None = None,
+                 held_out: HeldOut | None = None, out_path: str | Path | None = None,
+                 progress: Callable[[str, float], None] | None = None, log=print) -> dict:
+    """Evaluate the columns of ``variants`` (default: those ``run_dir`` implies) on the held-out split
+    of ``data_dir`` (or ``held_out``, already read); writes ``eval.json`` (into ``run_dir`` unless
+    ``out_path``) and returns it."""
+    from . import judge as judging
+    from .margins import encode_pairs, reward_margins, summarize as summarize_margins
+    from .perplexity import encode_examples, perplexity
+    from .seemore import SeeMore, train as train_see_more
+    from .similarity import embed, similarity_report
+    from .style import against_base, summarize as summarize_style
+
+    started = time.perf_counter()
+    step = _Progress(progress, log)
+    if run_dir is None and out_path is None:
+        raise UserError("nowhere to write eval.json: give --run RUN_DIR or --out PATH.")
+    judge = judging.make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before loading
+    held_out = held_out or load_held_out(run_dir, data_dir, settings)
+    data_dir, pairs_rows, sft_rows = held_out.data_dir, held_out.pairs, held_out.examples
+    split_info, notices = held_out.split, list(held_out.notices)
+    for note in notices:
+        log(f"notice: {note}")
+    if variants is None:
+        if run_dir is None:
+            raise UserError("nothing to evaluate: give --run RUN_DIR (or --sft/--dpo with --out).")
+        step("loading the base model and adapters", 0.0)
+        variants = Variants.from_run(run_dir, log=log)
+    briefs = [row["prompt"] for row in pairs_rows[:settings.limit]]
+
+    tokenizer = variants.tokenizer
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pairs = encode_pairs(tokenizer, pairs_rows, settings.max_length)
+    examples = encode_examples(tokenizer, sft_rows, settings.max_length)
+    cut = sum(c.truncated or r.truncated for c, r in pairs) + sum(e.truncated for e in examples)
+    if cut:
+        notices.append(f"{cut} held-out sequence(s) longer than {settings.max_length} tokens were cut to fit.")
+    sampling = SamplingSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
+                                seed=settings.seed)
+    columns = list(variants.columns)
+    margins, ppl, generations = {}, {}, {}
+    for index, column in enumerate(columns):
+        share = 1 / len(columns)
+        with variants.use(column) as model:
+            step(f"{column}: reward margins on {len(pairs)} pairs", index * share)
+            margins[column] = summarize_margins(reward_margins(model, pairs, batch_size=settings.batch_size, pad_id=pad_id))
+            step(f"{column}: perplexity on {len(examples)} posts", (index + 0.3) * share)
+            ppl[column] = perplexity(model, examples, batch_size=settings.batch_size, pad_id=pad_id)
+            generations[column] = []
+            for number, brief in enumerate(briefs):
+                step(f"{column}: writing post {number + 1}/{len(briefs)}", (index + 0.5 + 0.5 * number / len(briefs)) * share)
+                text, _ = generate_text(model, tokenizer, brief, sampling)
+                generations[column].append(text)
+
+    step("style, similarity, judge and See More", 0.95)
+    gold_texts, gold_source = gold_posts(data_dir, pairs_rows)
+    style = {name: summarize_style(texts) for name, texts in {**generations, "gold": gold_texts}.items()}
+    if "base" in style:
+        style = {name: (against_base(s, style["base"]) if name != "base" else s) for name, s in style.items()}
+    gold_embeddings = embed(gold_texts)
+    similarity = {column: similarity_report(embed(texts), gold_embeddings) for column, texts in generations.items()}
+    brief_texts = [next((m["content"] for m in reversed(b) if m["role"] == "user"), "") for b in briefs]
+    judged = judging.judge_variants(judge, brief_texts, generations) if judge and briefs else {"judge": "none"}
+    posts = _posts(data_dir)
+    proxy = train_see_more(posts, seed=settings.seed) if posts else {"skipped": "no posts.jsonl in the data folder."}
+    if isinstance(proxy, SeeMore):
+        see_more = {"classifier": proxy.report,
+                    "probability": {name: proxy.probability(texts) for name, texts in {**generations, "gold": gold_texts}.items()}}
+    else:
+        see_more = {"classifier": proxy, "probability": {}}
+
+    report = {
+        "run": str(Path(run_dir).resolve()) if run_dir else None,
+        "data": str(data_dir),
+        "split": split_info,
+        "base_model": variants.base_spec,
+        "columns": variants.describe()["columns"],
+        "margins": {c: m["mean"] for c, m in margins.items()},
+        "chosen_win_rate": {c: m["chosen_win_rate"] for c, m in margins.items()},
+        "pairs": len(pairs),
+        "perplexity": {c: round(v, 4) if v is not None else None for c, v in ppl.items()},
+        "style": style,
+        "similarity": similarity,
+        "gold": {"posts": len(gold_texts), "source": gold_source},
+        "judge": judged,
+        "see_more": see_more,
+        "samples": [{"brief": brief_texts[i], **{c: generations[c][i] for c in generations}}
+                    for i in range(min(3, len(briefs)))],
+        "settings": asdict(settings),
+        "notices": notices,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    target = Path(out_path) if out_path else Path(run_dir) / "eval.json"
+    atomic_write_json(target, report)
+    report["eval_path"] = str(target)
+    step("done", 1.0)
+    return report
+
+
+class _Progress:
+    def __init__(self, callback, log):
+        self.callback, self.log = callback, log
+
+    def __call__(self, message: str, fraction: float) -> None:
+        if self.callback:
+            self.callback(message, fraction)
+        else:
+            self.log(f"[{fraction:4.0%}] {message}")
+
+
+# ----------------------------------------------------------------------------- held-out data
+
+
+def held_out_pairs(data_dir: Path, split: str, seed: int, notices: list[str]) -> tuple[list[dict], dict]:
+    """The held-out preference pairs and where they came from (``notices`` says what was substituted)."""
+    if not data_dir.is_dir():
+        raise UserError(f"{data_dir}: data folder not found; build the dataset first or pass --data DIR.")
+    for name in dict.fromkeys((split, "validation", "test")):
+        path = data_dir / "dpo" / f"{name}.jsonl"
+        if path.is_file():
+            rows = read_pairs(path)
+            if rows:
+                if name != split:
+                    notices.append(f"no dpo/{split}.jsonl in {data_dir}; evaluating on dpo/{name}.jsonl instead.")
+                return rows, {"name": name, "source": str(path), "made": False}
+    train = data_dir / "dpo" / "train.jsonl"
+    if not train.is_file():
+        raise UserError(f"{data_dir}: no dpo/{split}.jsonl, dpo/validation.jsonl or dpo/train.jsonl; point --data at "
+                        "a folder with TRL-format dpo/{split}.jsonl.")
+    rows = read_pairs(train)
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    keep = sorted(order[:max(1, len(rows) // 10)])
+    notices.append(f"no held-out split in {data_dir}: made one from {len(keep)} of the {len(rows)} pairs of "
+                   f"dpo/train.jsonl (seed {seed}); the runs trained on them, so the margins are optimistic. "
+                   "Build the dataset with a test split for a fair evaluation.")
+    return [rows[i] for i in keep], {"name": "train", "source": str(train), "made": True, "rows": keep, "seed": seed}
+
+
+def held_out_examples(data_dir: Path, split: str, pairs: list[dict], notices: list[str]) -> list[dict]:
+    """SFT examples (``prompt``/``completion``) for perplexity: ``sft/{split}.jsonl``, else the chosen posts."""
+    path = data_dir / "sft" / f"{split}.jsonl"
+    if path.is_file() and split != "train":
+        rows = []
+        for line, row in enumerate(read_jsonl(path), start=1):
+            messages = _messages(row.get("messages"), path, line, "messages", "user")
+            last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=0)
+            if last == 0:
+                raise UserError(f"{path}:{line}: 'messages' needs a user turn followed by an assistant turn.")
+            rows.append({"prompt": messages[:last], "completion": [messages[last]]})
+        if rows:
+            return rows
+    notices.append(f"no sft/{split}.jsonl: perplexity is measured on the chosen posts of the held-out pairs.")
+    return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs]
+
+
+def read_pairs(path: Path) -> list[dict]:
+    """TRL preference rows (conversational, or standard with strings) as conversational rows."""
+    rows = []
+    for line, row in enumerate(read_jsonl(path), start=1):
+        missing = [k for k in ("prompt", "chosen", "rejected") if k not in row]
+        if missing:
+            raise UserError(f"{path}:{line}: missing field(s) {', '.join(missing)}; expected TRL preference rows "
+                            '{"prompt": ..., "chosen": ..., "rejected": ...}.')
+        rows.append({"prompt": _messages(row["prompt"], path, line, "prompt", "user"),
+                     "chosen": _messages(row["chosen"], path, line, "chosen", "assistant"),
+                     "rejected": _messages(row["rejected"], path, line, "rejected", "assistant")})
+    return rows
+
+
+def _messages(value, path: Path, line: int, field: str, role: str) -> list[dict]:
+    if isinstance(value, str) and value.strip():
+        return [{"role": role, "content": value}]
+    if (isinstance(value, list) and value and all(isinstance(m, dict) and isinstance(m.get("content"), str)
+                                                  and m.get("role") in ("system", "user", "assistant") for m in value)):
+        return [{"role": m["role"], "content": m["content"]} for m in value]
+    raise UserError(f"{path}:{line}: field {field!r} must be a non-empty string or a list of "
+                    '{"role": system|user|assistant, "content": str} messages.')
+
+
+def gold_posts(data_dir: Path, pairs: list[dict]) -> tuple[list[str], str]:
+    """The gold set: posts marked ``gold`` in posts.jsonl, else its top quarter by score, else the
+    chosen posts of the held-out pairs."""
+    posts = _posts(data_dir)
+    gold = [p["text"] for p in posts if p.get("gold") and isinstance(p.get("text"), str)]
+    if gold:
+        return gold, "posts.jsonl gold"
+    scored = sorted((p for p in posts if isinstance(p.get("score"), (int, float)) and isinstance(p.get("text"), str)),
+                    key=lambda p: -p["score"])
+    if scored:
+        return [p["text"] for p in scored[:max(1, int(len(scored) * GOLD_FALLBACK_SHARE))]], "posts.jsonl top quarter by score"
+    return [p["chosen"][-1]["content"] for p in pairs], "chosen posts of the held-out pairs"
+
+
+def _posts(data_dir: Path) -> list[dict]:
+    path = data_dir / "posts.jsonl"
+    return read_jsonl(path) if path.is_file() else []
+
+
+def _run_data_dir(run_dir: str | Path | None) -> Path:
+    from ..workspace import Run
+
+    if run_dir is None:
+        raise UserError("no data folder: pass --data DIR.")
+    recorded = (Run(Path(run_dir)).config().get("data") or {}).get("dir")
+    if not recorded:
+        raise UserError(f"{Path(run_dir) / 'config.json'}: no data.dir recorded; pass --data DIR.")
+    return Path(recorded)

@@ -1,0 +1,120 @@
+"""Reward margins, perplexity and the eval.json report on real SFT/DPO adapters."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from conftest import last_json, run_cli
+from lora_runs import ONE_THREAD_ENV, dpo_rows, lora_runs, one_thread  # noqa: F401 (fixtures)
+from pipeline.evaluate.margins import encode_pairs, reward_margins, summarize
+from pipeline.evaluate.perplexity import encode_examples, perplexity
+from pipeline.evaluate.report import EvalSettings, evaluate_run
+from pipeline.evaluate.scoring import completion_logprobs, encode
+from pipeline.infer import Variants
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+QUIET = dict(log=lambda *a, **k: None)
+
+
+@pytest.fixture(scope="module")
+def variants(lora_runs):
+    return Variants.from_run(lora_runs["dpo"], **QUIET)
+
+
+def test_completion_logprob_matches_a_direct_computation(variants):
+    import torch
+
+    tokenizer = variants.tokenizer
+    row = dpo_rows(1)[0]
+    seq = encode(tokenizer, row["prompt"], row["chosen"], 1024)
+    text = tokenizer.apply_chat_template(row["prompt"] + row["chosen"], tokenize=False)
+    assert tokenizer.decode(seq.prompt + seq.completion) == text  # prompt + completion = the whole chat
+    with variants.use("dpo") as model:
+        (total, count), = completion_logprobs(model, [seq])
+        ids = torch.tensor([seq.prompt + seq.completion])
+        logp = model(input_ids=ids).logits[0, :-1].log_softmax(-1)
+        direct = logp.gather(-1, ids[0, 1:, None])[len(seq.prompt) - 1:].sum().item()
+    assert count == len(seq.completion) and total == pytest.approx(direct, abs=1e-3)
+
+
+def test_batched_margins_equal_one_pair_at_a_time_and_order_the_variants(variants, lora_runs):
+    from pipeline.evaluate.report import read_pairs
+
+    pairs = encode_pairs(variants.tokenizer, read_pairs(lora_runs["data"] / "dpo" / "test.jsonl"))
+    results = {}
+    for column in ("base", "sft", "dpo"):
+        with variants.use(column) as model:
+            batched = reward_margins(model, pairs, batch_size=4)
+            assert batched == pytest.approx(reward_margins(model, pairs, per_pair=True), abs=1e-3)
+            results[column] = summarize(batched)
+    assert results["base"]["mean"] < results["sft"]["mean"] < results["dpo"]["mean"]
+    assert all(r["pairs"] == 6 and 0 <= r["chosen_win_rate"] <= 1 for r in results.values())
+
+
+def test_long_sequences_are_cut_keeping_the_completion(variants):
+    row = dpo_rows(1)[0]
+    seq = encode(variants.tokenizer, row["prompt"], row["chosen"], 32)
+    assert seq.truncated and len(seq.prompt) + len(seq.completion) == 32 and len(seq.completion) == 24
+    with variants.use("sft") as model:
+        ppl = perplexity(model, encode_examples(variants.tokenizer, [{"prompt": row["prompt"],
+                                                                       "completion": row["chosen"]}]))
+    assert math.isfinite(ppl) and ppl > 1
+
+
+def test_evaluate_run_writes_the_report(variants, lora_runs, tmp_path):
+    out = tmp_path / "eval.json"
+    settings = EvalSettings(limit=2, max_new_tokens=12, judge="rule")
+    report = evaluate_run(lora_runs["dpo"], lora_runs["data"], settings, variants=variants, out_path=out, **QUIET)
+    saved = json.loads(out.read_text())
+    assert saved["margins"] == report["margins"] and set(saved["margins"]) == {"base", "sft", "dpo"}
+    assert saved["margins"]["base"] < saved["margins"]["sft"] < saved["margins"]["dpo"]
+    assert set(saved["chosen_win_rate"]) == set(saved["perplexity"]) == {"base", "sft", "dpo"}
+    assert set(saved["style"]) == {"base", "sft", "dpo", "gold"} and "variance_change_vs_base" in saved["style"]["gold"]
+    assert saved["style"]["gold"]["posts"] == 8 and saved["gold"]["source"] == "posts.jsonl gold"
+    assert set(saved["similarity"]) == {"base", "sft", "dpo"}
+    assert set(saved["judge"]) == {"judge", "sft_vs_base", "dpo_vs_base"}
+    assert saved["see_more"]["classifier"]["auc"] is not None and set(saved["see_more"]["probability"]) == \
+        {"base", "sft", "dpo", "gold"}
+    assert saved["split"] == {"name": "test", "source": str(lora_runs["data"] / "dpo" / "test.jsonl"), "made": False}
+    assert len(saved["samples"]) == 2 and saved["notices"] == []
+
+
+def test_no_held_out_split_makes_one_and_says_so(variants, lora_runs, tmp_path):
+    data = tmp_path / "data"
+    (data / "dpo").mkdir(parents=True)
+    shutil.copy(lora_runs["data"] / "dpo" / "train.jsonl", data / "dpo" / "train.jsonl")
+    settings = EvalSettings(limit=1, max_new_tokens=4, judge="none")
+    report = evaluate_run(None, data, settings, variants=variants, out_path=tmp_path / "eval.json", **QUIET)
+    assert report["split"]["made"] is True and report["pairs"] == 1
+    assert any("no held-out split" in n and "optimistic" in n for n in report["notices"])
+    assert any("perplexity is measured on the chosen posts" in n for n in report["notices"])
+    assert report["see_more"]["classifier"] == {"skipped": "no posts.jsonl in the data folder."}
+    assert report["judge"] == {"judge": "none"}
+
+
+def test_bad_eval_input_is_one_line_error(lora_runs, tmp_path):
+    bad = tmp_path / "bad"
+    (bad / "dpo").mkdir(parents=True)
+    (bad / "dpo" / "test.jsonl").write_text('{"prompt": "p", "chosen": "c"}\n')
+    result = run_cli("eval", "--run", str(lora_runs["dpo"]), "--data", str(bad), "--json", env=ONE_THREAD_ENV)
+    assert result.returncode == 2
+    error = last_json(result.stdout)["error"]
+    assert "test.jsonl:1: missing field(s) rejected" in error
+    assert not (lora_runs["dpo"] / "eval.json").exists()
+
+
+@pytest.mark.slow
+def test_eval_cli_json_line(lora_runs, tmp_path):
+    out = tmp_path / "cli-eval.json"
+    result = run_cli("eval", "--run", str(lora_runs["dpo"]), "--limit", "1", "--max-new-tokens", "8",
+                     "--out", str(out), "--json", env=ONE_THREAD_ENV)
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    for key in ("margins", "chosen_win_rate", "perplexity"):
+        assert set(summary[key]) == {"base", "sft", "dpo"}
+    assert set(summary["style"]) == {"base", "sft", "dpo", "gold"} and summary["eval_path"] == str(out)
+    assert summary["margins"]["base"] < summary["margins"]["sft"] < summary["margins"]["dpo"]
