@@ -65,6 +65,9 @@ def to_messages(row: dict, fmt: str, where: str = "") -> list[dict]:
         if fmt in ("messages", "openai"):
             messages = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
         elif fmt == "sharegpt":
+            speakers = [t["from"] for t in row["conversations"] if t["from"] not in _SHAREGPT_ROLES]
+            if speakers:
+                raise UserError(f"{where}: unknown sharegpt speaker 'from': {speakers[0]!r}; use human, gpt or system.")
             messages = [{"role": _SHAREGPT_ROLES[t["from"]], "content": t["value"]} for t in row["conversations"]]
         elif fmt == "prompt-completion":
             prompt, completion = row["prompt"], row["completion"]
@@ -79,8 +82,13 @@ def to_messages(row: dict, fmt: str, where: str = "") -> list[dict]:
             messages = [{"role": "user", "content": user}, {"role": "assistant", "content": row[answer_key]}]
             if row.get("system"):
                 messages.insert(0, {"role": "system", "content": row["system"]})
-    except (KeyError, TypeError) as e:
-        raise UserError(f"{where}: a {fmt} record is missing {e} or has the wrong shape; fix that record.") from None
+    except KeyError as e:
+        raise UserError(f"{where}: a {fmt} record is missing {e}; fix that record.") from None
+    except TypeError:
+        raise UserError(f"{where}: a {fmt} record has the wrong shape (a list of turns was expected); fix that record.") from None
+    roles = [m["role"] for m in messages if m["role"] not in ("system", "user", "assistant")]
+    if roles:
+        raise UserError(f"{where}: unknown role {roles[0]!r}; use system, user or assistant.")
     if not messages or messages[-1]["role"] != "assistant" or not all(isinstance(m["content"], str) for m in messages):
         raise UserError(f"{where}: a {fmt} record must end with an assistant answer and hold text only.")
     return messages
@@ -113,7 +121,11 @@ def read_records(path: Path, text: str | None = None) -> list[tuple[int, dict]]:
     if text is None:
         if not path.is_file():
             raise UserError(f"{path}: file not found; check the path.")
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise UserError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                            "save the file as UTF-8.") from None
     stripped = text.lstrip()
     if not stripped:
         raise UserError(f"{path}: the file is empty; add records or pick another file.")
@@ -131,6 +143,8 @@ def read_records(path: Path, text: str | None = None) -> list[tuple[int, dict]]:
                     rows.append((number, json.loads(line)))
                 except json.JSONDecodeError as e:
                     raise UserError(f"{path}:{number}: bad JSON ({e.msg}); fix or remove that line.") from None
+    if not rows:
+        raise UserError(f"{path}: no records (an empty JSON array); add records or pick another file.")
     for number, row in rows:
         if not isinstance(row, dict):
             raise UserError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}.")

@@ -65,6 +65,10 @@ def decode(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
     if not data.strip():
         raise UserError(f"{path}: the file is empty; export your posts again or pick another file.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # spreadsheet "Unicode text" exports are UTF-16
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise UserError(f"{path}: a binary file, not text; export your posts as CSV or JSONL (UTF-8).")
     try:
         return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError:
