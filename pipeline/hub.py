@@ -299,7 +299,7 @@ def dataset_splits(data_dir: Path) -> dict[str, dict[str, Path]]:
     found = {config: splits for config, splits in found.items() if splits}
     if not found:
         raise UserError(f"{data_dir}: no sft/*.jsonl or dpo/*.jsonl splits; build the dataset first "
-                        "(python -m pipeline build) or pass the data folder.")
+                        "(python -m pipeline data build) or pass the data folder.")
     return found
 
 
