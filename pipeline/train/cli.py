@@ -145,8 +145,11 @@ def run_sweep(args, log) -> dict:
 
 
 def run_runs(args, log) -> dict:
+    from ..errors import UserError
     from .runner import list_runs
 
+    if not Path(args.workspace).is_dir():
+        raise UserError(f"{args.workspace}: no such project folder; pass --workspace with the folder that holds runs/.")
     runs = list_runs(args.workspace)
     if not args.json:
         for r in runs:

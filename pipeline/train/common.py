@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..models import Backend
-from ..workspace import Run
+from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
 from .settings import CommonSettings
 
@@ -228,7 +228,19 @@ def load_for_training(settings: CommonSettings, log: Callable):
                           backend=settings.backend, max_seq_length=settings.max_length)
     model_path = resolve_model_path(settings.model, log=log)
     model, tokenizer, backend = load_model(settings.model, options, log=log)
+    check_targets(model, settings)
     return model, tokenizer, backend, model_path
+
+
+def check_targets(model, settings: CommonSettings) -> None:
+    """Every LoRA target module must exist in the model (PEFT's own error is a traceback)."""
+    from ..models import lora_targets
+
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [t for t in settings.targets() if t not in present]
+    if missing:
+        raise UserError(f"target_modules {', '.join(missing)}: not in {settings.model}; use 'all', 'attention-only' "
+                        f"or some of {', '.join(lora_targets(model)) or 'its linear layers'}.")
 
 
 def choose(settings: CommonSettings) -> str:
@@ -240,6 +252,7 @@ def choose(settings: CommonSettings) -> str:
 
 def check_new_run(run: Run) -> None:
     """Refuse to train over an existing run (its adapter and metrics would be mixed with the new ones)."""
+    validate_name(run.name, "run name (the --out folder's name)")
     if run.config_path.exists() or run.has_adapter():
         raise UserError(f"{run.path} already holds a run; pick another --out, or pass --resume to continue it.")
 

@@ -70,7 +70,11 @@ def _dpo_row(row: dict, path: Path, line: int) -> dict:
     if missing:
         raise UserError(f"{path}:{line}: missing field(s) {', '.join(missing)}; expected TRL conversational "
                         f"preference format {DPO_FORMAT}.")
-    return {k: _check_messages(row[k], path, line, k, DPO_FORMAT) for k in ("prompt", "chosen", "rejected")}
+    pair = {k: _check_messages(row[k], path, line, k, DPO_FORMAT) for k in ("prompt", "chosen", "rejected")}
+    if pair["chosen"] == pair["rejected"]:
+        raise UserError(f"{path}:{line}: chosen == rejected (the same answer twice teaches nothing); remove that pair "
+                        "or give it a different rejected answer.")
+    return pair
 
 
 def load_dpo_rows(data_dir: str | Path, split: str = "train", required: bool = True) -> list[dict]:
