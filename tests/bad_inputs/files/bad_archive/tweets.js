@@ -1,0 +1,4 @@
+window.YTD.tweets.part0 = [
+  {"tweet": {"full_text": "hello there"}},
+  {oops}
+]
