@@ -30,6 +30,7 @@ TABS = (
 CSS = """
 .needs p { margin: 0; padding: 6px 10px; border-left: 3px solid var(--color-accent); background: var(--block-background-fill); }
 footer { display: none !important; }
+.cli textarea { font-family: var(--font-mono); font-size: 0.85em; }
 """
 
 
@@ -40,8 +41,12 @@ def build_app(config: AppConfig) -> gr.Blocks:
         with gr.Tabs(elem_id="steps") as tabs:
             studio.tabs = tabs
             for label, module in TABS:
-                with gr.Tab(label, id=label.lower(), elem_id=f"tab-{label.lower()}"):
+                before = len(studio.refreshers)
+                with gr.Tab(label, id=label.lower(), elem_id=f"tab-{label.lower()}") as tab:
                     module.build(studio)
+                # opening a tab picks up what other tabs made meanwhile (a dataset, a finished run)
+                refresh, outputs = studio.refresh(studio.refreshers[before:], keep_picks=True)
+                tab.select(refresh, [studio.workspace, *outputs], outputs, queue=False)
         header.wire(demo, studio, parts)
     return demo
 

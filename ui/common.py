@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import os
 import re
@@ -138,10 +139,10 @@ def cli_command(*argv: object) -> str:
     return f"{CLI} {shlex.join(parts)}"
 
 
-def cli_box(command: str = "") -> gr.Code:
-    """A copyable box showing the equivalent CLI command."""
-    return gr.Code(value=command, language="shell", label="Same thing from a terminal", interactive=False,
-                   lines=1, max_lines=4, buttons=["copy"])
+def cli_box(elem_id: str | None = None) -> gr.Textbox:
+    """A copyable box showing the equivalent CLI command (filled in when the user clicks)."""
+    return gr.Textbox(label="Same thing from a terminal", interactive=False, lines=1, max_lines=4, elem_id=elem_id,
+                      buttons=["copy"], elem_classes=["cli"], placeholder="(the command appears after you click)")
 
 
 def rel(path: Path | str, start: Path | str) -> str:
@@ -242,15 +243,23 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
     return saved
 
 
-def runs_of_kind(workspace: Workspace, kind: str) -> list[str]:
-    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first."""
+def runs_of_kind(workspace: Workspace, kind: str, with_adapter: bool = False) -> list[str]:
+    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first.
+
+    A run's kind is in its config.json once training started, and in the runner's job.json while
+    it is still queued. ``with_adapter`` keeps only runs that finished with an adapter.
+    """
     names = []
     for run in reversed(workspace.runs()):
-        try:
-            if run.config().get("kind") == kind:
-                names.append(run.name)
-        except UserError:  # a run folder being created has no config yet
+        if with_adapter and not run.has_adapter():
             continue
+        for record in (run.config_path, run.path / "job.json"):
+            try:
+                if json.loads(record.read_text(encoding="utf-8")).get("kind") == kind:
+                    names.append(run.name)
+                break
+            except (OSError, ValueError):
+                continue
     return names
 
 
@@ -277,5 +286,26 @@ class Studio:
     refreshers: list[tuple[Callable, list]] = field(default_factory=list)
 
     def on_workspace_change(self, fn: Callable, outputs: list) -> None:
-        """Run ``fn(workspace_path)`` when the project changes (or the page loads) to refresh a tab."""
+        """Run ``fn(workspace_path)`` to refresh a tab: when the project changes (or the page loads),
+        and when the tab is opened (then a dropdown keeps the user's pick if it still exists)."""
         self.refreshers.append((fn, outputs))
+
+    def refresh(self, refreshers: list[tuple[Callable, list]], keep_picks: bool) -> tuple[Callable, list]:
+        """One event handler running ``refreshers``, with its outputs (for ``.change`` / ``.select``)."""
+        outputs = [c for _, outs in refreshers for c in outs]
+
+        def run(path, *current):
+            values = []
+            for fn, _ in refreshers:
+                result = fn(path)
+                values.extend(result if isinstance(result, (list, tuple)) else [result])
+            if keep_picks:
+                for i, value in enumerate(values):
+                    if not isinstance(value, dict) or "choices" not in value:
+                        continue
+                    picked, choices = current[i], value.get("choices") or []
+                    if picked in choices or (isinstance(picked, list) and set(picked) <= set(choices)):
+                        value["value"] = picked
+            return values[0] if len(outputs) == 1 else values  # Gradio takes one output's list as its value
+
+        return user_errors(run), outputs

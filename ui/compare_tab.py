@@ -8,6 +8,9 @@ wait in Gradio's queue and see their position. A pick appends a preference pair 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import gradio as gr
 
 from pipeline.errors import UserError
@@ -39,7 +42,7 @@ def build(studio: Studio) -> None:
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", elem_id="compare-generate")
         stop = gr.Button("Stop", variant="stop")
-    cli = cli_box()
+    cli = cli_box("compare-cli")
     texts, stats = {}, {}
     with gr.Row(equal_height=True):
         for column in COLUMNS:
@@ -51,7 +54,11 @@ def build(studio: Studio) -> None:
         picks = {column: gr.Button(f"{TITLES[column]} is best", elem_id=f"pick-{column}") for column in COLUMNS}
         tie = gr.Button("Tie", elem_id="pick-tie")
     pick_status = gr.Markdown(elem_id="pick-status")
+    with gr.Row():
+        export = gr.Button("Export this session's comparisons (JSONL + Markdown)", size="sm")
+        exported = gr.File(label="Comparison export", file_count="multiple", visible=False, elem_id="compare-export")
     answers = gr.State({})
+    history = gr.State([])
 
     def command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
         workspace = workspace_of(path)
@@ -62,31 +69,47 @@ def build(studio: Studio) -> None:
         return argv + ["--prompt", prompt, "--max-new-tokens", int(max_new_tokens), "--temperature", temperature,
                        "--top-p", top_p, "--seed", int(seed)]
 
-    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
-        from pipeline.infer import SamplingSettings, as_messages
+    def check(prompt):
+        from pipeline.infer import as_messages
 
         as_messages(prompt)  # an empty brief fails here, before any model loads
+
+    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
+        from pipeline.infer import SamplingSettings, stream_columns
+
         workspace = workspace_of(path)
         shown = cli_command(*command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model))
         settings = SamplingSettings(max_new_tokens=int(max_new_tokens), temperature=float(temperature),
                                     top_p=float(top_p), seed=int(seed))
-        sources = {"base": model, "sft": _source(workspace, sft) if sft else None,
-                   "dpo": _source(workspace, dpo) if dpo else None}
+        sources = {"sft": _source(workspace, sft) if sft else None, "dpo": _source(workspace, dpo) if dpo else None}
         text = {c: "" for c in COLUMNS}
         stat = {c: "" for c in COLUMNS}
-        for column, piece, done in _stream_columns(model, sources, prompt, settings):
-            if piece:
-                text[column] += piece
+        finished: dict = {}
+        for column, piece, done in stream_columns(model, sources, prompt, settings, log=_quiet):
+            text[column] += piece
+            stat[column] = _stats_text(done) if done is not None else "generating…"
             if done is not None:
-                stat[column] = _stats_text(done)
-            yield (*[text[c] for c in COLUMNS], *[stat[c] for c in COLUMNS], {"prompt": prompt, **text}, shown)
+                finished[column] = done.as_dict()
+            row = {"prompt": prompt, **{c: text[c] for c in COLUMNS if text[c]}, "stats": dict(finished)}
+            yield (*[text[c] for c in COLUMNS], *[stat[c] for c in COLUMNS], row, shown)
 
     outputs = [*texts.values(), *stats.values(), answers, cli]
-    event = generate.click(user_errors(run_compare),
-                           [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p,
-                            seed, studio.model],
-                           outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency)
+    # The brief is checked first: an empty one gives one message, not an error badge on every column.
+    event = generate.click(user_errors(check), prompt, None).success(
+        user_errors(run_compare),
+        [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p, seed, studio.model],
+        outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency)
+    event.success(lambda row, rows: rows + [row], [answers, history], history, queue=False)
     stop.click(None, None, None, cancels=[event])
+
+    def do_export(rows):
+        from pipeline.preferences import export_comparison
+
+        folder = Path(tempfile.mkdtemp(prefix="voicetune-compare-"))
+        result = export_comparison(rows, folder / "comparison.jsonl", folder / "comparison.md")
+        return gr.update(value=[result["jsonl"], result["markdown"]], visible=True)
+
+    export.click(user_errors(do_export), history, exported)
 
     def make_pick(best):
         def pick(path, answers):
@@ -96,7 +119,7 @@ def build(studio: Studio) -> None:
                 raise UserError("nothing to pick yet: generate the three answers first.")
             workspace = workspace_of(path)
             result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best)
-            return f"Saved: {result}"
+            return f"Saved: {result}. The DPO tab can train on these picks."
         return pick
 
     for column, button in picks.items():
@@ -105,7 +128,7 @@ def build(studio: Studio) -> None:
 
     def latest_runs(path):
         workspace = workspace_of(path)
-        sft, dpo = runs_of_kind(workspace, "sft"), runs_of_kind(workspace, "dpo")
+        sft, dpo = runs_of_kind(workspace, "sft", with_adapter=True), runs_of_kind(workspace, "dpo", with_adapter=True)
         return (gr.update(choices=sft, value=sft[0] if sft else None),
                 gr.update(choices=dpo, value=dpo[0] if dpo else None))
 
@@ -119,10 +142,8 @@ def _source(workspace, source: str) -> str:
     return str(run) if "/" not in source and run.is_dir() else source
 
 
-def _stream_columns(model, sources, prompt, settings):
-    from pipeline.infer import stream_columns
-
-    yield from stream_columns(model, sources, prompt, settings)
+def _quiet(*parts, **_) -> None:
+    """Model-loading chatter stays in the server log's level of detail (not the page)."""
 
 
 def _stats_text(stats) -> str:

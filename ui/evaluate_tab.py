@@ -11,7 +11,7 @@ import json
 import gradio as gr
 import pandas as pd
 
-from .common import Studio, cli_box, cli_command, needs, rel, run_pipeline, runs_of_kind, user_errors, workspace_of
+from .common import Studio, cli_box, cli_command, needs, runs_of_kind, user_errors, workspace_of
 
 
 def build(studio: Studio) -> None:
@@ -23,9 +23,10 @@ def build(studio: Studio) -> None:
         split = gr.Radio(["test", "validation"], value="test", label="Held-out split")
         judge = gr.Radio(["rule", "none"], value="rule", label="Judge",
                          info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
-        limit = gr.Number(value=8, precision=0, minimum=1, label="Briefs to generate for style metrics")
+        limit = gr.Number(value=8, precision=0, minimum=1, label="Briefs to generate for style metrics",
+                          elem_id="eval-limit")
     start = gr.Button("Evaluate", variant="primary", elem_id="start-eval")
-    cli = cli_box()
+    cli = cli_box("evaluate-cli")
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
         margins = gr.BarPlot(x="variant", y="margin", label="Reward margin on held-out pairs", height=240,
@@ -40,13 +41,15 @@ def build(studio: Studio) -> None:
                 "--judge", judge, "--limit", int(limit)]
 
     def run_eval(path, name, split, judge, limit, progress=gr.Progress()):
+        from pipeline.evaluate.report import EvalSettings, evaluate_run
+
         if not name:
             raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
-        argv = command(path, name, split, judge, limit)
-        progress(0, desc="evaluating base | SFT | DPO")
-        run_pipeline(argv, log=lambda *parts, **_: progress(None, desc=" ".join(map(str, parts))[:120]))
-        return (*show(path, name), cli_command(*[rel(a, workspace_of(path).root.parent.parent) if hasattr(a, "parts")
-                                                 else a for a in argv]))
+        workspace = workspace_of(path)
+        settings = EvalSettings(split=split, judge=judge, limit=int(limit))
+        evaluate_run(workspace.run(name).path, workspace.data_dir, settings,
+                     progress=lambda message, fraction: progress(fraction, desc=message), log=_quiet)
+        return cli_command(*command(path, name, split, judge, limit))
 
     def show(path, name):
         if not path or not name:
@@ -58,12 +61,14 @@ def build(studio: Studio) -> None:
         return (*_report_views(report), gr.update(visible=True, value=str(eval_path)))
 
     outputs = [summary, margins, table, style, download]
-    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit], outputs + [cli],
-                concurrency_id="heavy", concurrency_limit=1)
+    # The evaluation writes eval.json; the views refresh after it succeeds (a failure is one message).
+    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit], cli, show_progress_on=summary,
+                concurrency_id="heavy", concurrency_limit=1).success(
+        user_errors(show), [studio.workspace, run], outputs)
     run.change(user_errors(show), [studio.workspace, run], outputs)
 
     def latest_run(path):
-        names = runs_of_kind(workspace_of(path), "dpo")
+        names = runs_of_kind(workspace_of(path), "dpo", with_adapter=True)
         return gr.update(choices=names, value=names[0] if names else None)
 
     latest.click(user_errors(latest_run), studio.workspace, run)
@@ -74,19 +79,42 @@ def _report_views(report: dict):
     margins = report.get("margins") or {}
     win = report.get("chosen_win_rate") or {}
     ppl = report.get("perplexity") or {}
+    similarity = report.get("similarity") or {}
+    see_more = (report.get("see_more") or {}).get("probability") or {}
     variants = [v for v in ("base", "sft", "dpo") if v in margins or v in ppl]
-    margin_frame = pd.DataFrame({"variant": list(margins), "margin": [float(v) for v in margins.values()]})
-    table = pd.DataFrame([{"variant": v, "reward margin": _fmt(margins.get(v)), "chosen win rate": _fmt(win.get(v)),
-                           "perplexity": _fmt(ppl.get(v))} for v in variants])
+    margin_frame = pd.DataFrame({"variant": variants, "margin": [float(margins.get(v) or 0) for v in variants]})
+    table = pd.DataFrame([{"variant": v, "reward margin": _fmt(margins.get(v)), "chosen wins": _fmt(win.get(v)),
+                           "perplexity": _fmt(ppl.get(v)),
+                           "similarity to gold": _fmt((similarity.get(v) or {}).get("gold_similarity")),
+                           "diversity": _fmt((similarity.get(v) or {}).get("diversity")),
+                           "See More p": _fmt(see_more.get(v))} for v in variants])
     style = report.get("style") or {}
-    style_rows = [{"variant": v, **{k: _fmt(x) for k, x in metrics.items() if not isinstance(x, (dict, list))}}
-                  for v, metrics in style.items() if isinstance(metrics, dict)]
+    style_rows = [{"variant": v, **_scalars("", metrics)} for v, metrics in style.items() if isinstance(metrics, dict)]
     ordered = all(k in margins for k in ("base", "sft", "dpo")) and margins["base"] < margins["sft"] < margins["dpo"]
-    text = "**Reward margins** " + " < ".join(f"{v} {_fmt(margins[v])}" for v in variants if v in margins)
+    text = "**Reward margins** " + " · ".join(f"{v} {_fmt(margins[v])}" for v in variants if v in margins)
     if margins:
         text += " ✓ ordered base < SFT < DPO" if ordered else " (not ordered base < SFT < DPO)"
+    text += f"  \non {report.get('pairs', '?')} held-out pairs ({(report.get('split') or {}).get('name', '?')} split)"
+    judge = report.get("judge") or {}
+    for matchup, result in judge.items():
+        if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result):
+            text += f"  \njudge {matchup}: win {_fmt(result['win'])} · tie {_fmt(result['tie'])} · loss {_fmt(result['loss'])}"
+    for notice in report.get("notices") or []:
+        text += f"\n\nℹ {notice}"
     return text, margin_frame, table, pd.DataFrame(style_rows) if style_rows else None
 
 
+def _scalars(prefix: str, values) -> dict:
+    """The plain numbers of one level of a report dict, formatted, with ``prefix`` on their names."""
+    if not isinstance(values, dict):
+        return {}
+    return {f"{prefix}{k}": _fmt(v) for k, v in values.items() if isinstance(v, (int, float, str)) or v is None}
+
+
 def _fmt(value):
-    return f"{value:.4g}" if isinstance(value, (int, float)) else ("" if value is None else str(value))
+    return f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else (
+        "" if value is None else str(value))
+
+
+def _quiet(*parts, **_) -> None:
+    """Evaluation chatter stays out of the page; the progress bar says where it is."""

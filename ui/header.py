@@ -35,8 +35,9 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
                                            label="Project", info=f"a folder under {config.root}",
                                            elem_id="project", scale=2)
             parts["new_name"] = gr.Textbox(label="New project", placeholder="my-voice", scale=2, elem_id="new-project")
-            parts["create"] = gr.Button("Create", scale=1, elem_id="create-project")
-            parts["sample"] = gr.Button("Open the sample project", scale=1, elem_id="open-sample")
+            with gr.Column(scale=1, min_width=160):
+                parts["create"] = gr.Button("Create", size="sm", elem_id="create-project")
+                parts["sample"] = gr.Button("Open the sample project", size="sm", elem_id="open-sample")
         model = gr.Dropdown(choices=[DEFAULT_SPEC], value=DEFAULT_SPEC, allow_custom_value=not config.public,
                             label="Base model", elem_id="base-model", scale=2,
                             info="'default' = embedded SmolLM2-135M-Instruct"
@@ -49,33 +50,22 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
 def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
     """Connect the header's events and the tabs' refreshers (call after every tab is built)."""
     config = studio.config
-    refresh_outputs = [c for _, outputs in studio.refreshers for c in outputs]
-
-    def refresh_all(path):
-        values = []
-        for fn, outputs in studio.refreshers:
-            result = fn(path)
-            values.extend(result if isinstance(result, (list, tuple)) else [result])
-        return values
-
-    studio.workspace.change(user_errors(refresh_all), studio.workspace, refresh_outputs, queue=False)
+    refresh_all, outputs = studio.refresh(studio.refreshers, keep_picks=False)
+    studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False)
     demo.load(user_errors(describe_backend), None, parts["backend"])
 
     if config.public:
         session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
 
-        def open_visitor(session_id, username=None):
-            session_id = session_id or new_session_id()
+        def open_visitor(session_id, profile: gr.OAuthProfile | None = None):
+            # Gradio fills ``profile`` when the visitor signed in with Hugging Face on a Space (else None).
+            session_id = session_id if session_id else new_session_id()
+            username = profile.username if profile is not None else None
             workspace = session_workspace(config, session_id, username)
             who = f"signed in as **{username}**" if username else "a private session kept in this browser"
             return str(workspace.root), session_id, f"Your private workspace ({who})."
 
-        def open_signed_in_visitor(session_id, profile: gr.OAuthProfile | None):
-            return open_visitor(session_id, profile.username if profile is not None else None)
-
-        # gr.OAuthProfile is only filled in where a LoginButton exists (on a Space).
-        handler = open_signed_in_visitor if config.on_space else open_visitor
-        demo.load(user_errors(handler), session, [studio.workspace, session, parts["where"]])
+        demo.load(user_errors(open_visitor), session, [studio.workspace, session, parts["where"]])
         return
 
     def pick(name):

@@ -22,6 +22,8 @@ LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
 KL_SERIES = {"kl": "KL(policy ‖ reference)"}
 LOG_TAIL_LINES = 30
+TRAINING_SLOT = dict(concurrency_id="training", concurrency_limit=1, show_progress="minimal")
+"""Events that start a training job share one slot app-wide (see :func:`hold_gpu_slot`)."""
 
 
 class RunPanel:
@@ -57,8 +59,10 @@ class RunPanel:
         plots = 3 if self.kind == "dpo" else 1
         if not path or not name:
             return ["No run yet.", "", *([None] * plots), "", gr.Timer(active=False)]
+        from pipeline.train import runner
+
         run = workspace_of(path).run(name)
-        status = run.status()
+        status = runner.job_status(run)
         metrics = run.metrics()
         frames = [_long_frame(metrics, LOSS_SERIES)]
         if self.kind == "dpo":
@@ -77,15 +81,15 @@ class RunPanel:
         self.timer.tick(view, [studio.workspace, self.run], self.view_outputs, queue=False, show_progress="hidden")
         self.cancel.click(user_errors(self.do_cancel), [studio.workspace, self.run], self.status).then(
             view, [studio.workspace, self.run], self.view_outputs)
-        self.resume.click(user_errors(self.do_resume), [studio.workspace, self.run], self.status).then(
-            view, [studio.workspace, self.run], self.view_outputs)
+        self.resume.click(user_errors(self.do_resume), [studio.workspace, self.run], self.status,
+                          **TRAINING_SLOT)
 
     def do_cancel(self, path, name):
         from pipeline.train import runner
 
         if not name:
             raise UserError("no run selected to cancel.")
-        runner.cancel(workspace_of(path).run(name).path)
+        runner.cancel(workspace_of(path).run(name))
         return f"Cancelling `{name}`… (the last checkpoint is kept; Resume continues from it)"
 
     def do_resume(self, path, name):
@@ -93,15 +97,19 @@ class RunPanel:
 
         if not name:
             raise UserError("no run selected to resume.")
-        runner.resume(workspace_of(path).run(name).path)
-        return f"Resuming `{name}` from its last checkpoint…"
+        run = runner.resume(workspace_of(path).run(name))
+        yield f"Resuming `{name}` from its last checkpoint…"
+        yield self.view(path, name)[0]
+        hold_gpu_slot(run)
 
 
 def _long_frame(metrics: list[dict], series: dict[str, str]) -> pd.DataFrame:
     rows = [{"step": m["step"], "value": float(m[key]), "series": label}
             for m in metrics if "step" in m for key, label in series.items()
             if isinstance(m.get(key), (int, float))]
-    return pd.DataFrame(rows, columns=["step", "value", "series"])
+    # typed even when empty: the plot picks its axis types from the first frame it gets
+    return pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": "int64", "value": "float64",
+                                                                           "series": "string"})
 
 
 def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
@@ -152,10 +160,21 @@ def _duration(seconds: float) -> str:
     return time.strftime("%H:%M:%S" if seconds >= 3600 else "%M:%S", time.gmtime(seconds))
 
 
-def start_training(workspace, argv: list) -> str:
-    """Hand ``python -m pipeline ARGV`` to the training runner (a child process); returns the run name."""
+def start_training(workspace, kind: str, settings, sft_run: str | None = None) -> Run:
+    """Queue a run with the training runner (it starts a child process when the project is idle)."""
     from pipeline.train import runner
 
-    out = argv[argv.index("--out") + 1]
-    runner.start_job([str(a) for a in argv], workspace=workspace.root)
-    return out.name
+    return runner.start_job(workspace, kind, settings, data_dir=workspace.data_dir,
+                            sft_run=workspace.run(sft_run) if sft_run else None)
+
+
+def hold_gpu_slot(run: Run, poll_s: float = 2.0):
+    """Block (in the "training" concurrency slot) until ``run`` is no longer queued or running.
+
+    Start events hold one app-wide slot while their job lives, so two jobs never train at once on
+    one GPU, across projects and visitors; later starts wait in Gradio's queue with their position.
+    """
+    from pipeline.train import runner
+
+    while runner.job_status(run).get("state") in ACTIVE:
+        time.sleep(poll_s)

@@ -1,30 +1,31 @@
 """Publish tab: push the dataset and the adapters (with their cards) to the Hugging Face Hub, pull an adapter.
 
-Each button is one `python -m pipeline push|pull` call. The token comes from Sign in with Hugging
-Face on a Space (the visitor's own token), else from the token box or the server's HF_TOKEN /
-`hf auth login`. It is passed to the call only: never logged, stored or shown back.
+Each button is one call into ``pipeline.hub`` (what `python -m pipeline push|pull|deploy-space` runs).
+The token is the visitor's own: Sign in with Hugging Face on a Space, else the token box, else (not
+with ``--public``) the server's HF_TOKEN / `hf auth login`. It is handed to the call only: never
+logged, stored or shown back.
 """
 
 from __future__ import annotations
-
-import os
 
 import gradio as gr
 
 from pipeline.errors import UserError
 
-from .common import Studio, cli_box, cli_command, has_dataset, needs, run_pipeline, user_errors, workspace_of
+from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
+
+HARDWARE = ["cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "a10g-small", "a10g-large", "a100-large"]
 
 
 def build(studio: Studio) -> None:
     config = studio.config
     needs("a built dataset and/or a finished SFT or DPO run (with its **Evaluate** results for the model card), "
           "and a Hugging Face token with write access.")
-    with gr.Row():
-        token = gr.Textbox(label="Hugging Face token (write)", type="password", elem_id="hub-token",
-                           placeholder="hf_… (not stored; or sign in on a Space / set HF_TOKEN on the server)",
-                           visible=not config.on_space)
-        private = gr.Checkbox(value=True, label="Private repos")
+    with gr.Row(equal_height=True):
+        token = gr.Textbox(label="Hugging Face token (write access)", type="password", elem_id="hub-token", scale=3,
+                           placeholder="hf_… used for this click only, never stored"
+                                       + ("" if config.public else "; empty = the server's HF_TOKEN / hf auth login"))
+        private = gr.Checkbox(value=True, label="Private repos", scale=1)
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Dataset")
@@ -34,57 +35,81 @@ def build(studio: Studio) -> None:
             gr.Markdown("### Adapter")
             run = gr.Dropdown(label="Run to push", choices=[], elem_id="push-run")
             model_repo = gr.Textbox(label="Model repo", placeholder="you/my-voice-dpo", elem_id="push-run-repo")
-            combined = gr.Checkbox(value=False, label="Also one combined adapter (base + SFT + DPO as one LoRA)")
+            combined = gr.Checkbox(value=False, label="Also one combined adapter (SFT + DPO as one LoRA, DPO runs)")
             push_run = gr.Button("Push the adapter", variant="primary", elem_id="push-run-button")
-    cli = cli_box()
+        with gr.Column():
+            gr.Markdown("### Pull an adapter")
+            pull_repo = gr.Textbox(label="Adapter repo", placeholder="someone/their-voice-dpo", elem_id="pull-repo")
+            pull_revision = gr.Textbox(label="Revision (optional)", placeholder="main")
+            pull = gr.Button("Pull into this project", elem_id="pull-button")
+    with gr.Accordion("Deploy this app as a Space", open=False, visible=not config.public):
+        with gr.Row():
+            space_repo = gr.Textbox(label="Space repo", placeholder="you/voicetune")
+            hardware = gr.Dropdown(HARDWARE, value="t4-small", label="Suggested hardware")
+            deploy = gr.Button("Deploy")
+    cli = cli_box("publish-cli")
     result = gr.Markdown(elem_id="publish-result")
 
-    def resolve_token(typed: str | None, oauth_token) -> str:
-        value = (oauth_token.token if oauth_token is not None else None) or (typed or "").strip() \
-            or (None if config.public else os.environ.get("HF_TOKEN"))
-        if not value and not config.public:
-            from huggingface_hub import get_token
-
-            value = get_token()
-        if not value:
-            raise UserError("no Hugging Face token: sign in, paste a token with write access, or set HF_TOKEN.")
+    def user_token(typed: str | None, oauth_token) -> str | None:
+        """The visitor's token; None lets pipeline.hub use the server's (never in public mode)."""
+        value = (oauth_token.token if oauth_token is not None else None) or (typed or "").strip() or None
+        if value is None and config.public:
+            raise UserError("no Hugging Face token: sign in with Hugging Face or paste a token with write access.")
         return value
 
-    def push(argv: list, typed, oauth_token) -> tuple[str, str]:
-        from pipeline.hub import token_scope
-
-        with token_scope(resolve_token(typed, oauth_token)):
-            summary = run_pipeline(argv)
-        url = summary.get("url") or summary.get("repo_url") or ""
-        commit = summary.get("commit") or summary.get("commit_id") or ""
-        return f"Pushed to {url}" + (f" (commit `{commit[:10]}`)" if commit else " (no change)"), cli_command(*argv)
+    def pushed(result, argv) -> tuple[str, str]:
+        state = f"new commit `{result.commit[:10]}`" if result.changed else f"unchanged (still `{result.commit[:10]}`)"
+        return f"**Pushed** to [{result.url}]({result.url}): {state}", cli_command(*argv)
 
     def do_push_data(path, repo, private, typed, oauth_token: gr.OAuthToken | None = None):
+        from pipeline import hub
+
         workspace = workspace_of(path)
         if not has_dataset(workspace):
             raise UserError("no dataset in this project: build one in the Dataset tab first.")
-        return push(["push", "--data", workspace.data_dir, "--repo", _repo(repo),
-                     "--private" if private else "--public"], typed, oauth_token)
+        repo = hub.check_repo_id(repo)
+        result = hub.push_dataset(workspace.data_dir, repo, private=private, token=user_token(typed, oauth_token),
+                                  log=_quiet)
+        return pushed(result, ["push", "--data", workspace.data_dir, "--repo", repo, "--private" if private else "--public"])
 
     def do_push_run(path, name, repo, combined, private, typed, oauth_token: gr.OAuthToken | None = None):
+        from pipeline import hub
+
         if not name:
-            raise UserError("no run selected: train one in the SFT or DPO tab first.")
-        argv = ["push", "--run", workspace_of(path).run(name).path, "--repo", _repo(repo),
-                "--private" if private else "--public"]
-        return push(argv + (["--combined"] if combined else []), typed, oauth_token)
+            raise UserError("no finished run to push: train one in the SFT or DPO tab first.")
+        run_dir = workspace_of(path).run(name).path
+        repo = hub.check_repo_id(repo)
+        result = hub.push_run(run_dir, repo, combined=combined, private=private, token=user_token(typed, oauth_token),
+                              log=_quiet)
+        return pushed(result, ["push", "--run", run_dir, "--repo", repo, "--private" if private else "--public",
+                               "--combined" if combined else None])
 
-    if not config.on_space:  # gr.OAuthToken is only injected where a LoginButton exists
-        def strip_oauth(fn):
-            def without_oauth(*args):
-                return fn(*args, None)
-            without_oauth.__name__ = fn.__name__
-            return without_oauth
-        do_push_data, do_push_run = strip_oauth(do_push_data), strip_oauth(do_push_run)
+    def do_pull(path, repo, revision, typed, oauth_token: gr.OAuthToken | None = None):
+        from pipeline import hub
 
-    push_data.click(user_errors(do_push_data), [studio.workspace, data_repo, private, token], [result, cli],
-                    concurrency_id="hub", concurrency_limit=2)
-    push_run.click(user_errors(do_push_run), [studio.workspace, run, model_repo, combined, private, token],
-                   [result, cli], concurrency_id="hub", concurrency_limit=2)
+        workspace = workspace_of(path)
+        repo = hub.check_repo_id(repo)
+        out = workspace.runs_dir / workspace.new_run_name("pulled-" + repo.split("/")[-1][:40])
+        hub.pull_adapter(repo, (revision or "").strip() or None, out, token=user_token(typed, oauth_token), log=_quiet)
+        argv = ["pull", "--repo", repo, "--revision", (revision or "").strip() or None, "--out", out]
+        return (f"**Pulled** `{repo}` into `runs/{out.name}`: pick it in Compare or as DPO's SFT run.",
+                cli_command(*argv))
+
+    def do_deploy(repo, hardware, private, typed, oauth_token: gr.OAuthToken | None = None):
+        from pipeline import hub
+
+        repo = hub.check_repo_id(repo)
+        result = hub.deploy_space(repo, hardware, token=user_token(typed, oauth_token), private=private, log=_quiet)
+        return pushed(result, ["deploy-space", "--repo", repo, "--hardware", hardware,
+                               "--private" if private else "--public"])
+
+    # On a Space, Gradio fills the gr.OAuthToken parameter with the signed-in visitor's token (else None).
+    do_push_data, do_push_run, do_pull, do_deploy = map(user_errors, (do_push_data, do_push_run, do_pull, do_deploy))
+    hub_call = dict(concurrency_id="hub", concurrency_limit=2)
+    push_data.click(do_push_data, [studio.workspace, data_repo, private, token], [result, cli], **hub_call)
+    push_run.click(do_push_run, [studio.workspace, run, model_repo, combined, private, token], [result, cli], **hub_call)
+    pull.click(do_pull, [studio.workspace, pull_repo, pull_revision, token], [result, cli], **hub_call)
+    deploy.click(do_deploy, [space_repo, hardware, private, token], [result, cli], **hub_call)
 
     def runs(path):
         workspace = workspace_of(path)
@@ -92,10 +117,8 @@ def build(studio: Studio) -> None:
         return gr.update(choices=names, value=names[0] if names else None)
 
     studio.on_workspace_change(runs, [run])
+    run.focus(user_errors(runs), studio.workspace, run, queue=False)
 
 
-def _repo(repo: str | None) -> str:
-    repo = (repo or "").strip()
-    if not repo:
-        raise UserError("the repo id is empty: type OWNER/NAME, e.g. you/my-voice.")
-    return repo
+def _quiet(*parts, **_) -> None:
+    """Hub progress lines stay out of the page (they may name private repos); errors come as UserError."""

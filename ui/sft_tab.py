@@ -1,7 +1,7 @@
 """SFT tab: QLoRA supervised fine-tuning on the project's dataset, as a child-process job.
 
-Start runs `python -m pipeline train sft ...` through the training runner (one job at a time; a
-second one waits in its queue); the panel below follows the run live from its folder.
+Start hands the run to the training runner (`python -m pipeline train sft ...` in a child process);
+the panel below follows the run live from its folder.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
-from .jobs import RunPanel, start_training
+from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, start_training
 
 
 def build(studio: Studio) -> None:
@@ -20,32 +20,32 @@ def build(studio: Studio) -> None:
         latest = gr.Button("Use the latest dataset", scale=0)
     with gr.Row():
         preset = gr.Radio(["quick", "standard"], value="quick", label="Preset",
-                          info="quick: minutes on a CPU; standard: the full QLoRA recipe (GPU)")
-        max_steps = gr.Number(value=30, precision=0, minimum=1, label="Max steps",
+                          info="quick: minutes on a CPU (float32, 40 steps); standard: the full QLoRA recipe (GPU)")
+        max_steps = gr.Number(value=40, precision=0, minimum=1, label="Max steps", elem_id="sft-max-steps",
                               maximum=config.public_max_steps if config.public else None)
         lora_r = gr.Dropdown([4, 8, 16, 32, 64], value=16, label="LoRA r (alpha = 2r)")
-        four_bit = gr.Checkbox(value=False, label="4-bit NF4 base (QLoRA)")
+        four_bit = gr.Checkbox(value=False, label="4-bit NF4 base (QLoRA; slow on CPU)")
     start = gr.Button("Start SFT", variant="primary", elem_id="start-sft")
-    cli = cli_box()
+    cli = cli_box("sft-cli")
     panel = RunPanel(studio, "sft")
 
-    def command(path, preset, max_steps, lora_r, four_bit, model):
-        workspace = workspace_of(path)
-        steps = config.max_steps(int(max_steps) if max_steps else None)
-        return ["train", "sft", "--data", workspace.data_dir, "--out", workspace.runs_dir / workspace.new_run_name("sft"),
-                "--model", model, "--preset", preset, *(["--max-steps", steps] if steps else []),
-                "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit"]
+    def on_start(path, preset, max_steps, lora_r, four_bit, model):
+        from pipeline.train.settings import settings_for
 
-    def on_start(path, *settings):
         workspace = workspace_of(path)
         if not has_dataset(workspace):
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
-        argv = command(path, *settings)
-        name = start_training(workspace, argv)
-        return panel.choices(path, name), cli_command(*argv)
+        steps = config.max_steps(int(max_steps) if max_steps else None)
+        settings = settings_for("sft", preset, model=model, max_steps=steps, lora_r=int(lora_r),
+                                load_in_4bit=bool(four_bit))
+        run = start_training(workspace, "sft", settings)
+        argv = ["train", "sft", "--data", workspace.data_dir, "--out", run.path, "--model", model, "--preset", preset,
+                "--max-steps", steps, "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit"]
+        yield panel.choices(path, run.name), cli_command(*argv)
+        hold_gpu_slot(run)
 
     start.click(user_errors(on_start), [studio.workspace, preset, max_steps, lora_r, four_bit, studio.model],
-                [panel.run, cli])
+                [panel.run, cli], **TRAINING_SLOT)
     panel.wire()
 
     def data_text(path):

@@ -26,3 +26,26 @@ def test_first_page_is_interactive_quickly_with_all_tabs(app_server, page, scree
         page.get_by_role("tab", name=step).click()
         page.get_by_text("Needs:").last.wait_for()
         screenshot(page, f"shell-{step.lower()}")
+
+
+def test_public_mode_gives_each_browser_its_own_workspace(tmp_path, browser, screenshot):
+    from tests.browser.conftest import AppProcess
+
+    app = AppProcess(tmp_path / "projects", ["--public"])
+    try:
+        names = []
+        for visitor in ("a", "b"):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(app.url)
+            page.locator("#workspace-name").get_by_text("private session").wait_for(timeout=30_000)
+            assert page.locator("#project").count() == 0  # no picker for other projects
+            if visitor == "a":
+                screenshot(page, "public-header")
+                page.reload()  # the same browser keeps its workspace across reloads
+                page.locator("#workspace-name").get_by_text("private session").wait_for()
+            context.close()
+            names.append(sorted(p.name for p in (tmp_path / "projects" / "visitors").iterdir()))
+        assert len(names[0]) == 1 and len(names[1]) == 2
+    finally:
+        app.stop()

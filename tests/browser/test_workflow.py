@@ -1,0 +1,186 @@
+"""The whole workflow through the page, in headless Chromium, on the sample posts and a tiny Llama.
+
+Dataset -> SFT (a few steps) -> DPO (a few steps) -> Compare (three columns, a pick) -> Evaluate ->
+Publish to a Hub look-alike on loopback; plus the bad inputs a visitor meets first (a file without
+posts, an empty brief, a push without a token), each a short message in the page. One screenshot per
+tab lands in test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from tests.browser.conftest import REPO, AppProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TRAIN_TIMEOUT_MS = 240_000
+
+
+@pytest.fixture(scope="module")
+def hub():
+    from tests.hub_server import HubServer
+
+    with HubServer() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, hub):
+    """The app on loopback, talking to the loopback Hub, with no token of its own."""
+    tmp = tmp_path_factory.mktemp("workflow")
+    env = {"HF_ENDPOINT": hub.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HUB_OFFLINE": "0", "HF_TOKEN": "",
+           "HF_HOME": str(tmp / "hf-home"), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+    app = AppProcess(tmp / "projects", env=env)
+    yield app
+    app.stop()
+
+
+def message(page, *fragments: str, timeout: float = 30_000) -> str:
+    """Wait for a toast (gr.Error / gr.Warning) containing every fragment; close it; return its text."""
+    toast = page.locator(".toast-body")
+    for fragment in fragments:
+        toast = toast.filter(has_text=fragment)
+    toast.first.wait_for(timeout=timeout)
+    text = toast.first.inner_text()
+    for close in page.locator(".toast-close").all():
+        close.click()
+    page.locator(".toast-body").first.wait_for(state="detached")
+    return text
+
+
+def field(page, elem_id: str):
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def wait_for_text(page, elem_id: str, pattern: str, timeout: float) -> str:
+    """Wait until element ``elem_id`` matches ``pattern``; an error message in the page fails at once."""
+    target = page.locator(f"#{elem_id}").filter(has_text=re.compile(pattern)).first
+    error = page.locator(".toast-body").first
+    target.or_(error).wait_for(timeout=timeout)
+    if not target.is_visible():
+        pytest.fail(f"the page showed an error while waiting for {elem_id}: {error.inner_text()}")
+    return page.locator(f"#{elem_id}").inner_text()
+
+
+class Laps:
+    """Seconds per step, printed and saved to test-output/browser-timings.json (for the report)."""
+
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 1)
+        self.last = now
+        print(f"{name}: {self.laps[name]} s", flush=True)
+
+    def save(self) -> None:
+        self.laps["total"] = round(time.perf_counter() - self.start, 1)
+        out = REPO / "test-output" / "browser-timings.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(self.laps, indent=2))
+
+
+def test_dataset_sft_dpo_compare_evaluate_publish(studio, hub, page, screenshot, tmp_path, tiny_model_dir):
+    lap = Laps()
+    try:
+        workflow(studio, hub, page, screenshot, tmp_path, tiny_model_dir, lap)
+    finally:
+        lap.save()
+
+
+def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
+    page.goto(studio.url)
+    # The base model: a 2-layer random Llama with the default model's tokenizer and chat template, so the
+    # three training/generation steps take seconds; every page path is the same as with `default`.
+    model = page.locator("#base-model input")
+    model.fill(str(model_dir))
+    model.press("Enter")
+    tab(page, "Dataset")
+    page.locator("#posts-files").get_by_text("posts.csv").wait_for()  # the sample project is seeded
+
+    # Bad input 1: a file with no posts column is refused with the columns it has.
+    bad = tmp_path / "notes.csv"
+    bad.write_text("title,likes\nhello,3\n")
+    page.locator("#posts-upload input[type=file]").set_input_files(str(bad))
+    page.locator("#posts-files").get_by_text("notes.csv").wait_for()
+    page.locator("#build-dataset").click()
+    text = message(page, "notes.csv", "no text column")
+    assert "title, likes" in text and "Traceback" not in text
+    page.locator("#posts-files").get_by_text("notes.csv").click()  # untick it
+
+    page.locator("#build-dataset").click()
+    wait_for_text(page, "dataset-summary", "Dataset ready", timeout=120_000)
+    assert "python -m pipeline data build --input" in field(page, "dataset-cli").input_value()
+    screenshot(page, "1-dataset")
+    lap("dataset")
+    data = studio.root / "sample" / "data"
+    assert (data / "sft" / "train.jsonl").is_file() and (data / "dpo" / "train.jsonl").is_file()
+
+    tab(page, "SFT")
+    field(page, "sft-max-steps").fill("3")
+    page.locator("#start-sft").click()
+    status = wait_for_text(page, "sft-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
+    assert ": done" in status, status
+    page.locator("#sft-loss-plot canvas, #sft-loss-plot svg").first.wait_for()
+    screenshot(page, "2-sft")
+    lap("sft")
+
+    tab(page, "DPO")
+    page.get_by_role("button", name="Use the latest SFT run").click()
+    field(page, "dpo-max-steps").fill("2")
+    page.locator("#start-dpo").click()
+    status = wait_for_text(page, "dpo-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
+    assert ": done" in status, status
+    screenshot(page, "3-dpo")
+    lap("dpo")
+
+    tab(page, "Compare")
+    page.locator("#compare-latest").click()
+    # Bad input 2: an empty brief.
+    page.locator("#compare-generate").click()
+    assert "prompt is empty" in message(page, "empty")
+    field(page, "compare-prompt").fill("Write a LinkedIn post about shipping on Fridays")
+    page.locator("#compare-generate").click()
+    for column in ("base", "sft", "dpo"):
+        wait_for_text(page, f"compare-{column}-stats", r"tok/s", timeout=120_000)
+        assert field(page, f"compare-{column}").input_value().strip()
+    page.locator("#pick-dpo").click()
+    wait_for_text(page, "pick-status", "Saved", timeout=30_000)
+    picks = [json.loads(line) for line in (studio.root / "sample" / "preferences.jsonl").read_text().splitlines()]
+    assert picks and picks[-1]["source"] == "human"
+    screenshot(page, "4-compare")
+    lap("compare")
+
+    tab(page, "Evaluate")
+    page.get_by_role("button", name="Use the latest DPO run").click()
+    field(page, "eval-limit").fill("2")
+    page.locator("#start-eval").click()
+    wait_for_text(page, "eval-summary", "Reward margins", timeout=240_000)
+    screenshot(page, "5-evaluate")
+    lap("evaluate")
+
+    tab(page, "Publish")
+    field(page, "push-data-repo").fill("alice/voice-data")
+    # Bad input 3: no token anywhere (none typed, none on the server).
+    page.locator("#push-data").click()
+    assert "no Hugging Face token" in message(page, "token")
+    from tests.hub_server import WRITE_TOKEN
+
+    field(page, "hub-token").fill(WRITE_TOKEN)
+    page.locator("#push-data").click()
+    wait_for_text(page, "publish-result", "Pushed", timeout=120_000)
+    assert b"sft" in hub.file_bytes("dataset", "alice/voice-data", "README.md")
+    screenshot(page, "6-publish")
+    lap("publish")
+    assert WRITE_TOKEN not in studio.log() and WRITE_TOKEN not in page.content()
+    assert "Traceback" not in studio.log(), studio.log()[-3000:]
