@@ -27,6 +27,8 @@ from .settings import CommonSettings
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "bitsandbytes", "unsloth")
 STAGING = ".staging"
+FULL_DISK_BYTES = 16 * 2**20
+"""Less free space than this after a failed checkpoint write means the disk filled up."""
 
 
 def versions() -> dict:
@@ -144,8 +146,12 @@ class TrainerMixin:
         self.args.output_dir = str(staging)
         try:
             super()._save_checkpoint(model, trial)
-        except BaseException:
+        except BaseException as error:
+            # torch.save's zip writer reports a full disk as a RuntimeError ("unexpected pos ..."), not ENOSPC
+            disk_full = isinstance(error, RuntimeError) and shutil.disk_usage(final_root).free < FULL_DISK_BYTES
             shutil.rmtree(staging, ignore_errors=True)
+            if disk_full:
+                raise OSError(errno.ENOSPC, f"No space left on device ({str(error).splitlines()[0][:120]})") from error
             raise
         finally:
             self.args.output_dir = str(final_root)
