@@ -81,9 +81,13 @@ def teacher_conversation(post: Post) -> list[dict]:
 
 
 def usable_brief(answer: str, post: Post) -> str | None:
-    """The teacher's brief, tidied, or None when it does not look like one."""
-    line = next((l.strip() for l in answer.strip().splitlines() if l.strip()), "")
-    line = line.strip('"\'` ').removeprefix("Brief:").strip()
+    """The teacher's brief from its first "Write ..." sentence, or None when there is none (small
+    models often answer something else; the template is used then)."""
+    match = re.search(r"\bwrite\b[^\n]*", answer, flags=re.IGNORECASE)
+    if not match:
+        return None
+    line = match.group(0).strip().strip('"\'`* ')
+    line = line[0].upper() + line[1:]
     words = line.split()
     if not 4 <= len(words) <= 80 or normalise_space(line) in normalise_space(post.text):
         return None

@@ -25,7 +25,7 @@ from .engagement import EngagementWeights, score_posts, select_gold
 from .filters import TWEET_SOURCE_KINDS, FilterOptions, filter_posts
 from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
-from .negatives import METHODS, rewrite_conversation, rule_rewrite, usable_negative
+from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
 from .quality import duplicate_prompts, length_balance, rendered_samples, split_identical, token_limits
 from .splits import SPLITS, split_by_prompt
@@ -75,9 +75,13 @@ class BuildSettings:
     validation_frac: float = 0.05
     test_frac: float = 0.05
     seed: int = 0
-    teacher_batch_size: int = 8
-    brief_max_new_tokens: int = 64
-    negative_max_new_tokens: int = 160
+    teacher_batch_size: int = 16
+    """Conversations per batch (local: one padded batch; HTTP: concurrent requests)."""
+    brief_max_new_tokens: int = 48
+    """A brief is one sentence."""
+    negative_max_new_tokens: int = 256
+    """Cap on a model-written rejected answer (each is also budgeted by its post's length and trimmed to
+    about that length, so length does not become the preference signal)."""
     cache_dir: Path | None = None
     """Teacher reply cache (default ``$VOICETUNE_HOME/cache/teacher``)."""
     license: str = "cc-by-4.0"
@@ -279,14 +283,20 @@ def clean_posts(posts: list[Post], options: CleanOptions = CleanOptions()) -> li
     return kept
 
 
-def ask(teacher: Teacher, conversations: list[list[dict]], max_new_tokens: int, progress: Progress,
+def ask(teacher: Teacher, conversations: list[list[dict]], budgets: list[int], progress: Progress,
         start: float, end: float, label: str) -> list[str]:
-    """Ask in chunks so the progress bar moves between batches."""
-    answers: list[str] = []
+    """Ask in chunks of similar length (less padding, and a chunk of short answers stops early)
+    with each chunk's largest token budget; the progress bar moves between chunks."""
+    order = sorted(range(len(conversations)),
+                   key=lambda i: (budgets[i], sum(len(m["content"]) for m in conversations[i])))
+    answers: list[str] = [""] * len(conversations)
     chunk = max(1, teacher.batch_size * 4)
-    for i in range(0, len(conversations), chunk):
-        progress(start + (end - start) * i / max(1, len(conversations)), f"{label} {i}/{len(conversations)}")
-        answers += teacher.chat(conversations[i:i + chunk], max_new_tokens=max_new_tokens)
+    for n in range(0, len(order), chunk):
+        progress(start + (end - start) * n / max(1, len(order)), f"{label} {n}/{len(order)}")
+        ids = order[n:n + chunk]
+        replies = teacher.chat([conversations[i] for i in ids], max_new_tokens=max(budgets[i] for i in ids))
+        for i, reply in zip(ids, replies):
+            answers[i] = reply
     return answers
 
 
@@ -298,7 +308,7 @@ def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | No
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:
-        answers = ask(teacher, [teacher_conversation(posts[i]) for i in todo], settings.brief_max_new_tokens,
+        answers = ask(teacher, [teacher_conversation(posts[i]) for i in todo], [settings.brief_max_new_tokens] * len(todo),
                       progress, 0.15, 0.55, "briefs")
         for i, answer in zip(todo, answers):
             brief = usable_brief(answer, posts[i])
@@ -315,16 +325,17 @@ def write_negatives(posts: list[Post], briefs: list[str], systems: list[str | No
     rule = [rule_rewrite(p.text) for p in posts]
     if settings.negatives == "rule" or not posts:
         return rule, 0
+    # Room for an answer as long as the post (about 3.5 characters a token, +30%), within the cap.
+    budgets = [min(settings.negative_max_new_tokens, 16 + round(len(p.text) / 3.5 * 1.3)) for p in posts]
     if settings.negatives == "teacher":
-        answers = ask(teacher, [rewrite_conversation(p.text) for p in posts], settings.negative_max_new_tokens,
-                      progress, 0.55, 0.9, "rewrites")
+        answers = ask(teacher, [rewrite_conversation(p.text) for p in posts], budgets, progress, 0.55, 0.9, "rewrites")
     else:
-        answers = ask(base, [_prompt(s, b) for s, b in zip(systems, briefs)], settings.negative_max_new_tokens,
-                      progress, 0.55, 0.9, "base answers")
+        answers = ask(base, [_prompt(s, b) for s, b in zip(systems, briefs)], budgets, progress, 0.55, 0.9,
+                      "base answers")
     out, fallbacks = [], 0
     for answer, post, fallback in zip(answers, posts, rule):
         if usable_negative(answer, post.text):
-            out.append(answer.strip())
+            out.append(trim_to_length(answer.strip(), len(post.text)))
         else:
             out.append(fallback)
             fallbacks += 1

@@ -42,7 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="default", help="model spec: tokenizer for checks, local teacher, base negatives")
     p.add_argument("--max-tokens", type=int, default=1024, help="token limit to check examples against [1024]")
     p.add_argument("--seed", type=int, default=0, help="[0]")
-    p.add_argument("--batch-size", type=int, default=8, help="teacher batch size [8]")
+    p.add_argument("--batch-size", type=int, default=16, help="teacher batch size [16]")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="teacher reply cache [$VOICETUNE_HOME/cache/teacher]")
     p.add_argument("--license", default="cc-by-4.0", help="dataset card license [cc-by-4.0]")
 
     p = add_command(commands, "convert", run_convert, "convert SFT data between formats (input auto-detected)")
@@ -68,6 +70,7 @@ def settings_from_args(args):
         clean=replace(defaults.clean, remove_emoji=args.remove_emoji), dedupe_threshold=args.dedupe_threshold,
         weights=EngagementWeights(likes, comments, reposts), system_prompt=args.system, format=args.format,
         model=args.model, max_tokens=args.max_tokens, seed=args.seed, teacher_batch_size=args.batch_size,
+        cache_dir=args.cache_dir,
         license=args.license,
     )
 

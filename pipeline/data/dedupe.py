@@ -8,6 +8,7 @@ text (case, punctuation and spacing ignored); "near" estimates the Jaccard simil
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 
 from ..errors import UserError
@@ -56,12 +57,15 @@ def dedupe(posts: list[Post], threshold: float = 0.8, near: bool = True, max_exa
 
     from datasketch import MinHash, MinHashLSH
 
-    template = MinHash(num_perm=NUM_PERM)  # every sketch shares these permutations (making them is slow)
+    # Every sketch shares one set of permutations (making them is slow) and hashes shingles with
+    # crc32 (a 32-bit hash in C, several times faster than the default sha1 here).
+    template = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32)
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     sketches: dict[int, MinHash] = {}
     kept: list[Post] = []
     for index, post in enumerate(unique):
-        sketch = MinHash(num_perm=NUM_PERM, permutations=template.permutations, scheme=template.scheme)
+        sketch = MinHash(num_perm=NUM_PERM, permutations=template.permutations, scheme=template.scheme,
+                         hashfunc=zlib.crc32)
         sketch.update_batch(shingles(post.text))
         # LSH candidates are likely matches; the sketch comparison confirms the threshold.
         match = next((c for c in lsh.query(sketch) if sketch.jaccard(sketches[c]) >= threshold), None)

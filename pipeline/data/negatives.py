@@ -108,5 +108,17 @@ def rewrite_conversation(text: str) -> list[dict]:
     return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": text}]
 
 
+def trim_to_length(text: str, target: int, slack: float = 1.2) -> str:
+    """Cut ``text`` to about ``target`` characters, at a sentence end when one is near, else a word."""
+    limit = int(target * slack)
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("\n"))
+    if end >= target * 0.6:
+        return head[:end + 1].rstrip()
+    return head.rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
 def usable_negative(answer: str, chosen: str) -> bool:
     return len(answer.split()) >= 3 and normalise_space(answer) != normalise_space(chosen)
