@@ -9,6 +9,7 @@ import torch
 from conftest import last_json
 from test_train_data import write_voice_data
 
+from pipeline.errors import UserError
 from pipeline.workspace import Run
 
 QUIET = dict(log=lambda *a, **k: None)
@@ -160,3 +161,24 @@ def test_kl_estimate_and_warning(tmp_path):
     # (0.5 + 0.3) / (2 * beta * 10 tokens) = 0.4 nats per token > 0.2
     assert row["kl"] == pytest.approx(0.4)
     assert "KL estimate 0.400 > 0.2" in row["warning"] and any("warning: KL" in w for w in warnings)
+
+
+def test_human_picks_join_the_training_pairs(tmp_path, tiny_model_dir):
+    import json
+
+    from pipeline.models import load_tokenizer
+    from pipeline.train.dpo import load_pairs
+
+    data = write_voice_data(tmp_path / "data", n_train=3, n_eval=0)
+    pick = {"prompt": [{"role": "user", "content": "Write about Mondays."}],
+            "chosen": [{"role": "assistant", "content": "Mondays: ship small."}],
+            "rejected": [{"role": "assistant", "content": "Mondays are an important part of the week."}],
+            "source": "human", "time": "2026-11-23T12:00:00Z"}
+    preferences = tmp_path / "preferences.jsonl"
+    preferences.write_text(json.dumps(pick) + "\n")
+    tokenizer = load_tokenizer(tiny_model_dir)
+    train, _, dropped = load_pairs(data, tokenizer, dpo_settings(max_steps=-1), preferences)
+    assert len(train) == 4 and dropped == 0
+    assert train[-1] == {k: pick[k] for k in ("prompt", "chosen", "rejected")}
+    with pytest.raises(UserError, match="every prompt is longer than max_prompt_length=8"):
+        load_pairs(data, tokenizer, dpo_settings(max_steps=-1, max_prompt_length=8), None)

@@ -22,6 +22,7 @@ run's config says so (``parent: null``, ``reference: "base"``).
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -37,9 +38,12 @@ def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print
     """``(model, tokenizer, backend, model_path, reference)``: base (+ merged SFT adapter) for DPO."""
     from ..models import LoadOptions, load_model, resolve_model_path
 
+    hf_settings = replace(settings, backend="hf") if settings.backend == "auto" else settings
+    if hf_settings.backend != "hf":
+        raise UserError("DPO runs on the hf backend (transformers + PEFT + TRL); use --backend auto or hf.")
     if parent is None:
-        model, tokenizer, backend, model_path = common.load_for_training(settings, log)
-        return model, tokenizer, backend, model_path, "base"
+        model, tokenizer, backend, model_path = common.load_for_training(hf_settings, log)
+        return model, tokenizer, _why_hf(backend), model_path, "base"
     if not parent.has_adapter():
         raise UserError(f"{parent.path}: no adapter/ (is the SFT run finished?); train it first or resume it.")
     parent_config = parent.config()
@@ -54,9 +58,12 @@ def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print
     from peft import PeftModel
 
     model = PeftModel.from_pretrained(model, str(parent.adapter_dir)).merge_and_unload()
-    if common.choose(settings) == "unsloth":
-        backend = type(backend)("hf", "DPO merges the SFT adapter with PEFT; trained with transformers", backend.device)
-    return model, tokenizer, backend, model_path, "sft"
+    return model, tokenizer, _why_hf(backend), model_path, "sft"
+
+
+def _why_hf(backend):
+    return type(backend)("hf", "DPO always trains with transformers + PEFT + TRL (the SFT adapter is merged "
+                         "with PEFT)", backend.device)
 
 
 def _prompt_length(tokenizer, prompt: list[dict]) -> int:
@@ -177,3 +184,46 @@ def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None,
     return common.execute(run, "dpo", settings, data_dir, log,
                           build=lambda: build_dpo_trainer(data_dir, run, settings, parent, preferences, log),
                           fingerprint=fingerprint(data_dir, "dpo"), resume=resume, parent=parent.path if parent else None)
+
+
+def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, settings: DPOSettings, steps: int,
+                           work_dir: str | Path, trl_defaults: bool = False, log: Callable = print) -> dict:
+    """Train ``steps`` DPO steps and return steps/s (for bench/), ours or TRL's DPOTrainer defaults.
+
+    Both start from the same policy (base + merged SFT adapter) with the same LoRA, pairs and batch
+    size. ``steps_per_s`` times ``trainer.train()``; ``setup_s`` is the trainer construction, which
+    for ours includes computing the reference log-probs of the pairs the steps will see.
+    """
+    import time
+
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import DPOConfig, DPOTrainer
+
+    run = Run(Path(work_dir).resolve())
+    run.path.mkdir(parents=True, exist_ok=True)
+    settings.max_steps = steps
+    settings.save_steps = 10 ** 9
+    parent = Run(Path(sft_run).resolve()) if sft_run else None
+    start = time.perf_counter()
+    if trl_defaults:
+        model, tokenizer, backend, _, _ = load_policy(settings, parent, log)
+        train, _, _ = load_pairs(Path(data_dir), tokenizer, settings, None)
+        args = DPOConfig(output_dir=str(run.checkpoints_dir), max_steps=steps,
+                         per_device_train_batch_size=settings.batch_size, use_cpu=backend.device == "cpu",
+                         report_to=[], save_strategy="no", disable_tqdm=True)
+        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
+                                 target_modules=settings.targets(), task_type="CAUSAL_LM")
+        baseline_cls = type("TRLDefaultsDPOTrainer", (common.TrainerMixin, DPOTrainer), {})  # counts tokens only
+        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
+                               processing_class=tokenizer, peft_config=peft_config)
+        counter = trainer.token_counter = TokenCounter()
+    else:
+        trainer, counter, _ = build_dpo_trainer(data_dir, run, settings, parent, None, log)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),
+            "steps_per_s": round(steps / seconds, 4), "tokens_per_s": round(counter.tokens / seconds, 2),
+            "trl_defaults": trl_defaults}

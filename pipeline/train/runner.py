@@ -116,7 +116,16 @@ def cancel(run: Run, wait_s: float = 0.0) -> dict:
 
 
 def job_status(run: Run) -> dict:
-    """``status.json`` with liveness checked: a running job whose process is gone is ``failed``."""
+    """``status.json`` with liveness checked: a running job whose process is gone is ``failed``;
+    a queued job is started if its workspace has become idle (e.g. the previous job crashed)."""
+    status = _checked_status(run)
+    if status.get("state") == "queued":
+        dispatch(Workspace(run.path.parent.parent))
+        status = _checked_status(run)
+    return status
+
+
+def _checked_status(run: Run) -> dict:
     status = run.status()
     if status.get("state") == "running":
         pid = _job(run).get("pid") or status.get("pid")
@@ -137,7 +146,7 @@ def list_runs(workspace: Workspace | str | Path) -> list[dict]:
     dispatch(ws)
     rows = []
     for run in ws.runs():
-        status = job_status(run)
+        status = _checked_status(run)
         config = run.config() if run.config_path.exists() else {}
         rows.append({"name": run.name, "kind": config.get("kind") or _job(run).get("kind"), "state": status.get("state"),
                      "step": status.get("step"), "max_steps": status.get("max_steps"), "eta_s": status.get("eta_s"),
@@ -151,7 +160,7 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
     ws = _workspace(workspace)
     with _lock(ws):
         runs = ws.runs()
-        if any(job_status(r).get("state") == "running" for r in runs):
+        if any(_checked_status(r).get("state") == "running" for r in runs):
             return None
         queued = sorted((r for r in runs if r.status().get("state") == "queued"),
                         key=lambda r: r.status().get("queued_at", 0))
