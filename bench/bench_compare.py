@@ -1,0 +1,121 @@
+"""Compare: memory of base | SFT | DPO resident on one model, and their speed vs merged models.
+
+Three child processes, each measuring its own peak RSS, on the default model with two random
+LoRA adapters (r16, all projections) saved as an SFT run and a DPO run on top of it:
+
+* ``plain``:    the base model alone, generating;
+* ``variants``: ``pipeline.infer.Variants`` with all three columns resident, generating in each;
+* ``merged``:   for each of SFT and DPO, a plain model with that variant's adapters merged in
+  (what the variant's speed is compared against).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.figures import Figure, emit, quick_flag
+
+PROMPT = "Write a short post about shipping on Fridays."
+
+
+def make_runs(root: Path) -> tuple[Path, Path]:
+    """An SFT run and a DPO run (parent = SFT) with random, non-zero LoRA weights on the default model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from pipeline.fsio import atomic_write_json
+    from pipeline.models import ALL_PROJECTIONS, load_model, resolve_model_path
+
+    base_path = str(resolve_model_path("default"))
+    runs = {}
+    for kind, parent in (("sft", None), ("dpo", root / "sft-1")):
+        model, _, _ = load_model("default")
+        torch.manual_seed(len(runs))
+        config = LoraConfig(r=16, lora_alpha=32, target_modules=list(ALL_PROJECTIONS), init_lora_weights=False)
+        peft_model = get_peft_model(model, config)
+        with torch.no_grad():
+            for name, p in peft_model.named_parameters():
+                if "lora_" in name:
+                    p.mul_(0.05)  # small deltas, like a trained adapter: text stays text
+        run = root / f"{kind}-1"
+        peft_model.save_pretrained(run / "adapter")
+        atomic_write_json(run / "config.json", {"kind": kind, "name": run.name, "base_model": "default",
+                                                "base_model_path": base_path,
+                                                "parent": str(parent) if parent else None})
+        runs[kind] = run
+    return runs["sft"], runs["dpo"]
+
+
+def greedy_tokens_per_s(generate, tokens: int) -> float:
+    from pipeline.infer import SamplingSettings
+
+    settings = SamplingSettings(max_new_tokens=tokens, temperature=0)
+    generate(settings)  # warm-up
+    rates = [generate(settings).tokens_per_s for _ in range(3)]
+    return sorted(rates)[1]  # the median of three
+
+
+def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
+    from pipeline.infer import Variants, generate_text
+    from pipeline.models import load_model
+
+    result: dict = {}
+    if mode == "plain":
+        model, tokenizer, _ = load_model("default")
+        result["tokens_per_s"] = greedy_tokens_per_s(lambda s: generate_text(model, tokenizer, PROMPT, s)[1], tokens)
+    elif mode == "variants":
+        variants = Variants.load(sft=str(sft), dpo=str(dpo), log=lambda *a, **k: None)
+        for column in ("base", "sft", "dpo"):
+            result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(
+                lambda s, c=column: variants.generate(c, PROMPT, s)[1], tokens)
+        result["switch"] = variants.switch
+    else:
+        from peft import PeftModel
+
+        for column, stack in (("sft", [sft]), ("dpo", [sft, dpo])):
+            model, tokenizer, _ = load_model("default")
+            for run in stack:
+                model = PeftModel.from_pretrained(model, str(run / "adapter")).merge_and_unload()
+            result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(
+                lambda s, m=model: generate_text(m, tokenizer, PROMPT, s)[1], tokens)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run_child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_compare", "--child", mode, str(sft), str(dpo), str(tokens)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    tokens = 24 if quick_flag() else 64
+    with tempfile.TemporaryDirectory() as tmp:
+        sft, dpo = make_runs(Path(tmp))
+        plain = run_child("plain", sft, dpo, tokens)
+        variants = run_child("variants", sft, dpo, tokens)
+        merged = run_child("merged", sft, dpo, tokens)
+    emit([
+        Figure("compare: peak RSS of 3 resident variants / 1 model", variants["peak_rss_mb"] / plain["peak_rss_mb"],
+               1.15, higher_is_better=False, details={"plain_mb": round(plain["peak_rss_mb"]),
+                                                      "variants_mb": round(variants["peak_rss_mb"]),
+                                                      "switch": variants["switch"]}),
+        *[Figure(f"compare: {column.upper()} tokens/s, resident / merged",
+                 variants[f"{column}_tokens_per_s"] / merged[f"{column}_tokens_per_s"], 0.9,
+                 details={"resident": round(variants[f"{column}_tokens_per_s"], 1),
+                          "merged": round(merged[f"{column}_tokens_per_s"], 1), "new_tokens": tokens})
+          for column in ("sft", "dpo")],
+    ])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        mode, sft, dpo, tokens = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
+        print(json.dumps(child(mode, sft, dpo, tokens)))
+    else:
+        main()
