@@ -198,6 +198,7 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
 
     from datasets import Dataset
     from peft import LoraConfig
+    from transformers import PrinterCallback
     from trl import DPOConfig, DPOTrainer
 
     run = Run(Path(work_dir).resolve())
@@ -222,6 +223,7 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
         trainer, counter, _ = build_dpo_trainer(data_dir, run, settings, parent, None, log)
     setup = time.perf_counter() - start
     start = time.perf_counter()
+    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
     trainer.train()
     seconds = time.perf_counter() - start
     return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),

@@ -101,6 +101,7 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     """
     from datasets import Dataset
     from peft import LoraConfig
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     run = Run(Path(work_dir).resolve())
@@ -121,6 +122,7 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     else:
         trainer, counter, _ = build_sft_trainer(data_dir, run, settings, log)
     start = time.perf_counter()
+    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
     trainer.train()
     seconds = time.perf_counter() - start
     return {"steps": steps, "tokens": counter.tokens, "seconds": round(seconds, 3),
