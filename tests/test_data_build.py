@@ -141,3 +141,19 @@ def test_cli_build_json_and_error(tmp_path, tiny_model_dir):
     bad = run_cli("data", "build", "--input", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o"), "--json")
     assert bad.returncode == 2 and "no text column (columns found: title)" in last_json(bad.stdout)["error"]
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_default_model_as_teacher_and_base(tmp_path, default_model_dir):
+    """The real default model writes briefs and rejected answers; unusable ones fall back, lengths stay balanced."""
+    settings = BuildSettings(model="default", teacher="local", negatives="base", top_frac=1.0, cache_dir=tmp_path / "c",
+                             brief_max_new_tokens=32)
+    report = build_dataset([EXAMPLES / "Shares.csv"], tmp_path / "data", settings)
+    assert report.counts["dpo_pairs"] == 10 and report.teacher["teacher_generated"] == 20
+    assert report.counts["negative_fallbacks"] < 5  # most rejected answers are the model's own text
+    pairs = [r for s in ("train", "validation", "test") for r in read_jsonl(tmp_path / "data" / "dpo" / f"{s}.jsonl")]
+    from pipeline.data.negatives import rule_rewrite
+
+    rule_made = sum(r["rejected"][0]["content"] == rule_rewrite(r["chosen"][0]["content"]) for r in pairs)
+    assert rule_made == report.counts["negative_fallbacks"]
+    assert report.quality["length_balance"]["ratio_mean"] < 1.25  # model answers are trimmed to the post's length

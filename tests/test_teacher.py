@@ -100,6 +100,18 @@ def test_http_teacher_against_transformers_serve(tiny_model_dir, tmp_path):
         assert teacher.chat(CONVERSATIONS, max_new_tokens=6) == replies and teacher.cache_hits == 3
         cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
         assert "sk-test" not in cached
+        # The builder over HTTP: briefs and rewrites asked of the server (the tiny model's answers are
+        # noise, so they fall back to the template and the rule rewrite, and are counted).
+        from pipeline.data import BuildSettings, build_dataset
+
+        shares = Path(__file__).resolve().parents[1] / "examples" / "Shares.csv"
+        report = build_dataset([shares], tmp_path / "data", BuildSettings(
+            model=str(tiny_model_dir), teacher=f"http://127.0.0.1:{port}/v1", teacher_model=str(tiny_model_dir),
+            teacher_key_env="VT_TEST_TEACHER_KEY", negatives="teacher", cache_dir=tmp_path / "cache",
+            brief_max_new_tokens=6, negative_max_new_tokens=6))
+        assert report.teacher["teacher_generated"] == 20 and report.counts["dpo_pairs"] == 10
+        assert report.counts["brief_fallbacks"] + report.counts["negative_fallbacks"] <= 20
+        assert "sk-test" not in (tmp_path / "data" / "report.json").read_text()
         wrong = make_teacher(f"http://127.0.0.1:{port}", "no-such-model", cache_dir=tmp_path / "c2", max_retries=0)
         with pytest.raises(UserError, match=f"teacher http://127.0.0.1:{port}/v1/chat/completions"):
             wrong.chat(CONVERSATIONS[:1], max_new_tokens=4)
