@@ -9,16 +9,14 @@ from __future__ import annotations
 import copy
 import random
 import time
-from pathlib import Path
 
 from bench.figures import Figure, emit, quick_flag
+from bench.sample_data import SAMPLE
 from pipeline.data.build import clean_posts
 from pipeline.data.dedupe import dedupe
 from pipeline.data.engagement import score_posts, select_gold
 from pipeline.data.filters import filter_posts
 from pipeline.data.ingest import read_posts
-
-SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "posts.csv"
 
 
 def synthetic_corpus(n: int, seed: int = 0) -> list:
