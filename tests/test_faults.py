@@ -8,8 +8,8 @@ one, the same wrapper raises ENOSPC itself).
 
 What the training helper's tests already cover is not repeated here: tests/test_train_runner.py
 kills a runner job with SIGKILL between saves and resumes it; tests/test_train_sft.py fails the
-*first* checkpoint with a patched ENOSPC in-process. The Hub's 500/401/hang faults are in
-tests/test_hub_faults.py.
+*first* checkpoint with a patched ENOSPC in-process. The Hub's 500/401/hang faults on pushes are in
+tests/test_hub_faults.py; here only the pull (download) side is added.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from conftest import last_json, run_cli
+from hub_fixtures import hub, hub_runs  # noqa: F401 (fixtures)
 
 from pipeline.workspace import Run
 
@@ -156,3 +157,28 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, tiny_mod
     status = run.status()
     assert status["state"] == "failed" and status["error"] == message
     assert not run.adapter_dir.exists()
+
+
+def test_pull_from_a_failing_hub_leaves_no_partial_folder(hub, hub_runs, tmp_path, monkeypatch):
+    """What tests/test_hub_faults.py does not cover: a download (pull) hitting 5xx and a hang."""
+    from pipeline.errors import UserError
+    from pipeline.hub import pull_adapter, push_run
+
+    push_run(hub_runs["sft"], "alice/ada-sft", log=lambda *a: None)
+    out = tmp_path / "runs" / "pulled-sft"
+    hub.fail_next(502, times=3)
+    with pytest.raises(UserError, match=r"reading the repo: the Hub at .* answered HTTP 502 on all 3 tries; your local "
+                                         r"files are unchanged"):
+        pull_adapter("alice/ada-sft", None, out, log=lambda *a: None)
+    assert not out.exists() and not list(out.parent.glob(".pulled-sft*"))
+
+    monkeypatch.setenv("VOICETUNE_HUB_TIMEOUT", "0.5")
+    hub.hang_next(times=3, seconds=3)
+    # a timed-out request leaves its connection dead, so a retry may fail as "could not be reached"
+    with pytest.raises(UserError, match=r"(did not answer within 0.5 s|could not be reached \(\w+\)) on all 3 "
+                                        r"tries; your local files are unchanged"):
+        pull_adapter("alice/ada-sft", None, out, log=lambda *a: None)
+    assert not out.exists()
+
+    pulled = pull_adapter("alice/ada-sft", None, out, log=lambda *a: None)  # later, the Hub is fine again
+    assert (pulled / "adapter" / "adapter_config.json").is_file() and Run(pulled).status()["state"] == "done"
