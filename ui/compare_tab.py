@@ -31,8 +31,10 @@ def build(studio: Studio) -> None:
         dpo_source = gr.Dropdown(label="DPO column: run or Hub adapter id", choices=[], allow_custom_value=not config.public,
                                  elem_id="compare-dpo", scale=2)
         latest = gr.Button("Use the latest runs", scale=1, elem_id="compare-latest")
-    prompt = gr.Textbox(label="Brief", lines=2, placeholder="Write a LinkedIn post about shipping on Fridays",
-                        elem_id="compare-prompt")
+    with gr.Row(equal_height=True):
+        prompt = gr.Textbox(label="Brief", lines=2, placeholder="Write a LinkedIn post about shipping on Fridays",
+                            elem_id="compare-prompt", scale=4)
+        held_out = gr.Button("A brief from the test split", scale=1, elem_id="compare-held-out")
     with gr.Accordion("Sampling (the same for all three columns)", open=False):
         with gr.Row():
             max_new_tokens = gr.Slider(16, 512, value=96, step=16, label="Max new tokens")
@@ -125,6 +127,22 @@ def build(studio: Studio) -> None:
     for column, button in picks.items():
         button.click(user_errors(make_pick(column)), [studio.workspace, answers], pick_status)
     tie.click(user_errors(make_pick("tie")), [studio.workspace, answers], pick_status)
+
+    def held_out_brief(path):
+        import random
+
+        from pipeline.fsio import read_jsonl
+
+        split = workspace_of(path).data_dir / "sft" / "test.jsonl"
+        if not split.is_file():
+            raise UserError("no test split yet: build the dataset in the Dataset tab first.")
+        rows = read_jsonl(split)
+        if not rows:
+            raise UserError(f"{split.name} is empty; rebuild the dataset with more posts.")
+        messages = random.choice(rows).get("messages") or []
+        return next((m["content"] for m in messages if m.get("role") == "user"), "")
+
+    held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
 
     def latest_runs(path):
         workspace = workspace_of(path)

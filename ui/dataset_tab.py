@@ -45,7 +45,8 @@ def build(studio: Studio) -> None:
                 teacher_url = gr.Textbox(label="Teacher URL", placeholder="http://127.0.0.1:8000/v1")
                 teacher_model = gr.Textbox(label="Teacher model name")
             with gr.Row():
-                top_frac = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="Gold set: top fraction by engagement")
+                top_frac = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="Gold set: top fraction by engagement",
+                                     elem_id="top-frac")
                 seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
             with gr.Row():
                 min_chars = gr.Number(value=30, precision=0, label="Min characters", minimum=0)

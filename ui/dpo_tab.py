@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .common import Studio, cli_box, cli_command, has_dataset, needs, runs_of_kind, user_errors, workspace_of
-from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, start_training
+from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, setting_flags, start_training
 
 LOSSES = ["sigmoid", "ipo", "hinge", "simpo", "orpo", "kto"]
 
@@ -30,11 +30,16 @@ def build(studio: Studio) -> None:
         max_steps = gr.Number(value=30, precision=0, minimum=1, label="Max steps", elem_id="dpo-max-steps",
                               maximum=config.public_max_steps if config.public else None)
         human = gr.Checkbox(value=True, label="Add my picks from Compare (preferences.jsonl)")
+    with gr.Accordion("More settings", open=False):
+        with gr.Row():
+            learning_rate = gr.Number(value=None, label="Learning rate [preset: 1e-4 quick, 5e-5 standard]")
+            lora_r = gr.Dropdown([4, 8, 16, 32], value=8, label="LoRA r (alpha = 2r)")
+            batch_size = gr.Number(value=None, precision=0, minimum=1, label="Batch size [preset]")
     start = gr.Button("Start DPO", variant="primary", elem_id="start-dpo")
     cli = cli_box("dpo-cli")
     panel = RunPanel(studio, "dpo")
 
-    def on_start(path, sft_name, preset, beta, loss, max_steps, human, model):
+    def on_start(path, sft_name, preset, beta, loss, max_steps, human, learning_rate, lora_r, batch_size, model):
         from pipeline.train.settings import settings_for
 
         workspace = workspace_of(path)
@@ -42,17 +47,19 @@ def build(studio: Studio) -> None:
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
         steps = config.max_steps(int(max_steps) if max_steps else None)
         human = bool(human) and workspace.preferences_path.is_file()
+        extra = optional_settings(learning_rate=learning_rate, batch_size=batch_size)
         settings = settings_for("dpo", preset, model=model, beta=float(beta), loss_type=loss, max_steps=steps,
-                                with_human_picks=human)
+                                with_human_picks=human, lora_r=int(lora_r), **extra)
         run = start_training(workspace, "dpo", settings, sft_run=sft_name or None)
         argv = ["train", "dpo", "--data", workspace.data_dir,
                 *(["--sft", workspace.run(sft_name).path] if sft_name else []), "--out", run.path, "--model", model,
                 "--preset", preset, "--beta", beta, "--loss", loss, "--max-steps", steps,
-                "--with-human-picks" if human else None]
+                "--lora-r", int(lora_r), *setting_flags(extra), "--with-human-picks" if human else None]
         yield panel.choices(path, run.name), cli_command(*argv)
         hold_gpu_slot(run)
 
-    start.click(user_errors(on_start), [studio.workspace, sft_run, preset, beta, loss, max_steps, human, studio.model],
+    start.click(user_errors(on_start), [studio.workspace, sft_run, preset, beta, loss, max_steps, human, learning_rate,
+                                        lora_r, batch_size, studio.model],
                 [panel.run, cli], **TRAINING_SLOT)
     panel.wire()
 

@@ -30,6 +30,7 @@ def build(studio: Studio) -> None:
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
         margins = gr.BarPlot(x="variant", y="margin", label="Reward margin on held-out pairs", height=240,
+                             sort=["base", "sft", "dpo"],
                              elem_id="eval-margins")
         table = gr.Dataframe(label="Per variant", interactive=False, elem_id="eval-table")
     style = gr.Dataframe(label="Style metrics", interactive=False)

@@ -168,6 +168,16 @@ def start_training(workspace, kind: str, settings, sft_run: str | None = None) -
                             sft_run=workspace.run(sft_run) if sft_run else None)
 
 
+def optional_settings(**values) -> dict:
+    """The optional number fields the user filled in (empty ones keep the preset's value)."""
+    return {k: (int(v) if k != "learning_rate" else float(v)) for k, v in values.items() if v not in (None, "")}
+
+
+def setting_flags(values: dict) -> list:
+    """CLI flags for :func:`optional_settings`' result (``batch_size`` -> ``--batch-size``)."""
+    return [part for k, v in values.items() for part in (f"--{k.replace('_', '-')}", v)]
+
+
 def hold_gpu_slot(run: Run, poll_s: float = 2.0):
     """Block (in the "training" concurrency slot) until ``run`` is no longer queued or running.
 

@@ -98,6 +98,8 @@ def build(studio: Studio) -> None:
     def do_deploy(repo, hardware, private, typed, oauth_token: gr.OAuthToken | None = None):
         from pipeline import hub
 
+        if config.public:
+            raise UserError("deploying a Space is off on a shared server: run `python -m pipeline deploy-space` locally.")
         repo = hub.check_repo_id(repo)
         result = hub.deploy_space(repo, hardware, token=user_token(typed, oauth_token), private=private, log=_quiet)
         return pushed(result, ["deploy-space", "--repo", repo, "--hardware", hardware,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
-from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, start_training
+from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, setting_flags, start_training
 
 
 def build(studio: Studio) -> None:
@@ -25,26 +25,36 @@ def build(studio: Studio) -> None:
                               maximum=config.public_max_steps if config.public else None)
         lora_r = gr.Dropdown([4, 8, 16, 32, 64], value=16, label="LoRA r (alpha = 2r)")
         four_bit = gr.Checkbox(value=False, label="4-bit NF4 base (QLoRA; slow on CPU)")
+    with gr.Accordion("More settings", open=False):
+        with gr.Row():
+            learning_rate = gr.Number(value=None, label="Learning rate [preset: 3e-4 quick, 2e-4 standard]")
+            targets = gr.Radio(["all", "attention-only"], value="all", label="LoRA targets",
+                               info="all = q,k,v,o,gate,up,down; attention-only = q,k,v,o")
+            batch_size = gr.Number(value=None, precision=0, minimum=1, label="Batch size [preset]")
+            max_length = gr.Number(value=None, precision=0, minimum=16, label="Max length in tokens [preset]")
     start = gr.Button("Start SFT", variant="primary", elem_id="start-sft")
     cli = cli_box("sft-cli")
     panel = RunPanel(studio, "sft")
 
-    def on_start(path, preset, max_steps, lora_r, four_bit, model):
+    def on_start(path, preset, max_steps, lora_r, four_bit, learning_rate, targets, batch_size, max_length, model):
         from pipeline.train.settings import settings_for
 
         workspace = workspace_of(path)
         if not has_dataset(workspace):
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
         steps = config.max_steps(int(max_steps) if max_steps else None)
+        extra = optional_settings(learning_rate=learning_rate, batch_size=batch_size, max_length=max_length)
         settings = settings_for("sft", preset, model=model, max_steps=steps, lora_r=int(lora_r),
-                                load_in_4bit=bool(four_bit))
+                                load_in_4bit=bool(four_bit), target_modules=targets, **extra)
         run = start_training(workspace, "sft", settings)
         argv = ["train", "sft", "--data", workspace.data_dir, "--out", run.path, "--model", model, "--preset", preset,
-                "--max-steps", steps, "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit"]
+                "--max-steps", steps, "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit",
+                "--target-modules", targets, *setting_flags(extra)]
         yield panel.choices(path, run.name), cli_command(*argv)
         hold_gpu_slot(run)
 
-    start.click(user_errors(on_start), [studio.workspace, preset, max_steps, lora_r, four_bit, studio.model],
+    start.click(user_errors(on_start), [studio.workspace, preset, max_steps, lora_r, four_bit, learning_rate, targets,
+                                        batch_size, max_length, studio.model],
                 [panel.run, cli], **TRAINING_SLOT)
     panel.wire()
 

@@ -118,6 +118,10 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     assert "title, likes" in text and "Traceback" not in text
     page.locator("#posts-files").get_by_text("notes.csv").click()  # untick it
 
+    # The top 10% of posts by engagement become preference pairs (fewer pairs: a quicker DPO and evaluation).
+    top_frac = page.locator("#top-frac input[type=number]")
+    top_frac.fill("0.1")
+    top_frac.press("Enter")
     page.locator("#build-dataset").click()
     wait_for_text(page, "dataset-summary", "Dataset ready", timeout=120_000)
     assert "python -m pipeline data build --input" in field(page, "dataset-cli").input_value()
@@ -127,7 +131,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     assert (data / "sft" / "train.jsonl").is_file() and (data / "dpo" / "train.jsonl").is_file()
 
     tab(page, "SFT")
-    field(page, "sft-max-steps").fill("3")
+    field(page, "sft-max-steps").fill("2")
     page.locator("#start-sft").click()
     status = wait_for_text(page, "sft-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
     assert ": done" in status, status
@@ -137,7 +141,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
 
     tab(page, "DPO")
     page.get_by_role("button", name="Use the latest SFT run").click()
-    field(page, "dpo-max-steps").fill("2")
+    field(page, "dpo-max-steps").fill("1")
     page.locator("#start-dpo").click()
     status = wait_for_text(page, "dpo-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
     assert ": done" in status, status
@@ -163,7 +167,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
 
     tab(page, "Evaluate")
     page.get_by_role("button", name="Use the latest DPO run").click()
-    field(page, "eval-limit").fill("2")
+    field(page, "eval-limit").fill("1")
     page.locator("#start-eval").click()
     wait_for_text(page, "eval-summary", "Reward margins", timeout=240_000)
     screenshot(page, "5-evaluate")
@@ -180,6 +184,10 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     page.locator("#push-data").click()
     wait_for_text(page, "publish-result", "Pushed", timeout=120_000)
     assert b"sft" in hub.file_bytes("dataset", "alice/voice-data", "README.md")
+    field(page, "push-run-repo").fill("alice/voice-dpo")
+    page.locator("#push-run-button").click()
+    wait_for_text(page, "publish-result", "voice-dpo", timeout=120_000)
+    assert hub.file_bytes("model", "alice/voice-dpo", "adapter_config.json")
     screenshot(page, "6-publish")
     lap("publish")
     assert WRITE_TOKEN not in studio.log() and WRITE_TOKEN not in page.content()
