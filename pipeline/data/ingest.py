@@ -189,8 +189,8 @@ def _post_from_fields(fields: dict, columns: dict[str, str], source: str, line: 
 
 def _read_csv(path: Path, text: str) -> IngestResult:
     csv.field_size_limit(10_000_000)
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    header_line = text.split("\n", 1)[0]
+    delimiter = "\t" if header_line.count("\t") > header_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = reader.fieldnames or []
     columns = column_map(header)
