@@ -132,3 +132,37 @@ def test_readme_is_a_space_card():
     assert meta["suggested_hardware"] and len(meta["short_description"]) <= 60
     if meta["sdk"] == "docker":
         assert meta["app_port"] == 7860 and (REPO / "Dockerfile").is_file()
+
+
+def test_on_a_space_visitors_sign_in_and_elsewhere_no_oauth_is_attached(tmp_path, monkeypatch):
+    import gradio.oauth
+
+    import app
+    from ui.common import AppConfig
+
+    # What a Space with `hf_oauth: true` provides (read by gradio.oauth at import time).
+    monkeypatch.setattr(gradio.oauth, "get_space", lambda: "alice/voicetune")
+    for name, value in {"OAUTH_CLIENT_ID": "id", "OAUTH_CLIENT_SECRET": "secret", "OAUTH_SCOPES": "openid profile",
+                        "OPENID_PROVIDER_URL": "https://hub.invalid"}.items():
+        monkeypatch.setattr(gradio.oauth, name, value)
+    assert app.build_app(AppConfig(root=tmp_path, public=True, on_space=True)).expects_oauth
+    assert not app.build_app(AppConfig(root=tmp_path, public=True, on_space=False)).expects_oauth
+    assert not app.build_app(AppConfig(root=tmp_path)).expects_oauth
+
+
+def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
+    from pipeline.workspace import Workspace
+    from ui.jobs import _long_frame, _status_text, setting_flags, optional_settings, MARGIN_SERIES
+
+    empty = _long_frame([], MARGIN_SERIES)
+    assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
+    rows = [{"step": 1, "loss": 0.7, "rewards/margins": 0.1, "kl": 0.05},
+            {"step": 2, "loss": 0.6, "rewards/margins": 0.4, "kl": 0.25}]
+    frame = _long_frame(rows, MARGIN_SERIES)
+    assert list(frame["value"]) == [0.1, 0.4] and set(frame["series"]) == {"margin"}
+    run = Workspace(tmp_path / "p").run("dpo-1")
+    text = _status_text(run, {"state": "running", "step": 2, "max_steps": 10, "eta_s": 75}, rows)
+    assert "step 2/10" in text and "ETA 01:15" in text and "above 0.2" in text
+    extra = optional_settings(learning_rate="0.0001", batch_size=2.0, max_length=None)
+    assert extra == {"learning_rate": 1e-4, "batch_size": 2}
+    assert setting_flags(extra) == ["--learning-rate", 1e-4, "--batch-size", 2]

@@ -55,8 +55,10 @@ class AppConfig:
     """With ``public``: most optimizer steps a training run may take."""
     compare_concurrency: int = 4
     """How many Compare generations run at once; more visitors wait in the queue (position shown)."""
-    on_space: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
-    """Running on a Hugging Face Space: Sign in with Hugging Face gives the username and token."""
+    on_space: bool = field(
+        default_factory=lambda: bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID")))
+    """On a Hugging Face Space with ``hf_oauth: true``: Sign in with Hugging Face gives the username and token
+    (without the OAuth variables Gradio's LoginButton cannot start, so it is left out)."""
 
     @property
     def upload_limit_mb(self) -> int:
