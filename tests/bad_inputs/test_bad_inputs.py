@@ -313,3 +313,44 @@ def test_exit_code_2_from_a_real_child_process(case_id, tmp_path, tiny_model_dir
     if json_mode:
         assert last_json(proc.stdout) == {"ok": False, "command": case.argv[0], "error": expected}
     assert_nothing_half_written(tmp_path, before, expected)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Bad input that is handled, not refused: the command succeeds and says what it did."""
+
+    id: str
+    argv: tuple[str, ...]
+    lines: tuple[str, ...]
+    """Lines the command must print (exactly, anywhere in its output)."""
+
+
+NOTICES = [
+    Notice("latin1-and-non-numeric-row", ("data", "build", "--input", "{F}/latin1_posts.csv", "--out", "{T}/data",
+                                          "--model", "{TINY}"),
+           ("note: latin1_posts.csv: not valid UTF-8; read as latin-1 (check accented characters).",
+            "      ingest:      2  (removed: non-numeric engagement 1)")),
+    Notice("sampling-out-of-range", ("generate", "--model", "{TINY}", "--prompt", "hi", "--temperature", "9",
+                                     "--top-p", "3", "--max-new-tokens", "4"),
+           ("notice: temperature=9.0 is out of range 0.0..2.0; using 2.0.",
+            "notice: top_p=3.0 is out of range 0.05..1.0; using 1.0.")),
+    Notice("prompt-longer-than-the-context", ("generate", "--model", "{TINY}", "--prompt", "word " * 5000,
+                                              "--max-new-tokens", "2"),
+           ("notice: the prompt has 5031 tokens, more than the 1022 that fit; its start was cut.",)),
+]
+
+
+@pytest.mark.parametrize("case", NOTICES, ids=[c.id for c in NOTICES])
+def test_handled_bad_input_says_what_it_did(case: Notice, tmp_path, tiny_model_dir, capsys):
+    from pipeline.cli import main
+
+    code = main([fill(a, tmp_path, tiny_model_dir) for a in case.argv])
+    out, err = capsys.readouterr()
+
+    assert code == 0, err[-2000:]
+    printed = (out + err).splitlines()
+    for line in case.lines:
+        assert line in printed, (out + err)[-3000:]
+    if case.argv[:2] == ("data", "build"):
+        assert json.loads((tmp_path / "data" / "report.json").read_text())["counts"]["posts"] == 2
+        assert not [p for p in tree(tmp_path) if ".tmp" in p]
