@@ -136,6 +136,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     status = wait_for_text(page, "sft-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
     assert ": done" in status, status
     page.locator("#sft-loss-plot canvas, #sft-loss-plot svg").first.wait_for()
+    page.wait_for_timeout(1500)  # the plot redraws after its last 2 s refresh
     screenshot(page, "2-sft")
     lap("sft")
 
@@ -145,6 +146,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     page.locator("#start-dpo").click()
     status = wait_for_text(page, "dpo-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
     assert ": done" in status, status
+    page.wait_for_timeout(1500)
     screenshot(page, "3-dpo")
     lap("dpo")
 
