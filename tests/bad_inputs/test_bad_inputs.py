@@ -37,8 +37,8 @@ class Case:
     argv: tuple[str, ...]
     message: str
     """The exact text after ``error: ``."""
-    setup: Callable[[Path], None] | None = None
-    """Prepares ``{T}`` (e.g. an existing folder the command must not touch)."""
+    setup: Callable[[Path, Path], None] | None = None
+    """Prepares ``{T}`` given the tiny model folder (e.g. an existing folder the command must not touch)."""
     needs_no_cuda: bool = False
 
 
@@ -58,13 +58,32 @@ def dpo(folder: str, *extra: str) -> tuple[str, ...]:
     return ("train", "dpo", "--data", folder, "--out", "{T}/runs/dpo-1", *TRAIN, *extra)
 
 
-def foreign_folder(tmp: Path) -> None:
+def foreign_folder(tmp: Path, tiny: Path) -> None:
     (tmp / "data").mkdir()
     (tmp / "data" / "notes.txt").write_text("mine")
 
 
-def a_file_where_the_folder_goes(tmp: Path) -> None:
+def a_file_where_the_folder_goes(tmp: Path, tiny: Path) -> None:
     (tmp / "data").write_text("not a folder")
+
+
+def trained_runs(tmp: Path, tiny: Path) -> None:
+    """runs/sft-1 with a real LoRA adapter on the tiny model; runs/sft-2 with a config but no adapter yet;
+    other-base/: a tiny model of another size."""
+    import shutil
+
+    import conftest
+    from hub_fixtures import write_run
+
+    sft = write_run(tmp / "runs", "sft-1", "sft", tiny, None, seed=1, targets=["q_proj", "v_proj"])
+    (tmp / "runs" / "sft-2").mkdir()
+    shutil.copy(sft / "config.json", tmp / "runs" / "sft-2" / "config.json")
+    config = {**conftest.TINY_CONFIG, "hidden_size": 32, "intermediate_size": 64}
+    saved, conftest.TINY_CONFIG = conftest.TINY_CONFIG, config
+    try:
+        conftest.build_tiny_model(tmp / "other-base", tiny)
+    finally:
+        conftest.TINY_CONFIG = saved
 
 
 OK_POSTS = "{F}/ok_posts.csv"
@@ -212,6 +231,20 @@ CASES = [
          "the prompt is empty; type what the model should write."),
     Case("blank-prompt", ("generate", "--model", "{TINY}", "--prompt", "  \n "),
          "the prompt is empty; type what the model should write."),
+    # ---------------------------------------------------------------- runs and adapters (compare, eval, push)
+    Case("compare-a-run-without-adapter", ("compare", "--run", "{T}/runs/sft-2", "--prompt", "hi"),
+         "{T}/runs/sft-2/adapter: the run has no adapter (state: none); finish or resume the training first, or pick "
+         "another run.", setup=trained_runs),
+    Case("adapter-trained-on-another-base", ("compare", "--run", "{T}/runs/sft-1", "--base", "{T}/other-base",
+                                             "--prompt", "hi", "--max-new-tokens", "2"),
+         "{T}/runs/sft-1 was trained on base model '{TINY}', but the base loaded is '{T}/other-base' "
+         "({T}/other-base); pick that base (--base {TINY}) or an adapter trained on '{T}/other-base'.",
+         setup=trained_runs),
+    Case("eval-without-pairs", ("eval", "--run", "{T}/runs/sft-1", "--data", "{F}/train/ok"),
+         "{F}/train/ok: no dpo/test.jsonl, dpo/validation.jsonl or dpo/train.jsonl; point --data at a folder with "
+         "TRL-format dpo/{split}.jsonl.", setup=trained_runs),
+    Case("push-a-run-without-adapter", ("push", "--run", "{T}/runs/sft-2", "--repo", "alice/ok"),
+         "{T}/runs/sft-2/adapter: no adapter yet (run state: none); push after training finishes.", setup=trained_runs),
     # ---------------------------------------------------------------- repo ids and Hub commands
     Case("repo-id-without-owner", ("push", "--data", "{F}/train/ok", "--repo", "no-slash"),
          f"invalid repo id 'no-slash': {REPO_RULE}"),
@@ -276,7 +309,7 @@ def test_bad_input(case: Case, tmp_path, tiny_model_dir, capsys, cuda):
     if case.needs_no_cuda and cuda:
         pytest.skip("this machine has CUDA")
     if case.setup:
-        case.setup(tmp_path)
+        case.setup(tmp_path, tiny_model_dir)
     before, inputs_before = tree(tmp_path), {p: (FILES / p).read_bytes() for p in tree(FILES) if (FILES / p).is_file()}
     argv = [fill(a, tmp_path, tiny_model_dir) for a in case.argv]
     expected = fill(case.message, tmp_path, tiny_model_dir)
