@@ -193,4 +193,14 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     screenshot(page, "6-publish")
     lap("publish")
     assert WRITE_TOKEN not in studio.log() and WRITE_TOKEN not in page.content()
+
+    # Long work can be cancelled from the page: a long SFT run stops cleanly once it is training.
+    tab(page, "SFT")
+    field(page, "sft-max-steps").fill("500")
+    page.locator("#start-sft").click()
+    wait_for_text(page, "sft-status", r"sft-2\*?\*?: running · step [1-9]", timeout=TRAIN_TIMEOUT_MS)
+    page.locator("#sft-cancel").click()
+    status = wait_for_text(page, "sft-status", r": (cancelled|failed|done)", timeout=120_000)
+    assert "cancelled" in status, status
+    lap("cancel")
     assert "Traceback" not in studio.log(), studio.log()[-3000:]
