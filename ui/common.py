@@ -108,36 +108,14 @@ def user_errors(fn: Callable) -> Callable:
     return wrapped
 
 
-# ----------------------------------------------------------------------------- pipeline calls
-
-
-def run_pipeline(argv: list[str], log: Callable[..., None] | None = None) -> dict:
-    """Run one ``python -m pipeline`` command in this process and return its summary dict.
-
-    The tab passes the very argv it shows as "Same thing from a terminal", so the page and the
-    CLI cannot drift apart. UserError propagates (the handler wrapper shows it).
-    """
-    from pipeline.cli import build_parser
-
-    parser = build_parser()
-    try:
-        # --json makes every command return its full summary (the page reads it, the user does not need it)
-        args = parser.parse_args([str(a) for a in argv] + ["--json"])
-    except SystemExit:
-        raise UserError(f"bad settings for `{cli_command(*argv)}`; check the fields of this tab.") from None
-    return args.run(args, log or (lambda *a, **k: log_line(*a)))
-
-
-def log_line(*parts, end="\n") -> None:
-    log.info(" ".join(str(p) for p in parts))
-
-
 # ----------------------------------------------------------------------------- CLI echo
 
 
 def cli_command(*argv: object) -> str:
-    """The shell command that does what the user just clicked (``None`` and ``False`` parts dropped)."""
-    parts = [str(a) for a in argv if a is not None and a is not False and a != ""]
+    """The shell command that does what the user just clicked (``None`` and ``False`` parts dropped,
+    paths under the current folder made relative so the command reads like one typed by hand)."""
+    parts = [rel(a, Path.cwd()) if isinstance(a, Path) else str(a) for a in argv
+             if a is not None and a is not False and a != ""]
     return f"{CLI} {shlex.join(parts)}"
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from pipeline.workspace import validate_name
 
-from .common import (POST_FILE_TYPES, UPLOADS, Studio, cli_box, cli_command, has_dataset, needs, rel, save_uploads,
-                     uploads, user_errors, workspace_of)
+from .common import (POST_FILE_TYPES, UPLOADS, Studio, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
+                     user_errors, workspace_of)
 
 TEACHERS = ["none", "local", "url"]
 NEGATIVES = ["rule", "teacher", "base"]
@@ -98,7 +98,7 @@ def build(studio: Studio) -> None:
                                  top_k=config.public_max_posts if config.public else None)
         inputs = [workspace.root / UPLOADS / validate_name(name, "file name") for name in files]
         build_dataset(inputs, workspace.data_dir, settings, progress=lambda fraction, message: progress(fraction, desc=message))
-        return cli_command(*_shown(command(path, *values)))
+        return cli_command(*command(path, *values))
 
     def show(workspace):
         if not has_dataset(workspace):
@@ -127,11 +127,6 @@ def build(studio: Studio) -> None:
         return (gr.update(choices=files, value=files), *show(workspace))
 
     studio.on_workspace_change(refresh, [inputs, *outputs])
-
-
-def _shown(argv: list) -> list:
-    """The argv with paths relative to the current folder, for the copyable command."""
-    return [rel(a, Path.cwd()) if isinstance(a, Path) else a for a in argv]
 
 
 def _read_report(data_dir: Path) -> dict:
