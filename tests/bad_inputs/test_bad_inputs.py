@@ -327,7 +327,7 @@ def test_bad_input(case: Case, tmp_path, tiny_model_dir, capsys, cuda):
         assert (tmp_path / "data" / "notes.txt").read_text() == "mine"
 
 
-CHILD_CASES = ["empty-file", "convert-not-utf8", "repo-id-without-owner", "resume-without-a-run"]
+CHILD_CASES = ["empty-file", "convert-not-utf8", "repo-id-without-owner", "runs-of-a-missing-project"]
 
 
 @pytest.mark.parametrize("case_id", CHILD_CASES)
@@ -336,7 +336,7 @@ def test_exit_code_2_from_a_real_child_process(case_id, tmp_path, tiny_model_dir
     argv = [fill(a, tmp_path, tiny_model_dir) for a in case.argv]
     expected = fill(case.message, tmp_path, tiny_model_dir)
     before = tree(tmp_path)
-    json_mode = case_id in ("empty-file", "resume-without-a-run")
+    json_mode = case_id in ("empty-file", "runs-of-a-missing-project")
 
     proc = run_cli(*argv, *(["--json"] if json_mode else []), timeout=300)
 
