@@ -66,7 +66,11 @@ def decode(path: Path) -> tuple[str, str]:
     if not data.strip():
         raise UserError(f"{path}: the file is empty; export your posts again or pick another file.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # spreadsheet "Unicode text" exports are UTF-16
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: starts like UTF-16 text but does not decode as it; export it again as CSV "
+                            "(UTF-8).") from None
     if b"\x00" in data[:4096]:
         raise UserError(f"{path}: a binary file, not text; export your posts as CSV or JSONL (UTF-8).")
     try:
