@@ -95,6 +95,8 @@ CASES = [
          "{F}/blank_lines.jsonl: the file is empty; export your posts again or pick another file."),
     Case("binary-not-text", build("{F}/binary.csv"),
          "{F}/binary.csv: a binary file, not text; export your posts as CSV or JSONL (UTF-8)."),
+    Case("broken-utf16", build("{F}/broken_utf16.csv"),
+         "{F}/broken_utf16.csv: starts like UTF-16 text but does not decode as it; export it again as CSV (UTF-8)."),
     Case("bad-json-at-line-3", build("{F}/bad_json_line3.jsonl"),
          "{F}/bad_json_line3.jsonl:3: bad JSON (Expecting value); fix or remove that line."),
     Case("csv-without-text-column", build("{F}/no_text_column.csv"),
