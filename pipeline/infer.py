@@ -242,8 +242,8 @@ class Variants:
         """``merge`` or ``stack`` (how a column's adapters are applied; see the module doc)."""
         self._lock = threading.Lock()  # a plain Lock: a UI may resume a generator on another thread
         self._active: str | None = None
-        self._lora_layers = _lora_layers(model)
         self._inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._slots = _lora_slots(self._inner)
         self._activate("base")
 
     # ------------------------------------------------------------------ loading
@@ -326,7 +326,8 @@ class Variants:
         if self._active == column:
             return
         names = list(self.columns[column].adapters)
-        for layer in self._lora_layers:
+        self._wrap(True)
+        for _, _, layer in self._slots:
             if layer.merged:
                 layer.unmerge()
             if names:
@@ -336,7 +337,16 @@ class Variants:
                     layer.merge(adapter_names=names)
             else:
                 layer.enable_adapters(False)
+        if self.switch == "merge":
+            # The merged weights sit in the original Linear modules: putting those back in place of
+            # the LoRA wrappers makes the model a plain one (no per-projection Python overhead).
+            self._wrap(False)
         self._active = column
+
+    def _wrap(self, wrapped: bool) -> None:
+        """Put the LoRA wrapper modules in the model (True) or their base Linear modules (False)."""
+        for parent, attribute, layer in self._slots:
+            setattr(parent, attribute, layer if wrapped else layer.get_base_layer())
 
     # ------------------------------------------------------------------ generation
 
@@ -368,17 +378,11 @@ class Variants:
 
     def memory(self) -> dict:
         """Parameter counts and bytes: the base once, plus every adapter (no per-column copies)."""
-        base = adapters = base_bytes = adapter_bytes = 0
-        for name, parameter in self.model.named_parameters():
-            size = parameter.numel() * parameter.element_size()
-            if "lora_" in name:
-                adapters += parameter.numel()
-                adapter_bytes += size
-            else:
-                base += parameter.numel()
-                base_bytes += size
-        return {"base_parameters": base, "adapter_parameters": adapters, "base_bytes": base_bytes,
-                "adapter_bytes": adapter_bytes}
+        lora = [p for _, _, layer in self._slots for n, p in layer.named_parameters() if "lora_" in n]
+        base = [p for n, p in self._inner.named_parameters() if "lora_" not in n]
+        return {"base_parameters": sum(p.numel() for p in base), "adapter_parameters": sum(p.numel() for p in lora),
+                "base_bytes": sum(p.numel() * p.element_size() for p in base),
+                "adapter_bytes": sum(p.numel() * p.element_size() for p in lora)}
 
     def describe(self) -> dict:
         return {
@@ -392,17 +396,19 @@ class Variants:
         }
 
 
-def _lora_layers(model) -> list:
+def _lora_slots(model) -> list[tuple]:
+    """``(parent module, attribute, LoRA layer)`` for every LoRA-wrapped projection of ``model``."""
     from peft.tuners.lora import LoraLayer
 
-    return [m for m in model.modules() if isinstance(m, LoraLayer)]
+    return [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
+            if isinstance(child, LoraLayer)]
 
 
 def _mergeable(model) -> bool:
     """Merging in place is exact enough only for float32, unquantised target weights."""
     import torch
 
-    for layer in _lora_layers(model):
+    for _, _, layer in _lora_slots(model):
         weight = getattr(layer.get_base_layer(), "weight", None)
         if weight is None or weight.dtype != torch.float32:  # 4-bit weights are packed uint8
             return False

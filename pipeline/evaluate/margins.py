@@ -9,22 +9,22 @@ from __future__ import annotations
 from statistics import mean
 from typing import Callable
 
-from .scoring import Encoded, completion_logprobs, encode
+from .scoring import Encoded, completion_logprobs, encode_shared, pair_logprobs
 
 
 def encode_pairs(tokenizer, rows: list[dict], max_length: int = 1024) -> list[tuple[Encoded, Encoded]]:
-    """``(chosen, rejected)`` encodings of TRL conversational preference rows."""
-    return [(encode(tokenizer, row["prompt"], row["chosen"], max_length),
-             encode(tokenizer, row["prompt"], row["rejected"], max_length)) for row in rows]
+    """``(chosen, rejected)`` encodings of TRL conversational preference rows (one prompt per pair)."""
+    return [tuple(encode_shared(tokenizer, row["prompt"], [row["chosen"], row["rejected"]], max_length))
+            for row in rows]
 
 
 def reward_margins(model, pairs: list[tuple[Encoded, Encoded]], *, per_pair: bool = False, batch_size: int = 8,
                    pad_id: int = 0, progress: Callable[[int], None] | None = None) -> list[float]:
     """One margin per pair.
 
-    Batched (default): every chosen and rejected sequence is scored in length-sorted batches.
-    ``per_pair=True`` scores one pair at a time (its chosen and rejected together), the simple
-    loop the batched path is measured against.
+    Batched (default): each pair is one row with its prompt computed once, rows batched by length
+    (:func:`~pipeline.evaluate.scoring.pair_logprobs`). ``per_pair=True`` is the plain loop it is
+    measured against: one pair at a time, its chosen and rejected sequences each with the prompt.
     """
     if per_pair:
         margins = []
@@ -34,9 +34,8 @@ def reward_margins(model, pairs: list[tuple[Encoded, Encoded]], *, per_pair: boo
             if progress:
                 progress(2)
         return margins
-    flat = [seq for pair in pairs for seq in pair]
-    scores = completion_logprobs(model, flat, batch_size=batch_size, pad_id=pad_id, progress=progress)
-    return [scores[2 * i][0] - scores[2 * i + 1][0] for i in range(len(pairs))]
+    scores = pair_logprobs(model, pairs, batch_size=batch_size, pad_id=pad_id, progress=progress)
+    return [c - r for c, r in scores]
 
 
 def summarize(margins: list[float]) -> dict:
