@@ -77,9 +77,9 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
 
     demo.load(user_errors(pick), parts["project"], studio.workspace)
     parts["project"].input(user_errors(pick), parts["project"], studio.workspace)
-    parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).then(
+    parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)
-    parts["new_name"].submit(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).then(
+    parts["new_name"].submit(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)
     parts["sample"].click(lambda: create(SAMPLE_PROJECT)[0], None, parts["project"]).then(
         user_errors(pick), parts["project"], studio.workspace)
