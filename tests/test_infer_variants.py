@@ -7,6 +7,7 @@ import shutil
 import pytest
 import torch
 
+from hub_fixtures import hub  # noqa: F401 (fixture)
 from lora_runs import lora_runs, one_thread  # noqa: F401 (fixtures)
 from pipeline.errors import UserError
 from pipeline.infer import SamplingSettings, Variants, stream_chat
@@ -134,3 +135,20 @@ def test_bad_sources_fail_with_clear_errors(lora_runs, tiny_model_dir, tmp_path)
         Variants.load(str(tiny_model_dir), sft="someone/not-cached-adapter")
     with pytest.raises(UserError, match="not found"):
         Variants.load(str(tiny_model_dir), dpo=str(tmp_path / "missing-run"))
+
+
+def test_a_hub_adapter_fills_a_column(hub, lora_runs, tiny_model_dir):
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo("alice/voice-sft")
+    api.upload_folder(repo_id="alice/voice-sft", folder_path=str(lora_runs["sft"] / "adapter"))
+    remote = Variants.load(str(tiny_model_dir), sft="alice/voice-sft", log=lambda *a, **k: None)
+    local = Variants.load(str(tiny_model_dir), sft=str(lora_runs["sft"]), log=lambda *a, **k: None)
+    outputs = []
+    for v in (remote, local):
+        with v.use("sft") as model:
+            outputs.append(_logits(model, v.tokenizer))
+    torch.testing.assert_close(outputs[0], outputs[1])
+    with pytest.raises(UserError, match="not found on the Hub"):
+        Variants.load(str(tiny_model_dir), sft="alice/no-such-adapter")
