@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 
 pytestmark = pytest.mark.browser
 STEPS = ["Dataset", "SFT", "DPO", "Compare", "Evaluate", "Publish"]
 
 
-def test_first_page_is_interactive_quickly_with_all_tabs(app_server, page, screenshot):
-    start = time.perf_counter()
+def test_first_page_shows_every_step_and_the_backend(app_server, page, screenshot):
+    # How fast it gets here is a figure of bench/bench_app.py (timings are not asserted in tests).
     page.goto(app_server.url)
     page.get_by_role("tab", name="Dataset").wait_for()
-    interactive_s = app_server.ready_s + (time.perf_counter() - start)
-    # the budget: interactive within 10 s of `python app.py` (models load lazily)
-    # The budget is 10 s on this machine. When other work oversubscribes the CPUs (parallel
-    # test runs), the budget scales with the 1-minute load per core, and the test says so.
-    oversubscribed = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    budget = 10 * oversubscribed
-    print(f"first page interactive after {interactive_s:.1f} s (server up after {app_server.ready_s:.1f} s; "
-          f"budget {budget:.0f} s at {oversubscribed:.1f}x CPU load)")
-    assert interactive_s <= budget, f"first page took {interactive_s:.1f} s (budget {budget:.0f} s)"
     tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
     assert tabs[:len(STEPS)] == STEPS
     # the sample project is open and seeded with the sample posts; the backend is reported
