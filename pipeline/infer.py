@@ -203,7 +203,6 @@ def generate_text(model, tokenizer, prompt: str | list[dict], settings: Sampling
 
 # ----------------------------------------------------------------------------- base | SFT | DPO
 
-COLUMNS = ("base", "sft", "dpo")
 SWITCH_MODES = ("auto", "merge", "stack")
 
 

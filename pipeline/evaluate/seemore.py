@@ -32,12 +32,13 @@ class SeeMore:
         return round(float(self.classifier.predict_proba(features(texts))[:, 1].mean()), 4)
 
 
-def features(texts: list[str], embeddings=None):
+def features(texts: list[str]):
+    """MiniLM embedding + structure metrics, one row per text."""
     import numpy as np
 
     lexicon = load_lexicon()
     structure = np.array([[post_metrics(t, lexicon)[k] for k in STRUCTURE] for t in texts], dtype=np.float32)
-    return np.hstack([embed(texts) if embeddings is None else embeddings, structure])
+    return np.hstack([embed(texts), structure])
 
 
 def train(posts: list[dict], seed: int = 0) -> SeeMore | dict:

@@ -45,8 +45,6 @@ def embed(texts: list[str], batch_size: int = 32):
 
 def similarity_report(generations, gold) -> dict:
     """Similarity of ``generations`` to ``gold`` and their diversity (embeddings or texts)."""
-    import numpy as np
-
     generations = embed(generations) if _are_texts(generations) else generations
     gold = embed(gold) if _are_texts(gold) else gold
     out: dict = {"generations": len(generations), "gold_posts": len(gold)}
