@@ -152,3 +152,15 @@ def test_a_hub_adapter_fills_a_column(hub, lora_runs, tiny_model_dir):
     torch.testing.assert_close(outputs[0], outputs[1])
     with pytest.raises(UserError, match="not found on the Hub"):
         Variants.load(str(tiny_model_dir), sft="alice/no-such-adapter")
+
+
+def test_the_app_path_keeps_one_shared_model(lora_runs, tiny_model_dir):
+    from pipeline.infer import shared_variants, stream_columns
+
+    sources = {"base": str(tiny_model_dir), "sft": str(lora_runs["sft"]), "dpo": str(lora_runs["dpo"])}
+    events = list(stream_columns(str(tiny_model_dir), sources, PROMPT, SamplingSettings(max_new_tokens=4),
+                                 log=lambda *a, **k: None))
+    assert [c for c, _, stats in events if stats is not None] == ["base", "sft", "dpo"]
+    first = shared_variants(str(tiny_model_dir), sources["sft"], sources["dpo"])
+    assert shared_variants(str(tiny_model_dir), sources["sft"], sources["dpo"]) is first  # reused, not reloaded
+    assert list(shared_variants(str(tiny_model_dir), None, sources["dpo"]).columns) == ["base", "dpo"]
