@@ -1,0 +1,68 @@
+"""Training: our SFT and DPO vs TRL's trainers with their defaults, same model, data, LoRA and steps.
+
+* SFT: real (non-pad) tokens/s, ours (packing, completion-only loss, the quick preset) / TRL
+  SFTTrainer defaults; and the fraction of the CPU's FLOP ceiling our SFT reaches: tokens/s x
+  4 x parameters (forward + backward through frozen weights) over the measured fp32 matmul rate.
+* DPO: steps/s end to end (trainer set-up, which for ours includes the reference log-probs, plus
+  the steps), ours / TRL DPOTrainer defaults; both on the base policy (no SFT parent), same pairs.
+Each pair of figures is measured one after the other in this process, on the same data.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bench.figures import Figure, emit, quick_flag
+from bench.sample_data import sample_data_dir
+
+
+def matmul_flops_per_s(size: int = 1024, repeats: int = 20) -> float:
+    """The CPU's fp32 matmul rate with the threads training uses (the FLOP ceiling)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size ** 3 * repeats / (time.perf_counter() - start)
+
+
+def main() -> None:
+    from pipeline.models import load_model
+    from pipeline.train.common import set_threads
+    from pipeline.train.dpo import measure_dpo_throughput
+    from pipeline.train.settings import settings_for
+    from pipeline.train.sft import measure_sft_throughput
+
+    quick = quick_flag()
+    sft_steps, dpo_steps = (2, 2) if quick else (12, 8)
+    data = sample_data_dir()
+    quiet = lambda *a, **k: None  # noqa: E731
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sft = {mode: measure_sft_throughput(data, settings_for("sft", "quick"), sft_steps, tmp / f"sft-{mode}",
+                                            trl_defaults=mode == "trl", log=quiet) for mode in ("trl", "ours")}
+        dpo = {mode: measure_dpo_throughput(data, None, settings_for("dpo", "quick"), dpo_steps, tmp / f"dpo-{mode}",
+                                            trl_defaults=mode == "trl", log=quiet) for mode in ("trl", "ours")}
+    set_threads(settings_for("sft", "quick"))
+    ceiling = matmul_flops_per_s()
+    model, _, _ = load_model("default")
+    params = sum(p.numel() for p in model.parameters())
+    achieved = sft["ours"]["tokens_per_s"] * 4 * params
+    end_to_end = {mode: r["steps"] / (r["setup_s"] + r["seconds"]) for mode, r in dpo.items()}
+    emit([
+        Figure("SFT: real tokens/s, ours / TRL defaults", sft["ours"]["tokens_per_s"] / sft["trl"]["tokens_per_s"], 1.5,
+               details={"ours": sft["ours"], "trl": sft["trl"]}),
+        Figure("SFT: fraction of the CPU FLOP ceiling", achieved / ceiling, 0.5, unit="",
+               details={"model_flops_per_s": round(achieved), "matmul_flops_per_s": round(ceiling),
+                        "parameters": params}),
+        Figure("DPO: steps/s end to end, ours / TRL defaults", end_to_end["ours"] / end_to_end["trl"], 1.2,
+               details={"ours": dpo["ours"], "trl": dpo["trl"]}),
+    ])
+
+
+if __name__ == "__main__":
+    main()
