@@ -86,7 +86,7 @@ def test_app_never_shows_the_token_and_refuses_path_tricks(app, hub, tmp_path):
 
     client = Client(app.url, verbose=False)
     names = endpoints(client)
-    client.predict("sample", api_name=endpoint(names, "/pick", ["name"]))  # open the project in this session
+    client.predict("sample", api_name="/open_project")  # open the project in this session
     push_data = endpoint(names, "/do_push_data", ["repo", "private", "typed"])
     seen = []
 

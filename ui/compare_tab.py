@@ -100,7 +100,7 @@ def build(studio: Studio) -> None:
     event = generate.click(user_errors(check), prompt, None).success(
         user_errors(run_compare),
         [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p, seed, studio.model],
-        outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency)
+        outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency, api_name="compare")
     event.success(lambda row, rows: rows + [row], [answers, history], history, queue=False)
     stop.click(None, None, None, cancels=[event])
 

@@ -76,7 +76,7 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
         return gr.update(choices=list_projects(config), value=workspace.root.name), ""
 
     demo.load(user_errors(pick), parts["project"], studio.workspace)
-    parts["project"].input(user_errors(pick), parts["project"], studio.workspace)
+    parts["project"].input(user_errors(pick), parts["project"], studio.workspace, api_name="open_project")
     parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)
     parts["new_name"].submit(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
