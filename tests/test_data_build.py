@@ -146,14 +146,18 @@ def test_cli_build_json_and_error(tmp_path, tiny_model_dir):
 @pytest.mark.slow
 def test_default_model_as_teacher_and_base(tmp_path, default_model_dir):
     """The real default model writes briefs and rejected answers; unusable ones fall back, lengths stay balanced."""
-    settings = BuildSettings(model="default", teacher="local", negatives="base", top_frac=1.0, cache_dir=tmp_path / "c",
-                             brief_max_new_tokens=32)
-    report = build_dataset([EXAMPLES / "Shares.csv"], tmp_path / "data", settings)
-    assert report.counts["dpo_pairs"] == 10 and report.teacher["teacher_generated"] == 20
-    assert report.counts["negative_fallbacks"] < 5  # most rejected answers are the model's own text
-    pairs = [r for s in ("train", "validation", "test") for r in read_jsonl(tmp_path / "data" / "dpo" / f"{s}.jsonl")]
     from pipeline.data.negatives import rule_rewrite
 
+    posts = ["Tiny teams win by saying no.\n\nNo to custom work.\nNo to on-prem.",
+             "Shipped status pages today.\n\n- 40 lines of config\n- 0 new servers",
+             "Talk to the users who leave.\n\nThey tell you what the ones who stay won't.",
+             "Boring stack, happy life.\n\nPostgres. One app. One queue. Upgrades take an afternoon."]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in posts))
+    settings = BuildSettings(model="default", teacher="local", negatives="base", cache_dir=tmp_path / "c",
+                             brief_max_new_tokens=32, negative_max_new_tokens=48)
+    report = build_dataset([tmp_path / "p.jsonl"], tmp_path / "data", settings)
+    assert report.counts["dpo_pairs"] == 4 and report.teacher["teacher_generated"] == 8  # no engagement: all gold
+    pairs = [r for s in ("train", "validation", "test") for r in read_jsonl(tmp_path / "data" / "dpo" / f"{s}.jsonl")]
     rule_made = sum(r["rejected"][0]["content"] == rule_rewrite(r["chosen"][0]["content"]) for r in pairs)
-    assert rule_made == report.counts["negative_fallbacks"]
-    assert report.quality["length_balance"]["ratio_mean"] < 1.25  # model answers are trimmed to the post's length
+    assert rule_made == report.counts["negative_fallbacks"] < 2  # the model's own answers, not the rule's
+    assert report.quality["length_balance"]["ratio_mean"] < 1.25  # trimmed to about the post's length

@@ -285,12 +285,12 @@ def clean_posts(posts: list[Post], options: CleanOptions = CleanOptions()) -> li
 
 def ask(teacher: Teacher, conversations: list[list[dict]], budgets: list[int], progress: Progress,
         start: float, end: float, label: str) -> list[str]:
-    """Ask in chunks of similar length (less padding, and a chunk of short answers stops early)
-    with each chunk's largest token budget; the progress bar moves between chunks."""
+    """Ask one batch at a time, batches of similar length and token budget (less padding; a batch of
+    short answers stops early); the progress bar moves between batches."""
     order = sorted(range(len(conversations)),
                    key=lambda i: (budgets[i], sum(len(m["content"]) for m in conversations[i])))
     answers: list[str] = [""] * len(conversations)
-    chunk = max(1, teacher.batch_size * 4)
+    chunk = teacher.batch_size
     for n in range(0, len(order), chunk):
         progress(start + (end - start) * n / max(1, len(order)), f"{label} {n}/{len(order)}")
         ids = order[n:n + chunk]
