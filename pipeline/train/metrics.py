@@ -9,11 +9,14 @@ on (not the evaluation batches, not the loader's look-ahead) and adds its attent
 every token of a padding-free packed batch, which has no padding by construction). Counting pad ids would be wrong here: SmolLM2's pad token is also
 ``<|im_start|>``, which appears in every real conversation.
 
-``kl`` is an estimate of KL(policy || reference) per completion token on the batch: the mean over
-the chosen and rejected completions of (policy log-prob - reference log-prob) / completion length.
-TRL logs ``rewards/chosen = beta * (logp_policy - logp_ref)`` summed over the completion, so
-``kl = (rewards/chosen + rewards/rejected) / (2 * beta * mean completion tokens)``; it is a
-sample estimate (it can go slightly negative) of how far the policy moved from the SFT policy.
+``kl`` estimates how far the policy has moved from the reference, per completion token, on the
+batch: TRL logs ``rewards/chosen = beta * (logp_policy - logp_ref)`` summed over each chosen
+completion (batch mean; likewise rejected), so
+``kl = (|rewards/chosen| + |rewards/rejected|) / (2 * beta * mean completion tokens)``, the mean
+absolute policy-minus-reference log-prob per token of the chosen and rejected completions. It is
+measured on the dataset's completions, not on samples from the policy, so it is a drift estimate
+rather than an exact KL; the absolute values keep a policy that pushes the rejected completions
+down (negative log-ratios) from reading as "no drift".
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ class MetricsCallback(TrainerCallback):
         if d_tokens <= 0 or d_sequences <= 0:
             return None
         mean_tokens = d_tokens / d_sequences
-        value = (row["rewards/chosen"] + row["rewards/rejected"]) / (2 * self.beta * mean_tokens)
+        value = (abs(row["rewards/chosen"]) + abs(row["rewards/rejected"])) / (2 * self.beta * mean_tokens)
         return round(value, 5) if math.isfinite(value) else None
 
     def on_step_end(self, args, state, control, **kwargs):
