@@ -289,3 +289,8 @@ class Studio:
             return values[0] if len(outputs) == 1 else values  # Gradio takes one output's list as its value
 
         return user_errors(run), outputs
+
+
+def quiet(*parts, **_) -> None:
+    """A ``log`` for pipeline calls made from the page: their progress lines (model loading, Hub
+    uploads that may name private repos) stay out of the page; progress bars and UserErrors do not."""

@@ -15,7 +15,7 @@ import gradio as gr
 
 from pipeline.errors import UserError
 
-from .common import Studio, cli_box, cli_command, needs, runs_of_kind, user_errors, workspace_of
+from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 
 COLUMNS = ("base", "sft", "dpo")
 TITLES = {"base": "Base", "sft": "SFT", "dpo": "DPO"}
@@ -87,7 +87,7 @@ def build(studio: Studio) -> None:
         text = {c: "" for c in COLUMNS}
         stat = {c: "" for c in COLUMNS}
         finished: dict = {}
-        for column, piece, done in stream_columns(model, sources, prompt, settings, log=_quiet):
+        for column, piece, done in stream_columns(model, sources, prompt, settings, log=quiet):
             text[column] += piece
             stat[column] = _stats_text(done) if done is not None else "generating…"
             if done is not None:
@@ -159,9 +159,6 @@ def _source(workspace, source: str) -> str:
     run = workspace.runs_dir / source
     return str(run) if "/" not in source and run.is_dir() else source
 
-
-def _quiet(*parts, **_) -> None:
-    """Model-loading chatter stays in the server log's level of detail (not the page)."""
 
 
 def _stats_text(stats) -> str:

@@ -11,7 +11,7 @@ import json
 import gradio as gr
 import pandas as pd
 
-from .common import Studio, cli_box, cli_command, needs, runs_of_kind, user_errors, workspace_of
+from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 
 
 def build(studio: Studio) -> None:
@@ -49,7 +49,7 @@ def build(studio: Studio) -> None:
         workspace = workspace_of(path)
         settings = EvalSettings(split=split, judge=judge, limit=int(limit))
         evaluate_run(workspace.run(name).path, workspace.data_dir, settings,
-                     progress=lambda message, fraction: progress(fraction, desc=message), log=_quiet)
+                     progress=lambda message, fraction: progress(fraction, desc=message), log=quiet)
         return cli_command(*command(path, name, split, judge, limit))
 
     def show(path, name):
@@ -116,6 +116,3 @@ def _fmt(value):
     return f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else (
         "" if value is None else str(value))
 
-
-def _quiet(*parts, **_) -> None:
-    """Evaluation chatter stays out of the page; the progress bar says where it is."""

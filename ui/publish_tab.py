@@ -12,7 +12,7 @@ import gradio as gr
 
 from pipeline.errors import UserError
 
-from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
+from .common import Studio, cli_box, cli_command, has_dataset, needs, quiet, user_errors, workspace_of
 
 HARDWARE = ["cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "a10g-small", "a10g-large", "a100-large"]
 
@@ -69,7 +69,7 @@ def build(studio: Studio) -> None:
             raise UserError("no dataset in this project: build one in the Dataset tab first.")
         repo = hub.check_repo_id(repo)
         result = hub.push_dataset(workspace.data_dir, repo, private=private, token=user_token(typed, oauth_token),
-                                  log=_quiet)
+                                  log=quiet)
         return pushed(result, ["push", "--data", workspace.data_dir, "--repo", repo, "--private" if private else "--public"])
 
     def do_push_run(path, name, repo, combined, private, typed, oauth_token: gr.OAuthToken | None = None):
@@ -80,7 +80,7 @@ def build(studio: Studio) -> None:
         run_dir = workspace_of(path).run(name).path
         repo = hub.check_repo_id(repo)
         result = hub.push_run(run_dir, repo, combined=combined, private=private, token=user_token(typed, oauth_token),
-                              log=_quiet)
+                              log=quiet)
         return pushed(result, ["push", "--run", run_dir, "--repo", repo, "--private" if private else "--public",
                                "--combined" if combined else None])
 
@@ -90,7 +90,7 @@ def build(studio: Studio) -> None:
         workspace = workspace_of(path)
         repo = hub.check_repo_id(repo)
         out = workspace.runs_dir / workspace.new_run_name("pulled-" + repo.split("/")[-1][:40])
-        hub.pull_adapter(repo, (revision or "").strip() or None, out, token=user_token(typed, oauth_token), log=_quiet)
+        hub.pull_adapter(repo, (revision or "").strip() or None, out, token=user_token(typed, oauth_token), log=quiet)
         argv = ["pull", "--repo", repo, "--revision", (revision or "").strip() or None, "--out", out]
         return (f"**Pulled** `{repo}` into `runs/{out.name}`: pick it in Compare or as DPO's SFT run.",
                 cli_command(*argv))
@@ -101,7 +101,7 @@ def build(studio: Studio) -> None:
         if config.public:
             raise UserError("deploying a Space is off on a shared server: run `python -m pipeline deploy-space` locally.")
         repo = hub.check_repo_id(repo)
-        result = hub.deploy_space(repo, hardware, token=user_token(typed, oauth_token), private=private, log=_quiet)
+        result = hub.deploy_space(repo, hardware, token=user_token(typed, oauth_token), private=private, log=quiet)
         return pushed(result, ["deploy-space", "--repo", repo, "--hardware", hardware,
                                "--private" if private else "--public"])
 
@@ -121,6 +121,3 @@ def build(studio: Studio) -> None:
     studio.on_workspace_change(runs, [run])
     run.focus(user_errors(runs), studio.workspace, run, queue=False)
 
-
-def _quiet(*parts, **_) -> None:
-    """Hub progress lines stay out of the page (they may name private repos); errors come as UserError."""
