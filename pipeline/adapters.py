@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .fsio import read_json
 from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, _HUB_ID, default_model_dir
 from .workspace import Run
 
@@ -120,12 +121,7 @@ def _from_run(run: Run, spec: str) -> ColumnSource:
 
 def _adapter_base(folder: Path) -> str | None:
     path = folder / "adapter_config.json"
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: not found; the adapter folder is incomplete (download or train it again).") from None
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}: bad JSON at line {e.lineno} ({e.msg}).") from None
+    config = read_json(path, missing="the adapter folder is incomplete (download or train it again).")
     if config.get("peft_type", "LORA") != "LORA":
         raise UserError(f"{path}: a {config.get('peft_type')} adapter; only LoRA adapters can fill a column.")
     return config.get("base_model_name_or_path")

@@ -57,6 +57,17 @@ def append_jsonl(path: str | os.PathLike, row: dict) -> None:
         os.fsync(f.fileno())
 
 
+def read_json(path: str | os.PathLike, *, missing: str) -> Any:
+    """Read a JSON file; a missing file or bad JSON raises UserError naming it (``missing``: the fix)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found; {missing}") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}: bad JSON at line {e.lineno} ({e.msg}).") from None
+
+
 def read_jsonl(path: str | os.PathLike, *, skip_torn_tail: bool = False) -> list[dict]:
     """Read a JSONL file; a bad line raises UserError naming the file and line.
 

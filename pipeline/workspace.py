@@ -12,7 +12,6 @@ Names of projects and runs are validated so that no name can reach outside the f
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .fsio import atomic_write_json, read_jsonl
+from .fsio import atomic_write_json, read_json, read_jsonl
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -79,11 +78,11 @@ class Run:
         return self.path / "status.json"
 
     def config(self) -> dict:
-        return _read_json(self.config_path)
+        return read_json(self.config_path, missing="is this a VoiceTune run folder?")
 
     def status(self) -> dict:
         """The run's last recorded status (``{"state": "none"}`` before it started)."""
-        return _read_json(self.status_path) if self.status_path.exists() else {"state": "none"}
+        return read_json(self.status_path, missing="is this a VoiceTune run folder?") if self.status_path.exists() else {"state": "none"}
 
     def set_status(self, state: str, **fields) -> None:
         atomic_write_json(self.status_path, {"state": state, "updated": time.time(), **fields})
@@ -134,11 +133,3 @@ class Workspace:
             n += 1
         return f"{prefix}-{n}"
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: not found; is this a VoiceTune run folder?") from None
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}: bad JSON at line {e.lineno} ({e.msg}).") from None
