@@ -275,6 +275,15 @@ def resume_inputs(run: Run, kind: str):
     return settings_from_dict(kind, config["settings"]), Path(config["data"]["dir"])
 
 
+def _load_checkpoint_adapter(trainer, checkpoint: str, step: int) -> None:
+    """Put a checkpoint's LoRA weights into the trainer's model, as training had left them."""
+    from peft.utils import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    set_peft_model_state_dict(trainer.model, load_file(str(Path(checkpoint) / "adapter_model.safetensors")))
+    trainer.state.global_step = step
+
+
 def _trim_metrics(run: Run, step: int) -> None:
     """On resume, drop rows logged after the checkpoint (those steps are trained again)."""
     from ..fsio import atomic_write_jsonl
@@ -298,8 +307,9 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
             write_config(run, kind, settings, info["model_path"], info["backend"], Path(data_dir), fingerprint,
                          parent=parent, extra={**(extra_config or {}), **info.get("config_extra", {})})
             checkpoint = last_checkpoint(run) if resume else None
+            checkpoint_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
             if resume:
-                _trim_metrics(run, int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0)
+                _trim_metrics(run, checkpoint_step)
                 log(f"resuming from {checkpoint}" if checkpoint else "no checkpoint yet: starting from step 0")
             elif run.metrics_path.exists():
                 run.metrics_path.unlink()
@@ -309,7 +319,11 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
             trainer.add_callback(metrics)
             trainer.add_callback(stopper)
             log(f"{kind}: {info['train_examples']} training examples on {info['backend'].name}/{info['backend'].device}")
-            if not stopper.requested:  # a cancel during loading stops here, before step 1
+            if 0 < settings.max_steps <= checkpoint_step:
+                # The run had trained all its steps and died before saving the adapter; transformers
+                # would train one step past max_steps from here, so the checkpoint is the adapter.
+                _load_checkpoint_adapter(trainer, checkpoint, checkpoint_step)
+            elif not stopper.requested:  # a cancel during loading stops here, before step 1
                 trainer.train(resume_from_checkpoint=checkpoint)
             step = trainer.state.global_step
             if stopper.requested:
