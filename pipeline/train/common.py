@@ -116,16 +116,9 @@ def training_arguments(config_cls, run: Run, settings: CommonSettings, device: s
 
 def use_bf16_autocast(dtype: str, device: str) -> bool:
     """bf16 mixed precision for ``dtype`` on ``device`` (``auto``: only where bf16 matmuls are native)."""
-    import torch
+    from ..models import native_bf16
 
-    if dtype == "bfloat16":
-        return True
-    if dtype != "auto":
-        return False
-    if device == "cuda":
-        return torch.cuda.is_bf16_supported()
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+    return dtype == "bfloat16" or (dtype == "auto" and native_bf16(device))
 
 
 class TrainerMixin:

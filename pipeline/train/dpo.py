@@ -5,8 +5,11 @@ is merged into a float copy of it (a 4-bit base is dequantised first, so the mer
 exactly the weights the SFT adapter was trained against: Q(W) + dSFT), and a fresh LoRA is put on
 top. TRL's reference for a PEFT model is "the same model with the adapter disabled", which is
 then the merged SFT policy, not the base. The reference log-probs are computed once before
-training (``precompute_ref_log_probs``), so each step runs one forward/backward instead of two
-forwards and a backward.
+training, so each step runs one forward/backward instead of two forwards and a backward; they
+are computed by TRL's own ``compute_ref_log_probs`` on TRL's own collated batches (so they match
+what the loss computes at step 0), but in memory, longest pairs batched together, after the
+compact LM head is in place (:func:`reference_logps`), instead of TRL's precompute, which hashes
+every weight for a cache file name and scores every position.
 
 The trained adapter holds only the DPO delta (dDPO): it was trained on weights W' = Q(W) + dSFT,
 and serving base + SFT adapter + DPO adapter with both active computes Q(W)x + dSFT x + dDPO x =
@@ -30,6 +33,7 @@ from ..errors import UserError
 from ..workspace import Run, Workspace
 from . import common
 from .data import fingerprint, load_dpo_rows, load_human_picks, split_path
+from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import DPOSettings
 
@@ -121,9 +125,38 @@ def _trainer_for(settings: DPOSettings):
                                            precompute_ref_log_probs=True), _kto_rows
     from trl import DPOConfig, DPOTrainer
 
-    return DPOTrainer, DPOConfig, dict(beta=settings.beta, loss_type=[settings.loss_type], max_length=max_length,
-                                       precompute_ref_log_probs=True,
-                                       precompute_ref_batch_size=2 * settings.batch_size), None
+    return DPOTrainer, DPOConfig, dict(beta=settings.beta, loss_type=[settings.loss_type], max_length=max_length), None
+
+
+REFERENCE_BATCH_PAIRS = 8
+"""Pairs per batch of the reference pass (no gradients, so larger than a training batch)."""
+
+
+def reference_logps(trainer, batch_pairs: int = REFERENCE_BATCH_PAIRS) -> None:
+    """Add ``ref_chosen_logps``/``ref_rejected_logps`` to the trainer's tokenized datasets and make its
+    loss read them (TRL's ``precompute_ref_logps`` mode), computed with the trainer's own collator
+    and ``compute_ref_log_probs`` (the policy with the adapter off: the SFT policy, or the base)."""
+    import torch
+
+    def with_reference(dataset):
+        lengths = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
+        order = sorted(range(len(dataset)), key=lambda i: -lengths[i])  # similar lengths share a batch: less padding
+        chosen, rejected = [0.0] * len(dataset), [0.0] * len(dataset)
+        device = trainer.accelerator.device
+        for start in range(0, len(order), batch_pairs):
+            indices = order[start:start + batch_pairs]
+            batch = trainer.data_collator([dataset[i] for i in indices])
+            batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+            with torch.inference_mode():
+                c, r = trainer.compute_ref_log_probs(trainer.model, batch)
+            for i, cv, rv in zip(indices, c.tolist(), r.tolist()):
+                chosen[i], rejected[i] = cv, rv
+        return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
+
+    trainer.train_dataset = with_reference(trainer.train_dataset)
+    if trainer.eval_dataset is not None:
+        trainer.eval_dataset = with_reference(trainer.eval_dataset)
+    trainer.precompute_ref_logps = True
 
 
 def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, parent: Run | None,
@@ -147,6 +180,9 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
                           eval_dataset=Dataset.from_list(validation) if validation else None,
                           processing_class=tokenizer, peft_config=peft_config)
+    use_compact_lm_head(trainer, outputs=("log_sum_sq_probs",) if getattr(trainer, "use_weighting", False) else ())
+    if settings.loss_type in ("sigmoid", "ipo", "hinge"):
+        reference_logps(trainer)
     counter = trainer.token_counter = TokenCounter()
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped,
