@@ -49,6 +49,9 @@ def table(results: list[dict]) -> str:
         if not result["ok"]:
             rows.append((result["bench"], "CRASHED", "", "fail"))
         for f in result["figures"]:
+            if f["goal"] is None:
+                rows.append((f["name"], f"{f['value']:.3g}{f['unit']}", "-", "(reported)"))
+                continue
             goal = f"{'>=' if f['higher_is_better'] else '<='} {f['goal']:g}{f['unit']}"
             rows.append((f["name"], f"{f['value']:.3g}{f['unit']}", goal, "pass" if f["passed"] else "FAIL"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

@@ -13,13 +13,16 @@ class Figure:
 
     name: str
     value: float
-    goal: float
+    goal: float | None
+    """None: a figure reported for context, with no goal to pass."""
     higher_is_better: bool = True
     unit: str = "x"
     details: dict = field(default_factory=dict)
 
     @property
-    def passed(self) -> bool:
+    def passed(self) -> bool | None:
+        if self.goal is None:
+            return None
         return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
 
     def as_dict(self) -> dict:

@@ -51,7 +51,11 @@ def register(subparsers) -> None:
     p.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens, help=f"[{d.max_new_tokens}]")
     p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 = greedy [{d.temperature}]")
     p.add_argument("--seed", type=int, default=d.seed, help=f"[{d.seed}]")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"sequences per scoring batch [{d.batch_size}]")
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help=f"pairs or sequences per scoring batch [{d.batch_size}]")
+    p.add_argument("--precision", default=d.precision, choices=["auto", "float32", "bfloat16"],
+                   help=f"matmul precision of margins and perplexity; auto = bf16 where native, float32 = exact "
+                   f"[{d.precision}]")
     p.add_argument("--max-length", type=int, default=d.max_length,
                    help=f"longest scored sequence in tokens [{d.max_length}]")
 

@@ -19,22 +19,24 @@ def encode_pairs(tokenizer, rows: list[dict], max_length: int = 1024) -> list[tu
 
 
 def reward_margins(model, pairs: list[tuple[Encoded, Encoded]], *, per_pair: bool = False, batch_size: int = 8,
-                   pad_id: int = 0, progress: Callable[[int], None] | None = None) -> list[float]:
+                   pad_id: int = 0, precision: str = "auto", progress: Callable[[int], None] | None = None) -> list[float]:
     """One margin per pair.
 
     Batched (default): each pair is one row with its prompt computed once, rows batched by length
     (:func:`~pipeline.evaluate.scoring.pair_logprobs`). ``per_pair=True`` is the plain loop it is
     measured against: one pair at a time, its chosen and rejected sequences each with the prompt.
+    ``precision``: see :mod:`pipeline.evaluate.scoring`.
     """
     if per_pair:
         margins = []
         for chosen, rejected in pairs:
-            (c, _), (r, _) = completion_logprobs(model, [chosen, rejected], batch_size=2, pad_id=pad_id)
+            (c, _), (r, _) = completion_logprobs(model, [chosen, rejected], batch_size=2, pad_id=pad_id,
+                                                 precision=precision)
             margins.append(c - r)
             if progress:
                 progress(2)
         return margins
-    scores = pair_logprobs(model, pairs, batch_size=batch_size, pad_id=pad_id, progress=progress)
+    scores = pair_logprobs(model, pairs, batch_size=batch_size, pad_id=pad_id, precision=precision, progress=progress)
     return [c - r for c, r in scores]
 
 
