@@ -25,6 +25,9 @@ def build(studio: Studio) -> None:
                          info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
         limit = gr.Number(value=8, precision=0, minimum=1, label="Briefs to generate for style metrics",
                           elem_id="eval-limit")
+        precision = gr.Radio(["auto", "float32"], value="auto", label="Scoring precision",
+                             info="auto = bf16 matmuls where the hardware has them (faster, margins within about a "
+                                  "nat); float32 = exact")
     start = gr.Button("Evaluate", variant="primary", elem_id="start-eval")
     cli = cli_box("evaluate-cli")
     summary = gr.Markdown(elem_id="eval-summary")
@@ -36,21 +39,21 @@ def build(studio: Studio) -> None:
     style = gr.Dataframe(label="Style metrics", interactive=False)
     download = gr.DownloadButton("Download eval.json", visible=False)
 
-    def command(path, name, split, judge, limit):
+    def command(path, name, split, judge, limit, precision):
         workspace = workspace_of(path)
         return ["eval", "--run", workspace.run(name).path, "--data", workspace.data_dir, "--split", split,
-                "--judge", judge, "--limit", int(limit)]
+                "--judge", judge, "--limit", int(limit), "--precision", precision]
 
-    def run_eval(path, name, split, judge, limit, progress=gr.Progress()):
+    def run_eval(path, name, split, judge, limit, precision, progress=gr.Progress()):
         from pipeline.evaluate.report import EvalSettings, evaluate_run
 
         if not name:
             raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
         workspace = workspace_of(path)
-        settings = EvalSettings(split=split, judge=judge, limit=int(limit))
+        settings = EvalSettings(split=split, judge=judge, limit=int(limit), precision=precision)
         evaluate_run(workspace.run(name).path, workspace.data_dir, settings,
                      progress=lambda message, fraction: progress(fraction, desc=message), log=quiet)
-        return cli_command(*command(path, name, split, judge, limit))
+        return cli_command(*command(path, name, split, judge, limit, precision))
 
     def show(path, name):
         if not path or not name:
@@ -63,7 +66,7 @@ def build(studio: Studio) -> None:
 
     outputs = [summary, margins, table, style, download]
     # The evaluation writes eval.json; the views refresh after it succeeds (a failure is one message).
-    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit], cli, show_progress_on=summary,
+    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit, precision], cli, show_progress_on=summary,
                 concurrency_id="heavy", concurrency_limit=1).success(
         user_errors(show), [studio.workspace, run], outputs)
     run.change(user_errors(show), [studio.workspace, run], outputs)
@@ -95,7 +98,8 @@ def _report_views(report: dict):
     text = "**Reward margins** " + " · ".join(f"{v} {_fmt(margins[v])}" for v in variants if v in margins)
     if margins:
         text += " ✓ ordered base < SFT < DPO" if ordered else " (not ordered base < SFT < DPO)"
-    text += f"  \non {report.get('pairs', '?')} held-out pairs ({(report.get('split') or {}).get('name', '?')} split)"
+    text += f"  \non {report.get('pairs', '?')} held-out pairs ({(report.get('split') or {}).get('name', '?')} split"
+    text += f", {report['scoring_precision']} scoring)" if report.get("scoring_precision") else ")"
     judge = report.get("judge") or {}
     for matchup, result in judge.items():
         if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result):

@@ -165,4 +165,4 @@ def run_eval(args, log) -> dict:
         log(f"wrote {report['eval_path']}")
         return {}
     return {k: report[k] for k in ("margins", "chosen_win_rate", "perplexity", "style", "similarity", "judge",
-                                   "see_more", "split", "pairs", "notices", "eval_path")}
+                                   "see_more", "split", "pairs", "scoring_precision", "notices", "eval_path")}

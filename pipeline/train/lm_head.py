@@ -64,11 +64,11 @@ def use_compact_lm_head(trainer, outputs: tuple[str, ...]) -> bool:
     return add_compact_lm_head(model, outputs)
 
 
-def add_compact_lm_head(model, outputs: tuple[str, ...] = ("log_probs", "entropy", "is_top1")) -> bool:
+def add_compact_lm_head(model, outputs: tuple[str, ...] = ()) -> bool:
     """Make ``model``'s ``fused_lm_head=True`` forward score only labelled positions (CPU only).
 
-    ``outputs`` names the fields computed besides ``log_probs`` (see ``EXTRA_FIELDS``); the others
-    come back as zeros.
+    ``outputs`` names the metric fields to compute besides ``log_probs`` (see ``EXTRA_FIELDS``);
+    the others come back as zeros, so a trainer that logs them still runs (and logs 0).
     ``model`` is the unwrapped causal LM that TRL patched (``get_base_model()`` of a PEFT model).
     Returns False, leaving TRL's head in place, where TRL's own head is already compact (CUDA/XPU
     with Triton) or the call needs what this head does not do (pre-shifted labels, MoE router loss).

@@ -70,9 +70,9 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
                           eval_dataset=Dataset.from_list(validation) if validation else None,
                           processing_class=tokenizer, peft_config=peft_config)
-    # SFTTrainer logs entropy and token accuracy from these fields; entropy costs three more passes
-    # over the (tokens x vocab) logits per step, so the logged entropy is 0 on CPU.
-    use_compact_lm_head(trainer, outputs=("log_probs", "is_top1"))
+    # SFTTrainer logs token accuracy and entropy from these fields; entropy costs three more passes
+    # over the (tokens x vocab) logits per step, so TRL's logged entropy reads 0 on CPU.
+    use_compact_lm_head(trainer, outputs=("is_top1",))
     counter = trainer.token_counter = TokenCounter()
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped}
