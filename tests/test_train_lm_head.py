@@ -51,6 +51,11 @@ def test_sft_head_matches_the_full_logits(tmp_path, tiny_model_dir, monkeypatch,
     (-plain.sum()).backward()
     plain_grads = lora_grads(model)
 
+    nothing = model(**{**batch, "labels": torch.full_like(batch["labels"], -100)}, fused_lm_head=True)
+    nothing.loss.backward()  # a micro-batch without reply tokens: a differentiable zero, not an error
+    assert nothing.loss.item() == 0 and not nothing.label_mask.any()
+    model.zero_grad()
+
     labelled = batch["labels"][:, 1:] != -100
     assert labelled.sum() > 20 and (~labelled).sum() > 5  # prompts are skipped, replies scored
     assert torch.allclose(compact.log_probs, plain.detach(), atol=1e-5)
