@@ -77,6 +77,8 @@ def test_dpo_reference_column_is_the_loss_at_step_zero(tmp_path, tiny_model_dir)
     trainer, _, _ = build_dpo_trainer(data, Run(tmp_path / "dpo"), settings, None, **QUIET)
     assert trainer.precompute_ref_logps
     assert {"ref_chosen_logps", "ref_rejected_logps"} <= set(trainer.train_dataset.column_names)
+    assert "ref_chosen_logps" not in trainer.eval_dataset.column_names  # computed when first needed...
+    assert trainer.evaluate()["eval_rewards/margins"] == pytest.approx(0.0, abs=1e-4)  # ...at step 0: policy = reference
     assert {"ref_chosen_logps", "ref_rejected_logps"} <= set(trainer.eval_dataset.column_names)
     batch = next(iter(trainer.get_train_dataloader()))
     trainer.model.eval()

@@ -8,7 +8,7 @@ then the merged SFT policy, not the base. The reference log-probs are computed o
 training, so each step runs one forward/backward instead of two forwards and a backward; they
 are computed by TRL's own ``compute_ref_log_probs`` on TRL's own collated batches (so they match
 what the loss computes at step 0), but in memory, longest pairs batched together, after the
-compact LM head is in place (:func:`reference_logps`), instead of TRL's precompute, which hashes
+compact LM head is in place (:class:`ReferenceLogpsMixin`), instead of TRL's precompute, which hashes
 every weight for a cache file name and scores every position.
 
 The trained adapter holds only the DPO delta (dDPO): it was trained on weights W' = Q(W) + dSFT,
@@ -132,31 +132,41 @@ REFERENCE_BATCH_PAIRS = 8
 """Pairs per batch of the reference pass (no gradients, so larger than a training batch)."""
 
 
-def reference_logps(trainer, batch_pairs: int = REFERENCE_BATCH_PAIRS) -> None:
-    """Add ``ref_chosen_logps``/``ref_rejected_logps`` to the trainer's tokenized datasets and make its
-    loss read them (TRL's ``precompute_ref_logps`` mode), computed with the trainer's own collator
-    and ``compute_ref_log_probs`` (the policy with the adapter off: the SFT policy, or the base)."""
+def with_reference_logps(trainer, dataset, batch_pairs: int = REFERENCE_BATCH_PAIRS):
+    """``dataset`` (tokenized by the trainer) plus ``ref_chosen_logps``/``ref_rejected_logps`` columns,
+    computed with the trainer's own collator and ``compute_ref_log_probs`` (the policy with the
+    adapter off: the SFT policy, or the base)."""
     import torch
 
-    def with_reference(dataset):
-        lengths = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
-        order = sorted(range(len(dataset)), key=lambda i: -lengths[i])  # similar lengths share a batch: less padding
-        chosen, rejected = [0.0] * len(dataset), [0.0] * len(dataset)
-        device = trainer.accelerator.device
-        for start in range(0, len(order), batch_pairs):
-            indices = order[start:start + batch_pairs]
-            batch = trainer.data_collator([dataset[i] for i in indices])
-            batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
-            with torch.inference_mode():
-                c, r = trainer.compute_ref_log_probs(trainer.model, batch)
-            for i, cv, rv in zip(indices, c.tolist(), r.tolist()):
-                chosen[i], rejected[i] = cv, rv
-        return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
+    lengths = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
+    order = sorted(range(len(dataset)), key=lambda i: -lengths[i])  # similar lengths share a batch: less padding
+    chosen, rejected = [0.0] * len(dataset), [0.0] * len(dataset)
+    device = trainer.accelerator.device
+    for start in range(0, len(order), batch_pairs):
+        indices = order[start:start + batch_pairs]
+        batch = trainer.data_collator([dataset[i] for i in indices])
+        batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+        with torch.inference_mode():
+            c, r = trainer.compute_ref_log_probs(trainer.model, batch)
+        for i, cv, rv in zip(indices, c.tolist(), r.tolist()):
+            chosen[i], rejected[i] = cv, rv
+    return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
 
-    trainer.train_dataset = with_reference(trainer.train_dataset)
-    if trainer.eval_dataset is not None:
-        trainer.eval_dataset = with_reference(trainer.eval_dataset)
-    trainer.precompute_ref_logps = True
+
+class ReferenceLogpsMixin:
+    """Put before TRL's DPOTrainer: the loss reads precomputed reference log-probs (TRL's
+    ``precompute_ref_logps`` mode). :meth:`add_reference_logps` fills them for the training pairs;
+    the validation pairs get theirs when the first evaluation needs them."""
+
+    def add_reference_logps(self) -> None:
+        self.train_dataset = with_reference_logps(self, self.train_dataset)
+        self.precompute_ref_logps = True
+
+    def evaluate(self, eval_dataset=None, *args, **kwargs):
+        if eval_dataset is None and self.eval_dataset is not None \
+                and "ref_chosen_logps" not in self.eval_dataset.column_names:
+            self.eval_dataset = with_reference_logps(self, self.eval_dataset)
+        return super().evaluate(eval_dataset, *args, **kwargs)
 
 
 def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, parent: Run | None,
@@ -176,13 +186,15 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
                                      **loss_fields)
     peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
                              target_modules=settings.targets(), bias="none", task_type="CAUSAL_LM")
-    trainer_cls = type(f"VoiceTune{trainer_cls.__name__}", (common.TrainerMixin, trainer_cls), {})
+    uses_reference = settings.loss_type in ("sigmoid", "ipo", "hinge")  # DPOTrainer losses
+    mixins = (common.TrainerMixin, ReferenceLogpsMixin) if uses_reference else (common.TrainerMixin,)
+    trainer_cls = type(f"VoiceTune{trainer_cls.__name__}", (*mixins, trainer_cls), {})
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
                           eval_dataset=Dataset.from_list(validation) if validation else None,
                           processing_class=tokenizer, peft_config=peft_config)
     use_compact_lm_head(trainer, outputs=("log_sum_sq_probs",) if getattr(trainer, "use_weighting", False) else ())
-    if settings.loss_type in ("sigmoid", "ipo", "hinge"):
-        reference_logps(trainer)
+    if uses_reference:
+        trainer.add_reference_logps()
     counter = trainer.token_counter = TokenCounter()
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped,
