@@ -57,6 +57,20 @@ def test_batched_margins_equal_one_pair_at_a_time_and_order_the_variants(variant
     assert all(r["pairs"] == 6 and 0 <= r["chosen_win_rate"] <= 1 for r in results.values())
 
 
+def test_pair_rows_score_like_separate_sequences_with_eager_attention(tiny_model_dir):
+    """The one-row-per-pair 4D mask also works where attention adds the mask to its scores (eager)."""
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.evaluate.scoring import pair_logprobs
+    from pipeline.models import load_tokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="eager").eval()
+    pairs = encode_pairs(load_tokenizer(tiny_model_dir), dpo_rows(3))
+    flat = completion_logprobs(model, [s for pair in pairs for s in pair], precision="float32")
+    paired = pair_logprobs(model, pairs, precision="float32")
+    assert [v for pair in paired for v in pair] == pytest.approx([total for total, _ in flat], abs=1e-3)
+
+
 def test_long_sequences_are_cut_keeping_the_completion(variants):
     row = dpo_rows(1)[0]
     seq = encode(variants.tokenizer, row["prompt"], row["chosen"], 32)
