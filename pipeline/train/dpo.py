@@ -135,7 +135,8 @@ REFERENCE_BATCH_PAIRS = 8
 def with_reference_logps(trainer, dataset, batch_pairs: int = REFERENCE_BATCH_PAIRS):
     """``dataset`` (tokenized by the trainer) plus ``ref_chosen_logps``/``ref_rejected_logps`` columns,
     computed with the trainer's own collator and ``compute_ref_log_probs`` (the policy with the
-    adapter off: the SFT policy, or the base)."""
+    adapter off: the SFT policy, or the base). Under DDP each process scores every pair: redundant,
+    but a small part of a run, and every rank ends with the same columns."""
     import torch
 
     lengths = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
