@@ -15,6 +15,7 @@ bitsandbytes NF4 for 4-bit). ``auto`` picks Unsloth when CUDA is there and unslo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -225,6 +226,7 @@ def torch_dtype(name: str, device: str):
         raise UserError(f"unknown dtype {name!r}: use auto, float32, bfloat16 or float16.") from None
 
 
+@functools.lru_cache(maxsize=None)
 def native_bf16(device: str) -> bool:
     """True where bf16 matmuls run natively: CUDA Ampere+, or a CPU with AVX512-BF16 or AMX (where
     they measured 4.7x the float32 rate on this project's CPU)."""

@@ -90,10 +90,11 @@ def add_compact_lm_head(model, outputs: tuple[str, ...] = ()) -> bool:
             return trl_forward(*args, fused_lm_head=fused_lm_head, labels=labels, shift_labels=shift_labels,
                                num_items_in_batch=num_items_in_batch, **kwargs)
         kwargs["use_cache"] = False
-        hidden = self.base_model(*args, **kwargs).last_hidden_state[:, :-1]
+        decoder, head = split_lm(self)  # looked up per call: PEFT and FSDP replace modules after patching
+        hidden = decoder(*args, **kwargs).last_hidden_state[:, :-1]
         labels = labels[:, 1:].to(hidden.device)
         mask = labels != -100
-        scored = _score_chunked(hidden[mask], labels[mask], self.get_output_embeddings(), extras)
+        scored = _score_chunked(hidden[mask], labels[mask], head, extras)
         full = {key: torch.zeros(mask.shape, dtype=value.dtype, device=hidden.device).masked_scatter(mask, value)
                 for key, value in scored.items()}
         log_probs = full["log_probs"]
