@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 PRECISIONS = ("auto", "float32", "bfloat16")
-HEAD_CHUNK = 1024
-"""Positions projected through the LM head at a time (bounds the float32 logits to ~HEAD_CHUNK x vocab)."""
 
 
 @dataclass(frozen=True)
@@ -102,12 +100,13 @@ def token_logprobs(model, ids, attention, rows, columns, targets, position_ids=N
     """log P(``targets[k]`` | the sequence up to and including ``ids[rows[k], columns[k]]``), float32.
 
     The decoder runs once on the batch; only the ``(rows, columns)`` hidden states go through the
-    LM head, ``HEAD_CHUNK`` at a time. Call it under ``torch.inference_mode()``.
+    LM head (:func:`pipeline.train.lm_head.label_logprobs`, chunked). Call it under
+    ``torch.inference_mode()``.
     """
-    import torch
     import torch.nn.functional as F
 
     from ..models import split_lm
+    from ..train.lm_head import label_logprobs
 
     parts = split_lm(model)
     if parts is None:
@@ -116,8 +115,7 @@ def token_logprobs(model, ids, attention, rows, columns, targets, position_ids=N
     decoder, head = parts
     hidden = decoder(input_ids=ids, attention_mask=attention, position_ids=position_ids,
                      use_cache=False).last_hidden_state[rows, columns]
-    return torch.cat([-F.cross_entropy(head(h).float(), y, reduction="none")
-                      for h, y in zip(hidden.split(HEAD_CHUNK), targets.split(HEAD_CHUNK))])
+    return label_logprobs(hidden, targets, head)["log_probs"]
 
 
 def completion_logprobs(model, sequences: list[Encoded], *, batch_size: int = 8, max_batch_tokens: int = 4096,

@@ -47,7 +47,10 @@ def _score(hidden, labels, lm_head, extras: tuple[str, ...]):
     return out
 
 
-def _score_chunked(hidden, labels, lm_head, extras: tuple[str, ...]):
+def label_logprobs(hidden, labels, lm_head, extras: tuple[str, ...] = ()) -> dict:
+    """``{"log_probs": log P(labels[k] | hidden[k]), ...extras}`` in float32, ``CHUNK_TOKENS`` rows of
+    logits at a time (recomputed in the backward pass when gradients are on). Training's compact
+    head and evaluation's scorer (:mod:`pipeline.evaluate.scoring`) both project through it."""
     import torch
     from torch.utils.checkpoint import checkpoint
 
@@ -94,7 +97,7 @@ def add_compact_lm_head(model, outputs: tuple[str, ...] = ()) -> bool:
         hidden = decoder(*args, **kwargs).last_hidden_state[:, :-1]
         labels = labels[:, 1:].to(hidden.device)
         mask = labels != -100
-        scored = _score_chunked(hidden[mask], labels[mask], head, extras)
+        scored = label_logprobs(hidden[mask], labels[mask], head, extras)
         full = {key: torch.zeros(mask.shape, dtype=value.dtype, device=hidden.device).masked_scatter(mask, value)
                 for key, value in scored.items()}
         log_probs = full["log_probs"]
