@@ -20,10 +20,10 @@ def main() -> None:
     from pipeline.evaluate.margins import encode_pairs, reward_margins
     from pipeline.evaluate.scoring import resolve_precision
     from pipeline.models import load_model
-    from pipeline.train.data import load_dpo_rows
+    from pipeline.data.folder import DataFolder
 
     pairs_wanted = 16 if quick_flag() else 64
-    rows = load_dpo_rows(sample_data_dir(), "train")[:pairs_wanted]
+    rows = DataFolder(sample_data_dir()).pairs("train")[:pairs_wanted]
     model, tokenizer, _ = load_model("default")
     pairs = encode_pairs(tokenizer, rows)
     pad = tokenizer.pad_token_id

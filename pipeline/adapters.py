@@ -15,7 +15,6 @@ another base, naming both.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .fsio import read_json
-from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, _HUB_ID, default_model_dir
+from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
 from .workspace import Run
 
 ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "*.json", "*.md"]
@@ -71,7 +70,7 @@ def resolve_column(spec: str, log=print) -> ColumnSource:
             return ColumnSource(spec, (ref,), ref.base_model, None)
         raise UserError(f"{path}: neither a run folder (config.json + adapter/) nor an adapter folder "
                         "(adapter_config.json); pick a finished run or a PEFT adapter folder.")
-    if path.exists() or spec.startswith((".", "/", "~")) or not _HUB_ID.match(spec):
+    if path.exists() or spec.startswith((".", "/", "~")) or not HUB_ID.match(spec):
         raise UserError(f"adapter source {spec!r} not found: give an existing run folder, an adapter folder or a "
                         "Hub adapter id like 'owner/my-voice-adapter'.")
     folder = download_adapter(spec, log)
@@ -82,41 +81,22 @@ def resolve_column(spec: str, log=print) -> ColumnSource:
 def _run_folder(path: Path) -> Path | None:
     """``path`` if it is a run folder, its parent if it is a run's ``adapter/``, else None."""
     for candidate in (path, path.parent if path.name == "adapter" else None):
-        if candidate is not None and (candidate / "config.json").is_file():
-            try:
-                config = json.loads((candidate / "config.json").read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                continue  # a model folder's config.json may be anything; a run's is valid JSON
-            if isinstance(config, dict) and config.get("kind") in ("sft", "dpo"):
-                return candidate.resolve()
+        if candidate is not None and Run(candidate).is_run():
+            return candidate.resolve()
     return None
 
 
 def _from_run(run: Run, spec: str) -> ColumnSource:
-    chain: list[Run] = []
-    seen: set[Path] = set()
-    current: Run | None = run
-    while current is not None:
-        if current.path in seen:
-            raise UserError(f"{current.config_path}: 'parent' loops back to {current.path}; fix the run's config.")
-        seen.add(current.path)
-        config = current.config()
-        if not current.has_adapter():
-            state = current.status().get("state", "none")
-            raise UserError(f"{current.adapter_dir}: the run has no adapter (state: {state}); finish or resume "
+    chain = run.chain()
+    for link in chain:
+        if not link.has_adapter():
+            state = link.status().get("state", "none")
+            raise UserError(f"{link.adapter_dir}: the run has no adapter (state: {state}); finish or resume "
                             "the training first, or pick another run.")
-        chain.append(current)
-        parent = config.get("parent")
-        if parent and not Path(parent).is_dir():
-            raise UserError(f"{current.config_path}: parent run {parent} is missing; restore it or pick another run.")
-        current = Run(Path(parent).resolve()) if parent else None
-    refs = []
-    for link in reversed(chain):
-        config = link.config()
-        base = config.get("base_model_path") or config.get("base_model") or _adapter_base(link.adapter_dir)
-        refs.append(AdapterRef(link.adapter_dir.resolve(), base, str(link.path)))
-    config = run.config()
-    return ColumnSource(spec, tuple(refs), config.get("base_model"), config.get("kind"))
+    refs = [AdapterRef(link.adapter_dir.resolve(),
+                       str(link.base_model_path or link.base_model or "") or _adapter_base(link.adapter_dir),
+                       str(link.path)) for link in chain]
+    return ColumnSource(spec, tuple(refs), run.base_model, run.kind)
 
 
 def _adapter_base(folder: Path) -> str | None:

@@ -23,7 +23,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -34,11 +33,10 @@ from typing import Callable
 from .cards import TEMPLATES_DIR, render_card
 from .errors import UserError
 from .fsio import atomic_dir, atomic_write_json, read_jsonl
+from .models import DEFAULT_HUB_ID, DEFAULT_SPEC, HUB_ID
 from .workspace import Run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_BASE_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-"""The Hub id of the embedded default model (the spec ``default``), written into cards and adapter configs."""
 TIMEOUT_ENV = "VOICETUNE_HUB_TIMEOUT"
 DEFAULT_TIMEOUT_S = 60.0
 RETRY_WAITS_S = (1.0, 2.0)
@@ -49,7 +47,6 @@ SPACE_OAUTH_SCOPES = ["read-repos", "write-repos", "manage-repos"]
 SPACE_FILES = ("app.py", "pipeline/**/*.py", "ui/**/*.py", "ui/**/*.css", "ui/**/*.js", "datasets_cards/*.md",
                "examples/**/*", "requirements-base.txt")
 SPACE_MANAGED = ("pipeline/", "ui/", "datasets_cards/", "examples/")
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _TOKEN_FIX = "set HF_TOKEN, run `hf auth login`, or sign in with Hugging Face in the app"
 
 
@@ -76,7 +73,7 @@ class PushResult:
 def check_repo_id(repo_id: str) -> str:
     """Return ``repo_id`` if it is ``OWNER/NAME``, else raise a UserError saying why."""
     repo_id = (repo_id or "").strip()
-    if not _REPO_ID.match(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", ".git")):
+    if not HUB_ID.match(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", ".git")):
         raise UserError(f"invalid repo id {repo_id!r}: use OWNER/NAME with letters, digits, '-', '_' or '.' "
                         "(no '--' or '..', not ending in '.' or '.git'), e.g. alice/voicetune-sft.")
     return repo_id
@@ -383,14 +380,12 @@ def push_dataset(data_dir: str | os.PathLike, repo_id: str, *, private: bool = T
 # ----------------------------------------------------------------------------- runs (adapters)
 
 
-def base_model_id(config: dict) -> str | None:
+def base_model_id(run: Run) -> str | None:
     """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
-    from .models import _HUB_ID
-
-    spec = str(config.get("base_model") or "")
-    if spec == "default":
-        return DEFAULT_BASE_MODEL_ID
-    if _HUB_ID.match(spec) and not Path(spec).expanduser().exists():
+    spec = str(run.base_model or "")
+    if spec == DEFAULT_SPEC:
+        return DEFAULT_HUB_ID
+    if HUB_ID.match(spec) and not Path(spec).expanduser().exists():
         return spec
     return None
 
@@ -414,8 +409,8 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
     """
     from huggingface_hub import EvalResult, ModelCardData
 
-    kind = config.get("kind", "sft")
-    settings = config.get("settings") or {}
+    kind = run.kind or "sft"
+    settings = run.settings
     backend = (config.get("backend") or {}).get("name", "hf")
     evaluation = _json_or_empty(run.eval_path)
     if run.eval_path.is_file() and not evaluation:
@@ -443,11 +438,11 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         datasets=[dataset_repo] if dataset_repo else None, pipeline_tag="text-generation",
         model_name=repo_id, eval_results=eval_results or None,
     )
-    has_parent = kind == "dpo" and bool(config.get("parent"))
+    has_parent = kind == "dpo" and run.parent is not None
     return render_card(
         "model_card.md", templates_dir=cards_dir,
         metadata=metadata.to_yaml(), repo_id=repo_id, kind=kind, run_name=config.get("name", run.name),
-        base_model=base_id or str(config.get("base_model") or "your base model"), base_known=base_id is not None,
+        base_model=base_id or str(run.base_model or "your base model"), base_known=base_id is not None,
         backend=backend, settings=settings, margins=margins, evaluation_metrics=[m for m in metrics if m[2] is not None],
         has_parent=has_parent, combined=combined, merged_repo=merged_repo, as_merged=adapter_repo is not None,
         adapter_repo=adapter_repo, dataset_repo=dataset_repo,
@@ -526,11 +521,11 @@ def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir:
                                   else str(base_path)).save_pretrained(str(out_dir))
 
 
-def _base_path(config: dict, log: Callable) -> Path:
+def _base_path(run: Run, log: Callable) -> Path:
     from .models import resolve_model_path
 
-    path = Path(str(config.get("base_model_path") or ""))
-    return path if (path / "config.json").is_file() else resolve_model_path(config.get("base_model") or "default", log=log)
+    path = run.base_model_path
+    return path if path and (path / "config.json").is_file() else resolve_model_path(run.base_model or DEFAULT_SPEC, log=log)
 
 
 def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False, merged: bool = False,
@@ -553,15 +548,15 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
     if not run.has_adapter():
         raise UserError(f"{run.adapter_dir}: no adapter yet (run state: {run.status().get('state')}); push after "
                         "training finishes.")
-    kind = config.get("kind") or "sft"
-    parent = Run(Path(config["parent"])) if kind == "dpo" and config.get("parent") else None
+    kind = run.kind or "sft"
+    parent = run.parent if kind == "dpo" else None
     if parent is not None and not parent.has_adapter():
         raise UserError(f"{parent.adapter_dir}: the parent SFT adapter of this DPO run is missing; a DPO adapter "
                         "only works on top of it.")
     if combined and parent is None:
         raise UserError("--combined joins a DPO run's adapter with its parent SFT adapter; this run is "
                         f"{'an SFT run' if kind == 'sft' else 'a DPO run trained on the base'}: push without --combined.")
-    base_id = check_repo_id(base_model) if base_model else base_model_id(config)
+    base_id = check_repo_id(base_model) if base_model else base_model_id(run)
     merged_repo = check_repo_id(f"{repo_id}-merged") if merged else None
     card_args = dict(base_id=base_id, dataset_repo=dataset_repo, license=license, cards_dir=cards_dir)
     card = model_card_text(run, config, repo_id, combined=combined, merged_repo=merged_repo, **card_args)
@@ -576,7 +571,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
             _copy_adapter(parent.adapter_dir, staging / "sft", base_id)
         if combined:
             log("Joining SFT + DPO into one adapter (PEFT cat)...")
-            difference = combine_adapters(_base_path(config, log), parent.adapter_dir, run.adapter_dir,
+            difference = combine_adapters(_base_path(run, log), parent.adapter_dir, run.adapter_dir,
                                           staging / "combined")
             log(f"Combined adapter matches SFT + DPO (largest relative logit difference {difference:.1e}).")
             _point_at_base(staging / "combined", base_id)
@@ -587,7 +582,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         if not merged:
             return result
         log("Merging the adapters into the base weights...")
-        merge_full_model(_base_path(config, log), adapters, merged_staging)
+        merge_full_model(_base_path(run, log), adapters, merged_staging)
         atomic_write_json(merged_staging / "voicetune_run.json", public_config)
         (merged_staging / "README.md").write_text(merged_card, encoding="utf-8")
         merged_result = _push_folder(api, merged_staging, merged_repo, "model", private=private, log=log,

@@ -77,10 +77,10 @@ def run_pull(args, log) -> dict:
     from . import hub
     from .workspace import Run
 
-    out = hub.pull_adapter(args.repo, args.revision, args.out, log=log)
-    config = Run(out).config()
-    return {"repo": args.repo, "url": config["source"]["url"], "commit": config["source"]["commit"],
-            "out": str(out), "kind": config.get("kind"), "parent": config.get("parent")}
+    run = Run(hub.pull_adapter(args.repo, args.revision, args.out, log=log))
+    source = run.config()["source"]
+    return {"repo": args.repo, "url": source["url"], "commit": source["commit"], "out": str(run.path),
+            "kind": run.kind, "parent": str(run.parent_path) if run.parent_path else None}
 
 
 def run_deploy_space(args, log) -> dict:

@@ -35,7 +35,8 @@ DEFAULT_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # The LoRA targets of a Llama-style block; "attention-only" keeps the first four.
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ATTENTION_PROJECTIONS = ALL_PROJECTIONS[:4]
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+"""``owner/name``: the shape of a Hub repo id (model specs, adapter sources and push targets)."""
 _CONVERTED_MARKER = ".voicetune-converted"
 
 
@@ -182,7 +183,7 @@ def resolve_model_path(spec: str, log=print) -> Path:
         if not (path / "config.json").is_file():
             raise UserError(f"{path}: no config.json; pass a transformers model folder, a Hub id or 'default'.")
         return path.resolve()
-    if path.exists() or spec.startswith((".", "/", "~")) or spec.count("/") != 1 or not _HUB_ID.match(spec):
+    if path.exists() or spec.startswith((".", "/", "~")) or spec.count("/") != 1 or not HUB_ID.match(spec):
         raise UserError(
             f"unknown model spec {spec!r}: use 'default', an existing model folder, or a Hub id like "
             "'HuggingFaceTB/SmolLM2-135M-Instruct'."

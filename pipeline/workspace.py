@@ -4,9 +4,12 @@
       project.json          name, base model, created
       data/                 the dataset builder's output (sft/, dpo/, report.json, README.md)
       preferences.jsonl     human picks from Compare (prompt/chosen/rejected), append-only
+      uploads/              files uploaded in the app (the only files a tab reads from the user)
       runs/<name>/          one training run: config.json, metrics.jsonl, adapter/, eval.json,
-                            checkpoints/, log.txt, status.json
+                            checkpoints/, log.txt, status.json, job.json
 
+This module owns the run-folder contract: every other module reads a run through :class:`Run`
+(``kind``, ``parent``, ``base_model``, ``chain()``...), never by spelling ``config.json`` keys.
 Names of projects and runs are validated so that no name can reach outside the folder.
 """
 
@@ -39,9 +42,16 @@ def validate_name(name: str, what: str = "run name") -> str:
     return name
 
 
+RUN_KINDS = ("sft", "dpo")
+
+
 @dataclass(frozen=True)
 class Run:
-    """One training run folder."""
+    """One training run folder.
+
+    ``config.json`` is written by training (:func:`pipeline.train.common.write_config`) or by a Hub
+    pull; ``job.json`` by the job runner while the run is queued or running.
+    """
 
     path: Path
 
@@ -77,8 +87,79 @@ class Run:
     def status_path(self) -> Path:
         return self.path / "status.json"
 
+    @property
+    def job_path(self) -> Path:
+        return self.path / "job.json"
+
     def config(self) -> dict:
         return read_json(self.config_path, missing="is this a VoiceTune run folder?")
+
+    def job(self) -> dict:
+        """The runner's record of the job (``kind``, ``argv``, ``pid``...); ``{}`` when there is none."""
+        return read_json(self.job_path, missing="the job runner writes it.") if self.job_path.is_file() else {}
+
+    def is_run(self) -> bool:
+        """Whether the folder holds a run's config (a model folder's ``config.json`` does not count)."""
+        try:
+            return self.config_path.is_file() and self.config().get("kind") in RUN_KINDS
+        except UserError:  # not JSON: some other folder's config.json
+            return False
+
+    @property
+    def kind(self) -> str | None:
+        """``sft`` or ``dpo``: from config.json once training started, from job.json while queued."""
+        if self.config_path.is_file():
+            return self.config().get("kind")
+        return self.job().get("kind")
+
+    @property
+    def parent_path(self) -> Path | None:
+        """Where config.json says the parent run is (not checked; see :attr:`parent`)."""
+        parent = self.config().get("parent") if self.config_path.is_file() else None
+        return Path(parent) if parent else None
+
+    @property
+    def parent(self) -> "Run | None":
+        """The run this one was trained on top of (a DPO run's SFT run), or None; missing -> UserError."""
+        parent = self.parent_path
+        if parent is None:
+            return None
+        if not parent.is_dir():
+            raise UserError(f"{self.config_path}: parent run {parent} is missing; restore it or pick another run.")
+        return Run(parent.resolve())
+
+    @property
+    def base_model(self) -> str | None:
+        """The base model spec training was given (``default``, a folder or a Hub id); None if not recorded."""
+        return self.config().get("base_model")
+
+    @property
+    def base_model_path(self) -> Path | None:
+        """The folder the base model was loaded from, as resolved by training (None if not recorded)."""
+        path = self.config().get("base_model_path")
+        return Path(path) if path else None
+
+    @property
+    def settings(self) -> dict:
+        """The training settings recorded in config.json (``{}`` when none were recorded)."""
+        return self.config().get("settings") or {}
+
+    @property
+    def data_dir(self) -> Path | None:
+        """The data folder training read (None when not recorded, e.g. a pulled run)."""
+        folder = (self.config().get("data") or {}).get("dir")
+        return Path(folder) if folder else None
+
+    def chain(self) -> list["Run"]:
+        """This run and the runs it stacks on, root first (``[sft, dpo]`` for a DPO run)."""
+        chain: list[Run] = []
+        current: Run | None = self
+        while current is not None:
+            if current.path in {r.path for r in chain}:
+                raise UserError(f"{chain[-1].config_path}: 'parent' loops back to {current.path}; fix the run's config.")
+            chain.append(current)
+            current = current.parent
+        return chain[::-1]
 
     def status(self) -> dict:
         """The run's last recorded status (``{"state": "none"}`` before it started)."""
@@ -113,15 +194,26 @@ class Workspace:
     def preferences_path(self) -> Path:
         return self.root / "preferences.jsonl"
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded in the app (type- and size-checked copies)."""
+        return self.root / "uploads"
+
+    @classmethod
+    def of_run(cls, run: Run) -> "Workspace":
+        """The workspace holding ``run`` (a run lives in ``<workspace>/runs/<name>``)."""
+        return cls(run.path.parent.parent)
+
     def run(self, name: str) -> Run:
         """The run folder called ``name`` (validated; not created)."""
         return Run(self.runs_dir / validate_name(name))
 
-    def runs(self) -> list[Run]:
-        """All runs, oldest first."""
+    def runs(self, kind: str | None = None, with_adapter: bool = False) -> list[Run]:
+        """The runs, oldest first; ``kind`` keeps one kind (``sft``/``dpo``), ``with_adapter`` finished ones."""
         if not self.runs_dir.is_dir():
             return []
         runs = [Run(p) for p in self.runs_dir.iterdir() if p.is_dir() and NAME_PATTERN.match(p.name)]
+        runs = [r for r in runs if (not with_adapter or r.has_adapter()) and (kind is None or _kind_or_none(r) == kind)]
         return sorted(runs, key=lambda r: (r.path.stat().st_mtime, r.name))
 
     def new_run_name(self, prefix: str) -> str:
@@ -133,3 +225,10 @@ class Workspace:
             n += 1
         return f"{prefix}-{n}"
 
+
+
+def _kind_or_none(run: Run) -> str | None:
+    try:
+        return run.kind
+    except UserError:  # a torn or foreign config.json: not a run of any kind
+        return None

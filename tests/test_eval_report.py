@@ -42,7 +42,7 @@ def test_completion_logprob_matches_a_direct_computation(variants):
 
 
 def test_batched_margins_equal_one_pair_at_a_time_and_order_the_variants(variants, lora_runs):
-    from pipeline.evaluate.report import read_pairs
+    from pipeline.data.folder import read_pairs
 
     pairs = encode_pairs(variants.tokenizer, read_pairs(lora_runs["data"] / "dpo" / "test.jsonl"))
     results = {}

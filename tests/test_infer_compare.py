@@ -10,7 +10,7 @@ from conftest import last_json, run_cli
 from lora_runs import ONE_THREAD_ENV, lora_runs  # noqa: F401 (fixture)
 from pipeline.errors import UserError
 from pipeline.preferences import export_comparison, record_pick, ties_path
-from pipeline.train.data import load_human_picks
+from pipeline.data.folder import read_pairs
 from pipeline.workspace import Workspace
 
 ANSWERS = {"base": "In today's world, hiring matters.", "sft": "Hiring is hard.\n\n- ask\n- listen",
@@ -22,7 +22,7 @@ def test_picks_are_appended_as_dpo_pairs_and_survive_a_restart(workspace):
     assert "2 pair(s)" in message
     record_pick(workspace, "Write about pricing", {**ANSWERS, "sft": ANSWERS["dpo"]}, "dpo")  # same text: no pair
     again = Workspace(workspace.root)  # a new process reading the same project
-    picks = load_human_picks(again.preferences_path)  # the DPO trainer's own reader accepts them
+    picks = read_pairs(again.preferences_path)  # the DPO trainer's own reader accepts them
     assert len(picks) == 3
     assert {p["rejected"][0]["content"] for p in picks[:2]} == {ANSWERS["base"], ANSWERS["sft"]}
     assert all(p["chosen"][0]["content"] == ANSWERS["dpo"] for p in picks)

@@ -53,10 +53,10 @@ def write_voice_data(root: Path, n_train: int = 60, n_eval: int = 8, seed: int =
 
 
 def test_sft_rows_become_prompt_completion(tmp_path):
-    from pipeline.train.data import load_sft_rows
+    from pipeline.data.folder import DataFolder
 
     data = write_voice_data(tmp_path / "data", n_train=3, n_eval=1)
-    rows = load_sft_rows(data, "train")
+    rows = DataFolder(data).sft_examples("train")
     assert len(rows) == 3
     assert rows[0]["prompt"][-1]["role"] == "user"
     assert [m["role"] for m in rows[0]["completion"]] == ["assistant"]
@@ -69,30 +69,48 @@ def test_sft_rows_become_prompt_completion(tmp_path):
     ('{"messages": [{"role": "user"}]}\n', "valid role"),
 ])
 def test_bad_sft_files_name_file_line_and_format(tmp_path, content, expected):
-    from pipeline.train.data import load_sft_rows
+    from pipeline.data.folder import DataFolder
 
     (tmp_path / "sft").mkdir()
     (tmp_path / "sft" / "train.jsonl").write_text(content)
     with pytest.raises(UserError) as e:
-        load_sft_rows(tmp_path, "train")
+        DataFolder(tmp_path).sft_examples("train")
     assert expected in str(e.value)
     assert "train.jsonl" in str(e.value)
 
 
 def test_bad_dpo_columns_say_which_format(tmp_path):
-    from pipeline.train.data import load_dpo_rows
+    from pipeline.data.folder import DataFolder
 
     (tmp_path / "dpo").mkdir()
     (tmp_path / "dpo" / "train.jsonl").write_text('{"prompt": "x", "chosen": "y"}\n')
     with pytest.raises(UserError, match=r"train.jsonl:1: missing field\(s\) rejected; expected TRL conversational preference"):
-        load_dpo_rows(tmp_path, "train")
+        DataFolder(tmp_path).pairs("train")
+
+
+def test_training_and_evaluation_read_pairs_by_one_rule(tmp_path):
+    """Plain-string (TRL standard) pairs are read as conversational by training and evaluation alike,
+    and chosen == rejected is refused by both (evaluation used to accept it and score a 0 margin)."""
+    from pipeline.data.folder import DataFolder
+
+    (tmp_path / "dpo").mkdir()
+    good = {"prompt": "Write a post.", "chosen": "Real post.", "rejected": "Generic post."}
+    (tmp_path / "dpo" / "train.jsonl").write_text(json.dumps(good) + "\n")
+    folder = DataFolder(tmp_path)
+    pair = folder.pairs("train")[0]
+    assert pair["prompt"] == [{"role": "user", "content": "Write a post."}]
+    assert pair["chosen"] == [{"role": "assistant", "content": "Real post."}]
+    assert folder.held_out_pairs("test", 0, [])[0] == [pair]  # carved from train, same reader
+    (tmp_path / "dpo" / "test.jsonl").write_text(json.dumps({**good, "rejected": "Real post."}) + "\n")
+    with pytest.raises(UserError, match=r"test.jsonl:1: chosen == rejected"):
+        folder.held_out_pairs("test", 0, [])
 
 
 def test_missing_dataset_says_how_to_build_it(tmp_path):
-    from pipeline.train.data import load_dpo_rows
+    from pipeline.data.folder import DataFolder
 
     with pytest.raises(UserError, match="not found; build the dataset first"):
-        load_dpo_rows(tmp_path, "train")
+        DataFolder(tmp_path).pairs("train")
 
 
 def test_settings_presets_and_validation():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Callable
 
 import gradio as gr
 
+from pipeline.data.folder import DataFolder
 from pipeline.errors import UserError
 from pipeline.workspace import Workspace, validate_name
 
@@ -31,8 +31,6 @@ log = logging.getLogger("voicetune.app")
 REPO_DIR = Path(__file__).resolve().parents[1]
 SAMPLE_POSTS = REPO_DIR / "examples" / "posts.csv"
 SAMPLE_PROJECT = "sample"
-UPLOADS = "uploads"
-"""Each project's folder for uploaded input files (the only files a tab reads from the user)."""
 POST_FILE_TYPES = (".csv", ".jsonl", ".json", ".js", ".txt")
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 CLI = "python -m pipeline"
@@ -180,7 +178,7 @@ def new_session_id() -> str:
 
 def seed_sample(workspace: Workspace) -> None:
     """Put the sample posts in the workspace's uploads (once), so the Dataset tab can build at once."""
-    target = workspace.root / UPLOADS / SAMPLE_POSTS.name
+    target = workspace.uploads_dir / SAMPLE_POSTS.name
     if SAMPLE_POSTS.is_file() and not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SAMPLE_POSTS, target)
@@ -194,7 +192,7 @@ def workspace_of(path: str | None) -> Workspace:
 
 
 def uploads(workspace: Workspace) -> list[str]:
-    folder = workspace.root / UPLOADS
+    folder = workspace.uploads_dir
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -216,7 +214,7 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
                             f"{config.upload_limit_mb} MB upload limit; upload a smaller file.")
         if temp.stat().st_size == 0:
             raise UserError(f"{temp.name}: the file is empty; upload a file with posts in it.")
-        target = workspace.root / UPLOADS / name[:64]
+        target = workspace.uploads_dir / name[:64]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(temp, target)
         saved.append(target.name)
@@ -224,27 +222,12 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
 
 
 def runs_of_kind(workspace: Workspace, kind: str, with_adapter: bool = False) -> list[str]:
-    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first.
-
-    A run's kind is in its config.json once training started, and in the runner's job.json while
-    it is still queued. ``with_adapter`` keeps only runs that finished with an adapter.
-    """
-    names = []
-    for run in reversed(workspace.runs()):
-        if with_adapter and not run.has_adapter():
-            continue
-        for record in (run.config_path, run.path / "job.json"):
-            try:
-                if json.loads(record.read_text(encoding="utf-8")).get("kind") == kind:
-                    names.append(run.name)
-                break
-            except (OSError, ValueError):
-                continue
-    return names
+    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first."""
+    return [run.name for run in reversed(workspace.runs(kind=kind, with_adapter=with_adapter))]
 
 
 def has_dataset(workspace: Workspace) -> bool:
-    return (workspace.data_dir / "sft" / "train.jsonl").is_file() or (workspace.data_dir / "dpo" / "train.jsonl").is_file()
+    return DataFolder(workspace.data_dir).has_dataset()
 
 
 def needs(text: str) -> gr.Markdown:

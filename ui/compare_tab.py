@@ -131,16 +131,15 @@ def build(studio: Studio) -> None:
     def held_out_brief(path):
         import random
 
-        from pipeline.fsio import read_jsonl
+        from pipeline.data.folder import DataFolder
 
-        split = workspace_of(path).data_dir / "sft" / "test.jsonl"
-        if not split.is_file():
+        folder = DataFolder(workspace_of(path).data_dir)
+        if not folder.split_path("sft", "test").is_file():
             raise UserError("no test split yet: build the dataset in the Dataset tab first.")
-        rows = read_jsonl(split)
-        if not rows:
-            raise UserError(f"{split.name} is empty; rebuild the dataset with more posts.")
-        messages = random.choice(rows).get("messages") or []
-        return next((m["content"] for m in messages if m.get("role") == "user"), "")
+        briefs = folder.briefs("test")
+        if not briefs:
+            raise UserError("sft/test.jsonl is empty; rebuild the dataset with more posts.")
+        return random.choice(briefs)
 
     held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
 

@@ -7,7 +7,6 @@ offers the data folder as a zip download.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,9 +14,10 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from pipeline.data.folder import DataFolder
 from pipeline.workspace import validate_name
 
-from .common import (POST_FILE_TYPES, UPLOADS, Studio, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
+from .common import (POST_FILE_TYPES, Studio, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
                      user_errors, workspace_of)
 
 TEACHERS = ["none", "local", "url"]
@@ -68,7 +68,7 @@ def build(studio: Studio) -> None:
         workspace = workspace_of(path)
         argv = ["data", "build"]
         for name in files or []:
-            argv += ["--input", workspace.root / UPLOADS / name]
+            argv += ["--input", workspace.uploads_dir / name]
         argv += ["--out", workspace.data_dir, "--teacher", url if teacher == "url" else teacher]
         if teacher == "url" and model_name:
             argv += ["--teacher-model", model_name]
@@ -96,7 +96,7 @@ def build(studio: Studio) -> None:
                                  negatives=negatives, top_frac=float(top_frac), min_chars=int(min_chars),
                                  max_chars=int(max_chars), model=model, seed=int(seed),
                                  top_k=config.public_max_posts if config.public else None)
-        inputs = [workspace.root / UPLOADS / validate_name(name, "file name") for name in files]
+        inputs = [workspace.uploads_dir / validate_name(name, "file name") for name in files]
         build_dataset(inputs, workspace.data_dir, settings, progress=lambda fraction, message: progress(fraction, desc=message))
         return cli_command(*command(path, *values))
 
@@ -130,8 +130,8 @@ def build(studio: Studio) -> None:
 
 
 def _read_report(data_dir: Path) -> dict:
-    path = data_dir / "report.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    folder = DataFolder(data_dir)
+    return folder.report() if folder.report_path.is_file() else {}
 
 
 def _summary_text(report: dict, workspace) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipeline.data.folder import DataFolder
+
 from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
 from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, setting_flags, start_training
 
@@ -62,8 +64,7 @@ def build(studio: Studio) -> None:
         workspace = workspace_of(path)
         if not has_dataset(workspace):
             return "No dataset yet: build one in the **Dataset** tab."
-        sft = workspace.data_dir / "sft" / "train.jsonl"
-        count = sum(1 for line in sft.open(encoding="utf-8") if line.strip()) if sft.is_file() else 0
+        count = DataFolder(workspace.data_dir).count("sft", "train")
         return f"Dataset: `data/` · {count} SFT training examples"
 
     latest.click(user_errors(data_text), studio.workspace, data_status)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
+from pathlib import Path
+
 from ..cli import add_command, add_model_flags, load_options
 from ..errors import UserError
 from .report import EvalSettings
@@ -86,17 +88,15 @@ def load_variants(args, log):
 
 def run_compare(args, log) -> dict:
     from ..infer import SamplingSettings, as_messages
+    from ..data.folder import DataFolder
     from ..preferences import export_comparison
-    from .report import held_out_pairs
 
     prompts = list(args.prompt)
     for prompt in prompts:
         as_messages(prompt)  # an empty brief fails before the model loads
     notices: list[str] = []
     if args.data:
-        from pathlib import Path
-
-        rows, _ = held_out_pairs(Path(args.data), args.split, args.seed, notices)
+        rows, _ = DataFolder(Path(args.data)).held_out_pairs(args.split, args.seed, notices)
         prompts += [next(m["content"] for m in reversed(r["prompt"]) if m["role"] == "user") for r in rows[:args.limit]]
     if not prompts:
         raise UserError("no brief: give --prompt TEXT (or --data DIR for briefs from its held-out split).")

@@ -7,15 +7,16 @@ a split is carved from ``train`` (seeded) and the report says so: those pairs we
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..data.folder import DataFolder
 from ..errors import UserError
-from ..fsio import atomic_write_json, read_jsonl
+from ..fsio import atomic_write_json
 from ..infer import SamplingSettings, Variants, generate_text
+from ..workspace import Run
 
 GOLD_FALLBACK_SHARE = 0.25
 
@@ -67,8 +68,9 @@ def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, setti
     """Read and check the held-out split of ``data_dir`` (default: the data the run trained on)."""
     data_dir = Path(data_dir) if data_dir else _run_data_dir(run_dir)
     notices: list[str] = []
-    pairs, split = held_out_pairs(data_dir, settings.split, settings.seed, notices)
-    examples = held_out_examples(data_dir, split["name"], pairs, notices)
+    folder = DataFolder(data_dir)
+    pairs, split = folder.held_out_pairs(settings.split, settings.seed, notices)
+    examples = folder.held_out_examples(split["name"], pairs, notices)
     if settings.max_pairs:
         pairs, examples = pairs[:settings.max_pairs], examples[:settings.max_pairs]
     return HeldOut(data_dir, pairs, examples, split, notices)
@@ -141,7 +143,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     similarity = {column: similarity_report(embed(texts), gold_embeddings) for column, texts in generations.items()}
     brief_texts = [next((m["content"] for m in reversed(b) if m["role"] == "user"), "") for b in briefs]
     judged = judging.judge_variants(judge, brief_texts, generations) if judge and briefs else {"judge": "none"}
-    posts = _posts(data_dir)
+    posts = DataFolder(data_dir).posts()
     proxy = train_see_more(posts, seed=settings.seed) if posts else {"skipped": "no posts.jsonl in the data folder."}
     if isinstance(proxy, SeeMore):
         see_more = {"classifier": proxy.report,
@@ -193,77 +195,10 @@ class _Progress:
 # ----------------------------------------------------------------------------- held-out data
 
 
-def held_out_pairs(data_dir: Path, split: str, seed: int, notices: list[str]) -> tuple[list[dict], dict]:
-    """The held-out preference pairs and where they came from (``notices`` says what was substituted)."""
-    if not data_dir.is_dir():
-        raise UserError(f"{data_dir}: data folder not found; build the dataset first or pass --data DIR.")
-    for name in dict.fromkeys((split, "validation", "test")):
-        path = data_dir / "dpo" / f"{name}.jsonl"
-        if path.is_file():
-            rows = read_pairs(path)
-            if rows:
-                if name != split:
-                    notices.append(f"no dpo/{split}.jsonl in {data_dir}; evaluating on dpo/{name}.jsonl instead.")
-                return rows, {"name": name, "source": str(path), "made": False}
-    train = data_dir / "dpo" / "train.jsonl"
-    if not train.is_file():
-        raise UserError(f"{data_dir}: no dpo/{split}.jsonl, dpo/validation.jsonl or dpo/train.jsonl; point --data at "
-                        "a folder with TRL-format dpo/{split}.jsonl.")
-    rows = read_pairs(train)
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
-    keep = sorted(order[:max(1, len(rows) // 10)])
-    notices.append(f"no held-out split in {data_dir}: made one from {len(keep)} of the {len(rows)} pairs of "
-                   f"dpo/train.jsonl (seed {seed}); the runs trained on them, so the margins are optimistic. "
-                   "Build the dataset with a test split for a fair evaluation.")
-    return [rows[i] for i in keep], {"name": "train", "source": str(train), "made": True, "rows": keep, "seed": seed}
-
-
-def held_out_examples(data_dir: Path, split: str, pairs: list[dict], notices: list[str]) -> list[dict]:
-    """SFT examples (``prompt``/``completion``) for perplexity: ``sft/{split}.jsonl``, else the chosen posts."""
-    path = data_dir / "sft" / f"{split}.jsonl"
-    if path.is_file() and split != "train":
-        rows = []
-        for line, row in enumerate(read_jsonl(path), start=1):
-            messages = _messages(row.get("messages"), path, line, "messages", "user")
-            last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=0)
-            if last == 0:
-                raise UserError(f"{path}:{line}: 'messages' needs a user turn followed by an assistant turn.")
-            rows.append({"prompt": messages[:last], "completion": [messages[last]]})
-        if rows:
-            return rows
-    notices.append(f"no sft/{split}.jsonl: perplexity is measured on the chosen posts of the held-out pairs.")
-    return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs]
-
-
-def read_pairs(path: Path) -> list[dict]:
-    """TRL preference rows (conversational, or standard with strings) as conversational rows."""
-    rows = []
-    for line, row in enumerate(read_jsonl(path), start=1):
-        missing = [k for k in ("prompt", "chosen", "rejected") if k not in row]
-        if missing:
-            raise UserError(f"{path}:{line}: missing field(s) {', '.join(missing)}; expected TRL preference rows "
-                            '{"prompt": ..., "chosen": ..., "rejected": ...}.')
-        rows.append({"prompt": _messages(row["prompt"], path, line, "prompt", "user"),
-                     "chosen": _messages(row["chosen"], path, line, "chosen", "assistant"),
-                     "rejected": _messages(row["rejected"], path, line, "rejected", "assistant")})
-    return rows
-
-
-def _messages(value, path: Path, line: int, field: str, role: str) -> list[dict]:
-    if isinstance(value, str) and value.strip():
-        return [{"role": role, "content": value}]
-    if (isinstance(value, list) and value and all(isinstance(m, dict) and isinstance(m.get("content"), str)
-                                                  and m.get("role") in ("system", "user", "assistant") for m in value)):
-        return [{"role": m["role"], "content": m["content"]} for m in value]
-    raise UserError(f"{path}:{line}: field {field!r} must be a non-empty string or a list of "
-                    '{"role": system|user|assistant, "content": str} messages.')
-
-
 def gold_posts(data_dir: Path, pairs: list[dict]) -> tuple[list[str], str]:
     """The gold set: posts marked ``gold`` in posts.jsonl, else its top quarter by score, else the
     chosen posts of the held-out pairs."""
-    posts = _posts(data_dir)
+    posts = DataFolder(data_dir).posts()
     gold = [p["text"] for p in posts if p.get("gold") and isinstance(p.get("text"), str)]
     if gold:
         return gold, "posts.jsonl gold"
@@ -274,17 +209,10 @@ def gold_posts(data_dir: Path, pairs: list[dict]) -> tuple[list[str], str]:
     return [p["chosen"][-1]["content"] for p in pairs], "chosen posts of the held-out pairs"
 
 
-def _posts(data_dir: Path) -> list[dict]:
-    path = data_dir / "posts.jsonl"
-    return read_jsonl(path) if path.is_file() else []
-
-
 def _run_data_dir(run_dir: str | Path | None) -> Path:
-    from ..workspace import Run
-
     if run_dir is None:
         raise UserError("no data folder: pass --data DIR.")
-    recorded = (Run(Path(run_dir)).config().get("data") or {}).get("dir")
-    if not recorded:
-        raise UserError(f"{Path(run_dir) / 'config.json'}: no data.dir recorded; pass --data DIR.")
-    return Path(recorded)
+    run = Run(Path(run_dir))
+    if run.data_dir is None:
+        raise UserError(f"{run.config_path}: no data folder recorded; pass --data DIR.")
+    return run.data_dir

@@ -262,10 +262,11 @@ def resume_inputs(run: Run, kind: str):
 
     if not run.config_path.exists():
         raise UserError(f"{run.path}: nothing to resume (no config.json); start a new run without --resume.")
-    config = run.config()
-    if config.get("kind") != kind:
-        raise UserError(f"{run.path} is a {config.get('kind')} run; resume it with `train {config.get('kind')} --resume`.")
-    return settings_from_dict(kind, config["settings"]), Path(config["data"]["dir"])
+    if run.kind != kind:
+        raise UserError(f"{run.path} is a {run.kind} run; resume it with `train {run.kind} --resume`.")
+    if run.data_dir is None:
+        raise UserError(f"{run.config_path}: no data folder recorded; start a new run with --data.")
+    return settings_from_dict(kind, run.settings), run.data_dir
 
 
 def _load_checkpoint_adapter(trainer, checkpoint: str, step: int) -> None:

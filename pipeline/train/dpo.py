@@ -29,10 +29,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from ..data.folder import DataFolder, read_pairs
 from ..errors import UserError
 from ..workspace import Run, Workspace
 from . import common
-from .data import fingerprint, load_dpo_rows, load_human_picks, split_path
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import DPOSettings
@@ -50,11 +50,10 @@ def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print
         return model, tokenizer, _why_hf(backend), model_path, "base"
     if not parent.has_adapter():
         raise UserError(f"{parent.path}: no adapter/ (is the SFT run finished?); train it first or resume it.")
-    parent_config = parent.config()
-    if parent_config.get("kind") != "sft":
-        raise UserError(f"{parent.path} is a {parent_config.get('kind')} run; --sft needs an SFT run folder.")
-    four_bit = bool(parent_config["settings"].get("load_in_4bit"))
-    model_path = resolve_model_path(parent_config["base_model_path"], log=log)
+    if parent.kind != "sft":
+        raise UserError(f"{parent.path} is a {parent.kind} run; --sft needs an SFT run folder.")
+    four_bit = bool(parent.settings.get("load_in_4bit"))
+    model_path = resolve_model_path(str(parent.base_model_path or parent.base_model), log=log)
     options = LoadOptions(dtype=settings.dtype, load_in_4bit=four_bit, device=settings.device, backend="hf")
     model, tokenizer, backend = load_model(str(model_path), options, log=log)
     if four_bit:
@@ -76,15 +75,15 @@ def _prompt_length(tokenizer, prompt: list[dict]) -> int:
 
 def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None):
     """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``."""
-    train = load_dpo_rows(data_dir, "train")
+    folder = DataFolder(data_dir)
+    train = folder.pairs("train")
     if preferences is not None:
-        picks = load_human_picks(preferences)
-        train = train + picks
-    validation = load_dpo_rows(data_dir, "validation", required=False)
+        train = train + read_pairs(preferences)
+    validation = folder.pairs("validation", required=False)
     fits = [_prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length for r in train]
     kept = [r for r, ok in zip(train, fits) if ok]
     if not kept:
-        raise UserError(f"{split_path(data_dir, 'dpo', 'train')}: every prompt is longer than max_prompt_length="
+        raise UserError(f"{folder.split_path('dpo', 'train')}: every prompt is longer than max_prompt_length="
                         f"{settings.max_prompt_length} tokens; raise --max-prompt-length or shorten the prompts.")
     validation = [r for r in validation if _prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length]
     if settings.max_steps > 0:
@@ -211,28 +210,27 @@ def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None,
     run = Run(Path(out).resolve())
     if resume:
         settings, data_dir = common.resume_inputs(run, "dpo")
-        parent_path = run.config().get("parent")
+        parent = run.parent
     else:
         settings = settings or DPOSettings()
         settings.validate()
         common.check_new_run(run)
-        parent_path = str(Path(sft_run).resolve()) if sft_run else None
-    parent = Run(Path(parent_path)) if parent_path else None
+        parent = Run(Path(sft_run).resolve()) if sft_run else None
     if parent is not None:
-        settings.model = parent.config()["base_model"]  # DPO runs on the SFT run's base
+        settings.model = parent.base_model or settings.model  # DPO runs on the SFT run's base
     else:
         log("no SFT run given: DPO trains on the base model and its reference is the base (recorded in config.json)")
     preferences = None
     if settings.with_human_picks:
-        # the workspace is the folder holding runs/ (a run lives in <workspace>/runs/<name>)
-        preferences = Workspace(run.path.parent.parent).preferences_path
+        preferences = Workspace.of_run(run).preferences_path
         if not preferences.is_file():
             log(f"--with-human-picks: no {preferences} yet; training on the data folder's pairs only")
             preferences = None
     run.path.mkdir(parents=True, exist_ok=True)
     return common.execute(run, "dpo", settings, data_dir, log,
                           build=lambda: build_dpo_trainer(data_dir, run, settings, parent, preferences, log),
-                          fingerprint=fingerprint(data_dir, "dpo"), resume=resume, parent=parent.path if parent else None)
+                          fingerprint=DataFolder(data_dir).fingerprint("dpo", extra=(preferences,) if preferences else ()),
+                          resume=resume, parent=parent.path if parent else None)
 
 
 def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, settings: DPOSettings, steps: int,

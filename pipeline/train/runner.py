@@ -89,12 +89,11 @@ def resume(run: Run) -> Run:
         raise UserError(f"run {run.name!r} is {state}; cancel it first or wait for it.")
     if state == "done":
         raise UserError(f"run {run.name!r} is finished; start a new run to train more.")
-    config = run.config() if run.config_path.exists() else None
-    kind = config["kind"] if config else _job(run).get("kind")
+    kind = run.kind
     if not kind:
         raise UserError(f"run {run.name!r} never started; start a new run instead.")
     argv = ["train", kind, "--out", str(run.path), "--resume"]
-    _queue(Workspace(run.path.parent.parent), run, argv)
+    _queue(Workspace.of_run(run), run, argv)
     return run
 
 
@@ -104,7 +103,7 @@ def cancel(run: Run, wait_s: float = 0.0) -> dict:
     if status["state"] == "queued":
         run.set_status("cancelled", pid=None, step=status.get("step", 0), max_steps=status.get("max_steps"), eta_s=None)
     elif status["state"] == "running":
-        pid = _job(run).get("pid")
+        pid = run.job().get("pid")
         try:
             os.killpg(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError, TypeError):
@@ -120,7 +119,7 @@ def job_status(run: Run) -> dict:
     a queued job is started if its workspace has become idle (e.g. the previous job crashed)."""
     status = _checked_status(run)
     if status.get("state") == "queued":
-        dispatch(Workspace(run.path.parent.parent))
+        dispatch(Workspace.of_run(run))
         status = _checked_status(run)
     return status
 
@@ -128,7 +127,7 @@ def job_status(run: Run) -> dict:
 def _checked_status(run: Run) -> dict:
     status = run.status()
     if status.get("state") == "running":
-        pid = _job(run).get("pid") or status.get("pid")
+        pid = run.job().get("pid") or status.get("pid")
         if not _alive(pid):
             time.sleep(0.2)  # the child may be writing its final status right now
             status = run.status()
@@ -147,11 +146,11 @@ def list_runs(workspace: Workspace | str | Path) -> list[dict]:
     rows = []
     for run in ws.runs():
         status = _checked_status(run)
-        config = run.config() if run.config_path.exists() else {}
-        rows.append({"name": run.name, "kind": config.get("kind") or _job(run).get("kind"), "state": status.get("state"),
+        parent = run.parent_path
+        rows.append({"name": run.name, "kind": run.kind, "state": status.get("state"),
                      "step": status.get("step"), "max_steps": status.get("max_steps"), "eta_s": status.get("eta_s"),
-                     "error": status.get("error"), "parent": config.get("parent"), "adapter": run.has_adapter(),
-                     "path": str(run.path)})
+                     "error": status.get("error"), "parent": str(parent) if parent else None,
+                     "adapter": run.has_adapter(), "path": str(run.path)})
     return rows
 
 
@@ -167,7 +166,7 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
         if not queued:
             return None
         run = queued[0]
-        job = _job(run)
+        job = run.job()
         command = job_command(run, [*job["argv"], "--then-dispatch", str(ws.root)])
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
         with open(run.log_path, "a", encoding="utf-8") as log:
@@ -176,7 +175,7 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
             child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      cwd=str(Path(__file__).resolve().parents[2]), env=env, start_new_session=True)
         _children[child.pid] = child
-        atomic_write_json(run.path / "job.json", {**job, "pid": child.pid, "started_at": time.time()})
+        atomic_write_json(run.job_path, {**job, "pid": child.pid, "started_at": time.time()})
         previous = run.status()
         run.set_status("running", pid=child.pid, step=previous.get("step", 0), max_steps=previous.get("max_steps"),
                        eta_s=None)
@@ -185,16 +184,11 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
 
 def _queue(ws: Workspace, run: Run, argv: list[str]) -> None:
     run.path.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run.path / "job.json", {"kind": argv[1], "argv": argv, "queued_at": time.time()})
+    atomic_write_json(run.job_path, {"kind": argv[1], "argv": argv, "queued_at": time.time()})
     previous = run.status()
     run.set_status("queued", pid=None, step=previous.get("step", 0), max_steps=previous.get("max_steps"), eta_s=None,
                    queued_at=time.time())
     dispatch(ws)
-
-
-def _job(run: Run) -> dict:
-    path = run.path / "job.json"
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _alive(pid) -> bool:

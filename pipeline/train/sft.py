@@ -1,7 +1,7 @@
 """QLoRA SFT with TRL's SFTTrainer (hf backend) or Unsloth's FastLanguageModel + SFTTrainer.
 
 The loss falls on the assistant reply only: each conversation becomes TRL's conversational
-prompt-completion form (see :mod:`pipeline.train.data`) and ``completion_only_loss`` masks the
+prompt-completion form (see :mod:`pipeline.data.folder`) and ``completion_only_loss`` masks the
 prompt, whatever the chat template (SmolLM2's has no ``{% generation %}`` markers, so TRL's
 ``assistant_only_loss`` would refuse it). Packing is TRL's best-fit-decreasing packing, padding-free
 (examples are concatenated with restarting position ids; attention stays inside each example).
@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..data.folder import DataFolder
+from ..errors import UserError
 from ..workspace import Run
 from . import common
-from .data import fingerprint, load_sft_rows, split_path
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import SFTSettings
@@ -26,14 +27,22 @@ def _prompt_completion_lengths(tokenizer, rows: list[dict]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
-def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[dict], list[dict], int]:
-    from .data import drop_too_long
+def drop_too_long(rows: list[dict], lengths: list[int], max_length: int, path: Path) -> tuple[list[dict], int]:
+    """Keep rows whose tokenised length fits; if none fits, say so and how to fix it."""
+    kept = [r for r, n in zip(rows, lengths) if n <= max_length]
+    if rows and not kept:
+        raise UserError(f"{path}: every example is longer than max_length={max_length} tokens (shortest: "
+                        f"{min(lengths)}); raise --max-length or shorten the examples.")
+    return kept, len(rows) - len(kept)
 
-    train = load_sft_rows(data_dir, "train")
-    validation = load_sft_rows(data_dir, "validation", required=False)
+
+def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[dict], list[dict], int]:
+    folder = DataFolder(data_dir)
+    train = folder.sft_examples("train")
+    validation = folder.sft_examples("validation", required=False)
     # Truncating a post mid-way would teach the model to stop mid-sentence: drop what does not fit.
     train, dropped = drop_too_long(train, _prompt_completion_lengths(tokenizer, train), settings.max_length,
-                                   split_path(data_dir, "sft", "train"))
+                                   folder.split_path("sft", "train"))
     if validation:
         lengths = _prompt_completion_lengths(tokenizer, validation)
         validation = [r for r, n in zip(validation, lengths) if n <= settings.max_length]
@@ -92,7 +101,7 @@ def train_sft(data_dir: str | Path, out: str | Path, settings: SFTSettings | Non
     run.path.mkdir(parents=True, exist_ok=True)
     return common.execute(run, "sft", settings, data_dir, log,
                           build=lambda: build_sft_trainer(data_dir, run, settings, log),
-                          fingerprint=fingerprint(data_dir, "sft"), resume=resume)
+                          fingerprint=DataFolder(data_dir).fingerprint("sft"), resume=resume)
 
 
 def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: int, work_dir: str | Path,
