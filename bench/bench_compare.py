@@ -34,7 +34,7 @@ def make_runs(root: Path) -> tuple[Path, Path]:
     base_path = str(resolve_model_path("default"))
     runs = {}
     for kind, parent in (("sft", None), ("dpo", root / "sft-1")):
-        model, _, _ = load_model("default")
+        model, _, _, _ = load_model("default")
         torch.manual_seed(len(runs))
         config = LoraConfig(r=16, lora_alpha=32, target_modules=list(ALL_PROJECTIONS), init_lora_weights=False)
         peft_model = get_peft_model(model, config)
@@ -66,7 +66,7 @@ def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
 
     result: dict = {}
     if mode == "plain":
-        model, tokenizer, _ = load_model("default")
+        model, tokenizer, _, _ = load_model("default")
         result["tokens_per_s"] = greedy_tokens_per_s(lambda s: generate_text(model, tokenizer, PROMPT, s)[1], tokens)
     elif mode == "variants":
         variants = Variants.load(sft=str(sft), dpo=str(dpo), log=lambda *a, **k: None)
@@ -78,7 +78,7 @@ def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
         from peft import PeftModel
 
         for column, stack in (("sft", [sft]), ("dpo", [sft, dpo])):
-            model, tokenizer, _ = load_model("default")
+            model, tokenizer, _, _ = load_model("default")
             for run in stack:
                 model = PeftModel.from_pretrained(model, str(run / "adapter")).merge_and_unload()
             result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(

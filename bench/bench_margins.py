@@ -17,14 +17,14 @@ from bench.sample_data import sample_data_dir
 
 
 def main() -> None:
+    from pipeline.data.folder import DataFolder
     from pipeline.evaluate.margins import encode_pairs, reward_margins
     from pipeline.evaluate.scoring import resolve_precision
     from pipeline.models import load_model
-    from pipeline.data.folder import DataFolder
 
     pairs_wanted = 16 if quick_flag() else 64
     rows = DataFolder(sample_data_dir()).pairs("train")[:pairs_wanted]
-    model, tokenizer, _ = load_model("default")
+    model, tokenizer, _, _ = load_model("default")
     pairs = encode_pairs(tokenizer, rows)
     pad = tokenizer.pad_token_id
     ours = resolve_precision("auto", "cpu")

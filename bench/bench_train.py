@@ -34,11 +34,10 @@ def matmul_flops_per_s(dtype, size: int = 1024, repeats: int = 20) -> float:
 def main() -> None:
     import torch
 
+    from bench.train_throughput import measure_dpo_throughput, measure_sft_throughput
     from pipeline.models import load_model
     from pipeline.train.common import set_threads, use_bf16_autocast
-    from pipeline.train.dpo import measure_dpo_throughput
     from pipeline.train.settings import settings_for
-    from pipeline.train.sft import measure_sft_throughput
 
     quick = quick_flag()
     sft_steps, dpo_steps = (2, 2) if quick else (12, 8)
@@ -54,7 +53,7 @@ def main() -> None:
     set_threads(settings)
     dtype = torch.bfloat16 if use_bf16_autocast(settings.dtype, "cpu") else torch.float32
     ceiling = matmul_flops_per_s(dtype)
-    model, _, _ = load_model("default")
+    model, _, _, _ = load_model("default")
     params = sum(p.numel() for p in model.parameters())
     achieved = sft["ours"]["tokens_per_s"] * 4 * params
     end_to_end = {mode: r["steps"] / (r["setup_s"] + r["seconds"]) for mode, r in dpo.items()}

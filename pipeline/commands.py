@@ -60,7 +60,7 @@ def run_generate(args, log) -> dict:
         backend = variants.backend
         stream = variants.stream(variants.policy, args.prompt, settings, system=args.system, stats=stats)
     else:
-        model, tokenizer, backend = load_model(args.model or "default", load_options(args), log=log)
+        model, tokenizer, backend, _ = load_model(args.model or "default", load_options(args), log=log)
         stream = stream_chat(model, tokenizer, args.prompt, settings, system=args.system, stats=stats)
     pieces = []
     for piece in stream:

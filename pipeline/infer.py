@@ -271,7 +271,7 @@ class Variants:
         for source in sources.values():
             for ref in source.adapters:
                 check_base(ref, base, base_path)  # before the model loads: a wrong base fails fast
-        model, tokenizer, backend = load_model(base, options, log=log)
+        model, tokenizer, backend, _ = load_model(str(base_path), options, log=log)
 
         adapter_names: dict[Path, str] = {}  # one PEFT adapter per folder, shared by the columns using it
         columns = {"base": Column("base", base, ())}

@@ -272,7 +272,8 @@ def load_tokenizer(path: str | Path):
 
 
 def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print):
-    """Load ``spec`` and return ``(model, tokenizer, backend)`` in eval mode."""
+    """Load model spec ``spec`` and return ``(model, tokenizer, backend, path)`` in eval mode, where
+    ``path`` is the local folder the spec resolved to (what a run records as ``base_model_path``)."""
     path = resolve_model_path(spec, log=log)
     backend = choose_backend(options.backend, options.device)
     dtype = torch_dtype(options.dtype, backend.device)
@@ -282,7 +283,7 @@ def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), l
         model = _load_hf(path, options, backend.device, dtype)
         tokenizer = load_tokenizer(path)
     model.eval()
-    return model, tokenizer, backend
+    return model, tokenizer, backend, path
 
 
 def _load_hf(path: Path, options: LoadOptions, device: str, dtype):
@@ -324,11 +325,11 @@ def lora_targets(model) -> list[str]:
 
 def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print) -> dict:
     """Load ``spec`` and summarise it: parameters, architecture, LoRA targets, template, backend."""
-    model, tokenizer, backend = load_model(spec, options, log=log)
+    model, tokenizer, backend, path = load_model(spec, options, log=log)
     config = model.config
     return {
         "spec": spec,
-        "path": str(resolve_model_path(spec, log=log)),
+        "path": str(path),
         "architecture": (config.architectures or [type(model).__name__])[0],
         "model_type": config.model_type,
         "parameters": sum(p.numel() for p in model.parameters()),

@@ -112,7 +112,7 @@ class LocalTeacher(Teacher):
         if self._model is None:
             from .models import load_model
 
-            self._model, self._tokenizer, _ = load_model(str(self.model_path), log=lambda *a, **k: None)
+            self._model, self._tokenizer, _, _ = load_model(str(self.model_path), log=lambda *a, **k: None)
         return self._model, self._tokenizer
 
     def _generate(self, conversations: list[list[dict]], max_new_tokens: int, temperature: float) -> list[str]:

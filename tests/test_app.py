@@ -152,7 +152,7 @@ def test_on_a_space_visitors_sign_in_and_elsewhere_no_oauth_is_attached(tmp_path
 
 def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     from pipeline.workspace import Workspace
-    from ui.jobs import _long_frame, _status_text, setting_flags, optional_settings, MARGIN_SERIES
+    from ui.jobs import _long_frame, _status_text, optional_settings, MARGIN_SERIES
 
     empty = _long_frame([], MARGIN_SERIES)
     assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
@@ -165,4 +165,20 @@ def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     assert "step 2/10" in text and "ETA 01:15" in text and "above 0.2" in text
     extra = optional_settings(learning_rate="0.0001", batch_size=2.0, max_length=None)
     assert extra == {"learning_rate": 1e-4, "batch_size": 2}
-    assert setting_flags(extra) == ["--learning-rate", 1e-4, "--batch-size", 2]
+
+
+def test_page_reads_only_folders_under_the_projects_root_or_model_cache(tmp_path, tiny_model_dir):
+    from pipeline.errors import UserError
+    from pipeline.models import default_model_dir
+    from ui.common import AppConfig, allowed_path
+
+    config = AppConfig(root=tmp_path / "projects")
+    inside = config.root / "p" / "runs" / "sft-1"
+    inside.mkdir(parents=True)
+    assert allowed_path(config, "default", "base model") == "default"
+    assert allowed_path(config, "someone/voice-adapter", "adapter") == "someone/voice-adapter"
+    assert allowed_path(config, str(inside), "adapter") == str(inside.resolve())
+    assert allowed_path(config, str(default_model_dir()), "base model") == str(default_model_dir().resolve())
+    for outside in (str(tiny_model_dir), "/etc", str(inside / ".." / ".." / ".." / "..")):
+        with pytest.raises(UserError, match="only reads folders inside the projects root"):
+            allowed_path(config, outside, "base model")

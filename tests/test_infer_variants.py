@@ -85,7 +85,7 @@ def test_switching_is_deterministic(variants, lora_runs, tiny_model_dir):
     variants.generate("dpo", PROMPT, settings)
     variants.generate("base", PROMPT, settings)
     again, _ = variants.generate("sft", PROMPT, settings)
-    model, tokenizer, _ = load_model(str(tiny_model_dir), log=lambda *a, **k: None)
+    model, tokenizer, _, _ = load_model(str(tiny_model_dir), log=lambda *a, **k: None)
     fresh = PeftModel.from_pretrained(model, str(lora_runs["sft"] / "adapter")).eval()
     alone = "".join(stream_chat(fresh, tokenizer, PROMPT, settings))
     assert first == again == alone and first.strip()

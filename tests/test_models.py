@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,8 @@ def test_tiny_model_describes_itself(tiny_model_dir):
 
 
 def test_tiny_model_generates_with_template_and_stats(tiny_model_dir):
-    model, tokenizer, _ = load_model(str(tiny_model_dir))
+    model, tokenizer, _, path = load_model(str(tiny_model_dir))
+    assert path == Path(tiny_model_dir).resolve()  # the resolved folder comes back: no second resolve
     text, stats = generate_text(model, tokenizer, "Write a hook.", SamplingSettings(max_new_tokens=8, temperature=0))
     again, _ = generate_text(model, tokenizer, "Write a hook.", SamplingSettings(max_new_tokens=8, temperature=0))
     assert text == again  # greedy is deterministic
@@ -35,7 +37,7 @@ def test_sampling_out_of_range_is_clamped_with_notice():
 
 
 def test_four_bit_nf4_loads_on_cpu(tiny_model_dir):
-    model, _, _ = load_model(str(tiny_model_dir), LoadOptions(load_in_4bit=True))
+    model, _, _, _ = load_model(str(tiny_model_dir), LoadOptions(load_in_4bit=True))
     q_proj = model.model.layers[0].self_attn.q_proj
     assert type(q_proj).__name__ == "Linear4bit"
     assert q_proj.weight.quant_state.nested  # double quantisation
@@ -103,7 +105,7 @@ def test_default_model_loads_fast_offline_and_writes(default_model_dir):
     import transformers  # noqa: F401  (import time is not load time)
 
     start = time.perf_counter()
-    model, tokenizer, backend = load_model("default")
+    model, tokenizer, backend, _ = load_model("default")
     elapsed = time.perf_counter() - start
     assert elapsed < 3.0, f"loading the converted default model took {elapsed:.1f}s"
     assert model.config.num_hidden_layers == 30 and backend.name == "hf"

@@ -117,7 +117,7 @@ def test_settings_presets_and_validation():
     from pipeline.train.settings import DPOSettings, SFTSettings, settings_for
 
     sft = SFTSettings()
-    assert (sft.lora_r, sft.alpha, sft.lora_dropout, sft.load_in_4bit, sft.packing, sft.assistant_only_loss) == \
+    assert (sft.lora_r, sft.alpha, sft.lora_dropout, sft.load_in_4bit, sft.packing, sft.completion_only_loss) == \
         (16, 32, 0.05, True, True, True)
     assert sft.targets() == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     assert settings_for("sft", target_modules="attention-only").targets() == ["q_proj", "k_proj", "v_proj", "o_proj"]

@@ -83,7 +83,7 @@ def test_kill_9_is_detected_and_resume_finishes(workspace, tiny_model_dir):
     # 40 steps: enough that the kill lands mid-run (the tiny model trains a step in ~0.1 s)
     run = runner.start_job(workspace, "sft", tiny_job_settings(tiny_model_dir, max_steps=40), data)
     wait_for(lambda: checkpoints(run) and checkpoints(run)[-1] >= 4, what="checkpoint-4")
-    pid = runner._job(run)["pid"]
+    pid = run.job()["pid"]
     os.killpg(pid, signal.SIGKILL)
     status = wait_for(lambda: (s := runner.job_status(run))["state"] == "failed" and s, what="failure detection")
     assert "Resume" in status["error"]

@@ -221,6 +221,27 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
     return saved
 
 
+def allowed_path(config: AppConfig, value: str | None, what: str) -> str:
+    """``value`` as typed for a base model or an adapter, if the page may use it: ``default``, a Hub id,
+    or a folder inside the projects root or the model caches; a folder anywhere else on the server
+    is refused (the page must not become a way to read the server's files)."""
+    from pipeline.models import DEFAULT_SPEC, HUB_ID
+    from pipeline.workspace import voicetune_home
+
+    value = (value or "").strip()
+    path = Path(value).expanduser()
+    if value == DEFAULT_SPEC or (HUB_ID.match(value) and not value.startswith((".", "/", "~")) and not path.exists()):
+        return value
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    roots = [config.root, voicetune_home() / "models", Path(HF_HUB_CACHE)]
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(root.resolve()) for root in roots):
+        return str(resolved)
+    raise UserError(f"{what} {value!r}: the page only reads folders inside the projects root ({config.root}) or the "
+                    "model cache; move the folder there, or give 'default' or a Hub id (owner/name).")
+
+
 def runs_of_kind(workspace: Workspace, kind: str, with_adapter: bool = False) -> list[str]:
     """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first."""
     return [run.name for run in reversed(workspace.runs(kind=kind, with_adapter=with_adapter))]

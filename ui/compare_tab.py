@@ -15,7 +15,7 @@ import gradio as gr
 
 from pipeline.errors import UserError
 
-from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .common import Studio, allowed_path, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 
 COLUMNS = ("base", "sft", "dpo")
 TITLES = {"base": "Base", "sft": "SFT", "dpo": "DPO"}
@@ -67,7 +67,7 @@ def build(studio: Studio) -> None:
         argv = ["compare", "--base", model]
         for flag, source in (("--sft", sft), ("--dpo", dpo)):
             if source:
-                argv += [flag, _source(workspace, source)]
+                argv += [flag, _source(config, workspace, source)]
         return argv + ["--prompt", prompt, "--max-new-tokens", int(max_new_tokens), "--temperature", temperature,
                        "--top-p", top_p, "--seed", int(seed)]
 
@@ -80,10 +80,12 @@ def build(studio: Studio) -> None:
         from pipeline.infer import SamplingSettings, stream_columns
 
         workspace = workspace_of(path)
+        model = allowed_path(config, model, "base model")
         shown = cli_command(*command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model))
         settings = SamplingSettings(max_new_tokens=int(max_new_tokens), temperature=float(temperature),
                                     top_p=float(top_p), seed=int(seed))
-        sources = {"sft": _source(workspace, sft) if sft else None, "dpo": _source(workspace, dpo) if dpo else None}
+        sources = {"sft": _source(config, workspace, sft) if sft else None,
+                   "dpo": _source(config, workspace, dpo) if dpo else None}
         text = {c: "" for c in COLUMNS}
         stat = {c: "" for c in COLUMNS}
         finished: dict = {}
@@ -153,10 +155,11 @@ def build(studio: Studio) -> None:
     studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
 
 
-def _source(workspace, source: str) -> str:
-    """A run name in this project becomes its folder; anything else is passed on as a Hub adapter id."""
+def _source(config, workspace, source: str) -> str:
+    """A run name in this project becomes its folder; anything else must be a Hub adapter id or a
+    folder the page may read (see :func:`~ui.common.allowed_path`)."""
     run = workspace.runs_dir / source
-    return str(run) if "/" not in source and run.is_dir() else source
+    return str(run) if "/" not in source and run.is_dir() else allowed_path(config, source, "adapter")
 
 
 

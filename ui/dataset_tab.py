@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.data.folder import DataFolder
 from pipeline.workspace import validate_name
 
-from .common import (POST_FILE_TYPES, Studio, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
+from .common import (POST_FILE_TYPES, Studio, allowed_path, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
                      user_errors, workspace_of)
 
 TEACHERS = ["none", "local", "url"]
@@ -94,7 +94,7 @@ def build(studio: Studio) -> None:
             raise gr.Error("teacher 'url' needs the Teacher URL (an OpenAI-compatible endpoint).")
         settings = BuildSettings(teacher=url.strip() if teacher == "url" else teacher, teacher_model=model_name or None,
                                  negatives=negatives, top_frac=float(top_frac), min_chars=int(min_chars),
-                                 max_chars=int(max_chars), model=model, seed=int(seed),
+                                 max_chars=int(max_chars), model=allowed_path(config, model, "base model"), seed=int(seed),
                                  top_k=config.public_max_posts if config.public else None)
         inputs = [workspace.uploads_dir / validate_name(name, "file name") for name in files]
         build_dataset(inputs, workspace.data_dir, settings, progress=lambda fraction, message: progress(fraction, desc=message))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .common import Studio, cli_box, cli_command, has_dataset, needs, runs_of_kind, user_errors, workspace_of
-from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, setting_flags, start_training
+from pipeline.train.settings import DPO_LOSSES
 
-LOSSES = ["sigmoid", "ipo", "hinge", "simpo", "orpo", "kto"]
+from .common import Studio, allowed_path, cli_box, cli_command, has_dataset, needs, runs_of_kind, user_errors, workspace_of
+from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, start_training
+
 
 
 def build(studio: Studio) -> None:
@@ -26,7 +27,7 @@ def build(studio: Studio) -> None:
         preset = gr.Radio(["quick", "standard"], value="quick", label="Preset",
                           info="quick: 30 steps, lr 1e-4 (CPU minutes); standard: lr 5e-5, 1 epoch")
         beta = gr.Slider(0.01, 1.0, value=0.1, step=0.01, label="beta (higher = stay closer to the SFT policy)")
-        loss = gr.Dropdown(LOSSES, value="sigmoid", label="Loss")
+        loss = gr.Dropdown(list(DPO_LOSSES), value="sigmoid", label="Loss")
         max_steps = gr.Number(value=30, precision=0, minimum=1, label="Max steps", elem_id="dpo-max-steps",
                               maximum=config.public_max_steps if config.public else None)
         human = gr.Checkbox(value=True, label="Add my picks from Compare (preferences.jsonl)")
@@ -48,14 +49,10 @@ def build(studio: Studio) -> None:
         steps = config.max_steps(int(max_steps) if max_steps else None)
         human = bool(human) and workspace.preferences_path.is_file()
         extra = optional_settings(learning_rate=learning_rate, batch_size=batch_size)
-        settings = settings_for("dpo", preset, model=model, beta=float(beta), loss_type=loss, max_steps=steps,
+        settings = settings_for("dpo", preset, model=allowed_path(config, model, "base model"), beta=float(beta), loss_type=loss, max_steps=steps,
                                 with_human_picks=human, lora_r=int(lora_r), **extra)
         run = start_training(workspace, "dpo", settings, sft_run=sft_name or None)
-        argv = ["train", "dpo", "--data", workspace.data_dir,
-                *(["--sft", workspace.run(sft_name).path] if sft_name else []), "--out", run.path, "--model", model,
-                "--preset", preset, "--beta", beta, "--loss", loss, "--max-steps", steps,
-                "--lora-r", int(lora_r), *setting_flags(extra), "--with-human-picks" if human else None]
-        yield panel.choices(path, run.name), cli_command(*argv)
+        yield panel.choices(path, run.name), cli_command(*run.job()["argv"])
         hold_gpu_slot(run)
 
     start.click(user_errors(on_start), [studio.workspace, sft_run, preset, beta, loss, max_steps, human, learning_rate,

@@ -41,7 +41,8 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
         model = gr.Dropdown(choices=[DEFAULT_SPEC], value=DEFAULT_SPEC, allow_custom_value=not config.public,
                             label="Base model", elem_id="base-model", scale=2,
                             info="'default' = embedded SmolLM2-135M-Instruct"
-                                 + ("" if config.public else "; or a model folder / Hub id"))
+                                 + ("" if config.public else "; or a Hub id, or a model folder inside the projects "
+                                                            "root or the model cache"))
         parts["backend"] = gr.Markdown("Backend: detecting…", elem_id="backend")
     workspace = gr.State(None)
     return Studio(config=config, workspace=workspace, model=model), parts

@@ -13,11 +13,12 @@ import gradio as gr
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.train.runner import ACTIVE
+from pipeline.train.settings import KL_WARNING
 from pipeline.workspace import Run
 
 from .common import Studio, runs_of_kind, user_errors, workspace_of
 
-ACTIVE = ("queued", "running")
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
 KL_SERIES = {"kl": "KL(policy ‖ reference)"}
@@ -44,7 +45,7 @@ class RunPanel:
             if kind == "dpo":
                 self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
                                            elem_id="dpo-margin-plot")
-                self.kl = gr.LinePlot(x="step", y="value", color="series", label="KL estimate (warn > 0.2)",
+                self.kl = gr.LinePlot(x="step", y="value", color="series", label=f"KL estimate (warn > {KL_WARNING})",
                                       height=240, elem_id="dpo-kl-plot")
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
@@ -127,7 +128,7 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
     if isinstance(last.get("rewards/margins"), (int, float)):
         parts.append(f"margin {last['rewards/margins']:.3f}")
     if isinstance(last.get("kl"), (int, float)):
-        parts.append(f"KL {last['kl']:.3f}" + (" ⚠ above 0.2" if last["kl"] > 0.2 else ""))
+        parts.append(f"KL {last['kl']:.3f}" + (f" ⚠ above {KL_WARNING}" if last["kl"] > KL_WARNING else ""))
     text = " · ".join(parts)
     if status.get("error"):
         text += f"\n\n**Error:** {status['error']}"
@@ -171,11 +172,6 @@ def start_training(workspace, kind: str, settings, sft_run: str | None = None) -
 def optional_settings(**values) -> dict:
     """The optional number fields the user filled in (empty ones keep the preset's value)."""
     return {k: (int(v) if k != "learning_rate" else float(v)) for k, v in values.items() if v not in (None, "")}
-
-
-def setting_flags(values: dict) -> list:
-    """CLI flags for :func:`optional_settings`' result (``batch_size`` -> ``--batch-size``)."""
-    return [part for k, v in values.items() for part in (f"--{k.replace('_', '-')}", v)]
 
 
 def hold_gpu_slot(run: Run, poll_s: float = 2.0):

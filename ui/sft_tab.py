@@ -10,8 +10,8 @@ import gradio as gr
 
 from pipeline.data.folder import DataFolder
 
-from .common import Studio, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
-from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, setting_flags, start_training
+from .common import Studio, allowed_path, cli_box, cli_command, has_dataset, needs, user_errors, workspace_of
+from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, optional_settings, start_training
 
 
 def build(studio: Studio) -> None:
@@ -46,13 +46,10 @@ def build(studio: Studio) -> None:
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
         steps = config.max_steps(int(max_steps) if max_steps else None)
         extra = optional_settings(learning_rate=learning_rate, batch_size=batch_size, max_length=max_length)
-        settings = settings_for("sft", preset, model=model, max_steps=steps, lora_r=int(lora_r),
+        settings = settings_for("sft", preset, model=allowed_path(config, model, "base model"), max_steps=steps, lora_r=int(lora_r),
                                 load_in_4bit=bool(four_bit), target_modules=targets, **extra)
         run = start_training(workspace, "sft", settings)
-        argv = ["train", "sft", "--data", workspace.data_dir, "--out", run.path, "--model", model, "--preset", preset,
-                "--max-steps", steps, "--lora-r", int(lora_r), "--4bit" if four_bit else "--no-4bit",
-                "--target-modules", targets, *setting_flags(extra)]
-        yield panel.choices(path, run.name), cli_command(*argv)
+        yield panel.choices(path, run.name), cli_command(*run.job()["argv"])
         hold_gpu_slot(run)
 
     start.click(user_errors(on_start), [studio.workspace, preset, max_steps, lora_r, four_bit, learning_rate, targets,

@@ -154,6 +154,11 @@ def preference_pair(row: dict, path: Path, line: int) -> dict:
     if missing:
         raise UserError(f"{path}:{line}: missing field(s) {', '.join(missing)}; expected TRL conversational "
                         f"preference format {DPO_FORMAT}.")
+    strings = [k for k in ("prompt", "chosen", "rejected") if isinstance(row[k], str)]
+    if strings and len(strings) < 3:
+        lists = [k for k in ("prompt", "chosen", "rejected") if k not in strings]
+        raise UserError(f"{path}:{line}: field {strings[0]!r} is a string while {lists[0]!r} is not; give all three as "
+                        f"strings (TRL standard) or all as message lists (TRL conversational, {DPO_FORMAT}).")
     pair = {"prompt": _messages(row["prompt"], path, line, "prompt", "user", DPO_FORMAT),
             "chosen": _messages(row["chosen"], path, line, "chosen", "assistant", DPO_FORMAT),
             "rejected": _messages(row["rejected"], path, line, "rejected", "assistant", DPO_FORMAT)}

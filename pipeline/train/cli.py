@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from ..cli import add_command, add_model_flags
-from .settings import DPO_LOSSES, PRESETS
+from ..cli import add_command
+from .flags import add_settings_flags, settings_from_args
 
 
 def register(subparsers) -> None:
@@ -16,19 +15,14 @@ def register(subparsers) -> None:
     sub = train.add_subparsers(dest="train_command", metavar="KIND", required=True)
 
     p = add_command(sub, "sft", run_sft, "supervised fine-tuning (QLoRA) on DATA/sft/*.jsonl")
-    _common_flags(p)
-    p.add_argument("--packing", action=argparse.BooleanOptionalAction, default=None, help="pack examples per row [on]")
-    p.add_argument("--assistant-only-loss", action=argparse.BooleanOptionalAction, default=None,
-                   help="loss on the assistant reply only [on]")
+    _run_flags(p, "sft")
 
     p = add_command(sub, "dpo", run_dpo, "preference optimisation on DATA/dpo/*.jsonl on top of an SFT run")
-    _common_flags(p)
-    _dpo_flags(p)
+    _run_flags(p, "dpo")
     p.add_argument("--sft", default=None, help="the SFT run folder to start from (without it: DPO on the base model)")
 
     p = add_command(sub, "sweep-beta", run_sweep, "train DPO at several betas on the same data and tabulate them")
-    _common_flags(p, out_help="folder for the sweep's runs (one per beta) and sweep.json")
-    _dpo_flags(p)
+    _run_flags(p, "dpo", out_help="folder for the sweep's runs (one per beta) and sweep.json")
     p.add_argument("--sft", default=None, help="the SFT run folder to start from")
     p.add_argument("--betas", default="0.05,0.1,0.3,0.5", help="comma-separated betas [0.05,0.1,0.3,0.5]")
 
@@ -36,60 +30,12 @@ def register(subparsers) -> None:
     p.add_argument("--workspace", default=".", help="the project folder holding runs/ [.]")
 
 
-def _common_flags(p, out_help: str = "the run folder to create (or resume)") -> None:
+def _run_flags(p, kind: str, out_help: str = "the run folder to create (or resume)") -> None:
     p.add_argument("--data", default=None, help="data folder with sft/ and dpo/ JSONL (not needed with --resume)")
     p.add_argument("--out", required=True, help=out_help)
-    p.add_argument("--preset", default="standard", choices=list(PRESETS),
-                   help="quick = minutes on a CPU with the default model; standard = the full recipe [standard]")
-    add_model_flags(p, four_bit_default=True)
-    p.set_defaults(load_in_4bit=None)  # None: the preset decides
-    p.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps (-1 = use --epochs)")
-    p.add_argument("--epochs", type=float, default=None)
-    p.add_argument("--lora-r", type=int, default=None)
-    p.add_argument("--lora-alpha", type=int, default=None, help="[2 x r]")
-    p.add_argument("--lora-dropout", type=float, default=None)
-    p.add_argument("--target-modules", default=None, help="all | attention-only | q_proj,v_proj,...")
-    p.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--grad-accum", type=int, default=None)
-    p.add_argument("--max-length", type=int, default=None)
-    p.add_argument("--gradient-checkpointing", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--eval-steps", type=int, default=None, help="evaluate every N steps (0 = at the end)")
-    p.add_argument("--save-steps", type=int, default=None)
-    p.add_argument("--save-total-limit", type=int, default=None)
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--settings-json", default=None, help=argparse.SUPPRESS)  # the job runner's exact settings
     p.add_argument("--then-dispatch", default=None, help=argparse.SUPPRESS)  # start the workspace's next job
-
-
-def _dpo_flags(p) -> None:
-    p.add_argument("--beta", type=float, default=None, help="[0.1]")
-    p.add_argument("--loss", dest="loss_type", choices=list(DPO_LOSSES), default=None, help="[sigmoid]")
-    p.add_argument("--max-prompt-length", type=int, default=None)
-    p.add_argument("--max-completion-length", type=int, default=None)
-    p.add_argument("--with-human-picks", action=argparse.BooleanOptionalAction, default=None,
-                   help="also train on the workspace's preferences.jsonl (picks made in Compare)")
-
-
-FIELDS = ("model", "load_in_4bit", "dtype", "backend", "device", "max_steps", "epochs", "lora_r", "lora_alpha",
-          "lora_dropout", "target_modules", "learning_rate", "batch_size", "grad_accum", "max_length",
-          "gradient_checkpointing", "seed", "eval_steps", "save_steps", "save_total_limit", "packing",
-          "assistant_only_loss", "beta", "loss_type", "max_prompt_length", "max_completion_length", "with_human_picks")
-
-
-def settings_from_args(kind: str, args):
-    from .settings import settings_for, settings_from_dict
-
-    if args.settings_json:
-        return settings_from_dict(kind, json.loads(args.settings_json))
-    overrides = {f: getattr(args, f) for f in FIELDS if hasattr(args, f)}
-    if overrides.get("model") == "default":
-        overrides.pop("model")
-    for auto_flag in ("dtype", "backend", "device"):
-        if overrides.get(auto_flag) == "auto":
-            overrides.pop(auto_flag)
-    return settings_for(kind, args.preset, **overrides)
+    add_settings_flags(p, kind)
 
 
 def _require_data(args) -> None:

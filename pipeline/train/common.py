@@ -23,7 +23,7 @@ from ..fsio import atomic_dir, atomic_write_json
 from ..models import Backend
 from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
-from .settings import CommonSettings
+from .settings import KL_WARNING, CommonSettings
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "bitsandbytes", "unsloth")
 STAGING = ".staging"
@@ -219,14 +219,11 @@ def user_errors(settings: CommonSettings, saving_to: Path) -> Iterator[None]:
 
 def load_for_training(settings: CommonSettings, log: Callable):
     """(model, tokenizer, backend, model_path) for the hf backend, ready for PEFT."""
-    from ..models import LoadOptions, load_model, resolve_model_path
+    from ..models import load_model
 
     # dtype auto loads float32 on CPU; bf16 then comes from autocast (see training_arguments), so a
     # LoRA delta merged into these weights (DPO) is not rounded away by bf16's 8-bit mantissa.
-    options = LoadOptions(dtype=settings.dtype, load_in_4bit=settings.load_in_4bit, device=settings.device,
-                          backend=settings.backend, max_seq_length=settings.max_length)
-    model_path = resolve_model_path(settings.model, log=log)
-    model, tokenizer, backend = load_model(settings.model, options, log=log)
+    model, tokenizer, backend, model_path = load_model(settings.model, settings.load_options(), log=log)
     check_targets(model, settings)
     return model, tokenizer, backend, model_path
 
@@ -308,7 +305,7 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
             elif run.metrics_path.exists():
                 run.metrics_path.unlink()
             metrics = MetricsCallback(run, counter, kind, beta=0.0 if getattr(settings, "reference_free", False) else getattr(settings, "beta", 0.0),
-                                      kl_warning=getattr(settings, "kl_warning", 0.2), log=log)
+                                      kl_warning=getattr(settings, "kl_warning", KL_WARNING), log=log)
             trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; our rows replace them
             trainer.add_callback(metrics)
             trainer.add_callback(stopper)

@@ -40,7 +40,7 @@ from .settings import DPOSettings
 
 def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print):
     """``(model, tokenizer, backend, model_path, reference)``: base (+ merged SFT adapter) for DPO."""
-    from ..models import LoadOptions, load_model, resolve_model_path
+    from ..models import load_model
 
     hf_settings = replace(settings, backend="hf") if settings.backend == "auto" else settings
     if hf_settings.backend != "hf":
@@ -53,9 +53,8 @@ def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print
     if parent.kind != "sft":
         raise UserError(f"{parent.path} is a {parent.kind} run; --sft needs an SFT run folder.")
     four_bit = bool(parent.settings.get("load_in_4bit"))
-    model_path = resolve_model_path(str(parent.base_model_path or parent.base_model), log=log)
-    options = LoadOptions(dtype=settings.dtype, load_in_4bit=four_bit, device=settings.device, backend="hf")
-    model, tokenizer, backend = load_model(str(model_path), options, log=log)
+    options = settings.load_options(load_in_4bit=four_bit, backend="hf")
+    model, tokenizer, backend, model_path = load_model(str(parent.base_model_path or parent.base_model), options, log=log)
     if four_bit:
         model = model.dequantize()  # float Q(W): the weights the SFT adapter was trained against
     from peft import PeftModel
@@ -173,7 +172,6 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
                       preferences: Path | None = None, log: Callable = print):
     """Load the policy and data and return ``(trainer, counter, info)``; nothing is trained yet."""
     from datasets import Dataset
-    from peft import LoraConfig
 
     data_dir = Path(data_dir)
     common.set_threads(settings)
@@ -184,8 +182,7 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
         train, validation = convert(train), convert(validation)
     args = common.training_arguments(config_cls, run, settings, backend.device, has_eval=bool(validation),
                                      **loss_fields)
-    peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
-                             target_modules=settings.targets(), bias="none", task_type="CAUSAL_LM")
+    peft_config = settings.lora_config()
     uses_reference = settings.loss_type in ("sigmoid", "ipo", "hinge")  # DPOTrainer losses
     mixins = (common.TrainerMixin, ReferenceLogpsMixin) if uses_reference else (common.TrainerMixin,)
     trainer_cls = type(f"VoiceTune{trainer_cls.__name__}", (*mixins, trainer_cls), {})
@@ -231,48 +228,3 @@ def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None,
                           build=lambda: build_dpo_trainer(data_dir, run, settings, parent, preferences, log),
                           fingerprint=DataFolder(data_dir).fingerprint("dpo", extra=(preferences,) if preferences else ()),
                           resume=resume, parent=parent.path if parent else None)
-
-
-def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, settings: DPOSettings, steps: int,
-                           work_dir: str | Path, trl_defaults: bool = False, log: Callable = print) -> dict:
-    """Train ``steps`` DPO steps and return steps/s (for bench/), ours or TRL's DPOTrainer defaults.
-
-    Both start from the same policy (base + merged SFT adapter) with the same LoRA, pairs and batch
-    size. ``steps_per_s`` times ``trainer.train()``; ``setup_s`` is the trainer construction, which
-    for ours includes computing the reference log-probs of the pairs the steps will see.
-    """
-    import time
-
-    from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import PrinterCallback
-    from trl import DPOConfig, DPOTrainer
-
-    run = Run(Path(work_dir).resolve())
-    run.path.mkdir(parents=True, exist_ok=True)
-    settings.max_steps = steps
-    settings.save_steps = 10 ** 9
-    parent = Run(Path(sft_run).resolve()) if sft_run else None
-    start = time.perf_counter()
-    if trl_defaults:
-        model, tokenizer, backend, _, _ = load_policy(settings, parent, log)
-        train, _, _ = load_pairs(Path(data_dir), tokenizer, settings, None)
-        args = DPOConfig(output_dir=str(run.checkpoints_dir), max_steps=steps,
-                         per_device_train_batch_size=settings.batch_size, use_cpu=backend.device == "cpu",
-                         report_to=[], save_strategy="no", disable_tqdm=True)
-        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
-                                 target_modules=settings.targets(), task_type="CAUSAL_LM")
-        baseline_cls = type("TRLDefaultsDPOTrainer", (common.TrainerMixin, DPOTrainer), {})  # counts tokens only
-        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
-                               processing_class=tokenizer, peft_config=peft_config)
-        counter = trainer.token_counter = TokenCounter()
-    else:
-        trainer, counter, _ = build_dpo_trainer(data_dir, run, settings, parent, None, log)
-    setup = time.perf_counter() - start
-    start = time.perf_counter()
-    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
-    trainer.train()
-    seconds = time.perf_counter() - start
-    return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),
-            "steps_per_s": round(steps / seconds, 4), "tokens_per_s": round(counter.tokens / seconds, 2),
-            "trl_defaults": trl_defaults}

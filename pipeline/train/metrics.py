@@ -29,6 +29,7 @@ from transformers import TrainerCallback
 
 from ..fsio import append_jsonl
 from ..workspace import Run
+from .settings import KL_WARNING
 
 
 class TokenCounter:
@@ -56,7 +57,7 @@ class MetricsCallback(TrainerCallback):
     """Writes a contract row per log event and keeps ``status.json`` (step, max_steps, ETA) fresh."""
 
     def __init__(self, run: Run, counter: TokenCounter | None, kind: str, beta: float = 0.0,
-                 kl_warning: float = 0.2, log: Callable = print):
+                 kl_warning: float = KL_WARNING, log: Callable = print):
         self.run = run
         self.counter = counter
         self.kind = kind

@@ -18,7 +18,6 @@ With more than one CUDA GPU visible, jobs start through ``accelerate launch`` (D
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -31,19 +30,16 @@ from typing import Iterator
 from ..errors import UserError
 from ..fsio import atomic_write_json
 from ..workspace import Run, Workspace
+from .flags import settings_argv
 from .settings import CommonSettings
 
 ACTIVE = ("queued", "running")
+"""The states of a job that has not ended (the UI keeps following a run in them)."""
 _children: dict[int, subprocess.Popen] = {}  # reaped here so a finished child is not left a zombie
 
 
 def _workspace(workspace: Workspace | str | Path) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-
-
-def settings_args(settings: CommonSettings) -> list[str]:
-    """CLI flags reproducing ``settings`` exactly (the child re-parses them)."""
-    return ["--settings-json", json.dumps(settings.as_dict())]
 
 
 def job_command(run: Run, argv: list[str]) -> list[str]:
@@ -66,7 +62,10 @@ def _gpu_count() -> int:
 
 def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSettings, data_dir: str | Path | None = None,
               name: str | None = None, sft_run: Run | str | Path | None = None) -> Run:
-    """Queue a ``kind`` (sft|dpo) run in ``workspace`` and start it if nothing else is running."""
+    """Queue a ``kind`` (sft|dpo) run in ``workspace`` and start it if nothing else is running.
+
+    The child's ``python -m pipeline`` arguments (``run.job()["argv"]``) are built from the settings
+    by :func:`~pipeline.train.flags.settings_argv`: the same flags a user would type."""
     ws = _workspace(workspace)
     if kind not in ("sft", "dpo"):
         raise UserError(f"unknown job kind {kind!r}: use sft or dpo.")
@@ -75,9 +74,10 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
     if run.path.exists() and (run.config_path.exists() or run.status().get("state") in ACTIVE):
         raise UserError(f"run {run.name!r} already exists in {ws.runs_dir}; pick another name or resume it.")
     data_dir = Path(data_dir) if data_dir else ws.data_dir
-    argv = ["train", kind, "--data", str(data_dir), "--out", str(run.path), *settings_args(settings)]
+    argv = ["train", kind, "--data", str(data_dir), "--out", str(run.path)]
     if kind == "dpo" and sft_run:
         argv += ["--sft", str(sft_run.path if isinstance(sft_run, Run) else Path(sft_run).resolve())]
+    argv += settings_argv(kind, settings)
     _queue(ws, run, argv)
     return run
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from ..errors import UserError
-from ..models import ALL_PROJECTIONS, ATTENTION_PROJECTIONS
+from ..models import ALL_PROJECTIONS, ATTENTION_PROJECTIONS, LoadOptions
 
 TARGET_PRESETS = {"all": list(ALL_PROJECTIONS), "attention-only": list(ATTENTION_PROJECTIONS)}
+KL_WARNING = 0.2
+"""The per-token drift estimate above which a DPO run warns (seed 000: keep KL under 0.2)."""
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo", "kto")
 """``sigmoid``/``ipo``/``hinge`` are DPOTrainer losses (reference = the SFT policy); ``simpo`` (CPOTrainer)
 and ``orpo`` (ORPOTrainer) are reference-free; ``kto`` (KTOTrainer) splits each pair into a desirable
@@ -105,6 +107,19 @@ class CommonSettings:
     def as_dict(self) -> dict:
         return {**asdict(self), "lora_alpha": self.alpha}
 
+    def lora_config(self):
+        """The PEFT ``LoraConfig`` of these settings (rank, alpha, dropout, targets)."""
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.lora_r, lora_alpha=self.alpha, lora_dropout=self.lora_dropout,
+                          target_modules=self.targets(), bias="none", task_type="CAUSAL_LM")
+
+    def load_options(self, **overrides) -> LoadOptions:
+        """How to load the base model for these settings (``overrides`` replace single fields)."""
+        values = dict(dtype=self.dtype, load_in_4bit=self.load_in_4bit, device=self.device, backend=self.backend,
+                      max_seq_length=self.max_length)
+        return LoadOptions(**{**values, **overrides})
+
 
 @dataclass
 class SFTSettings(CommonSettings):
@@ -112,8 +127,8 @@ class SFTSettings(CommonSettings):
 
     packing: bool = True
     """Pack several examples per row (best-fit decreasing, no padding, attention kept inside each example)."""
-    assistant_only_loss: bool = True
-    """Loss on the assistant reply only (the prompt and system turns carry no loss)."""
+    completion_only_loss: bool = True
+    """Loss on the completion (the assistant reply) only: the prompt and system turns carry no loss."""
 
 
 @dataclass
@@ -135,7 +150,7 @@ class DPOSettings(CommonSettings):
     """Completions longer than this are cut from the right."""
     simpo_gamma: float = 0.5
     """SimPO's target reward margin (gamma / beta ratio, TRL's ``simpo_gamma``)."""
-    kl_warning: float = 0.2
+    kl_warning: float = KL_WARNING
     """Warn when the KL estimate per token passes this (seed 000: keep KL under 0.2)."""
     with_human_picks: bool = False
     """Add the workspace's ``preferences.jsonl`` (picks made in Compare) to the training pairs."""
@@ -170,11 +185,19 @@ PRESETS: dict[str, dict[str, dict]] = {
 }
 
 
+def settings_class(kind: str) -> type[SFTSettings] | type[DPOSettings]:
+    """The settings dataclass of a run kind (``sft`` or ``dpo``)."""
+    try:
+        return {"sft": SFTSettings, "dpo": DPOSettings}[kind]
+    except KeyError:
+        raise UserError(f"unknown run kind {kind!r}: use sft or dpo.") from None
+
+
 def settings_for(kind: str, preset: str = "standard", **overrides) -> SFTSettings | DPOSettings:
     """Settings of ``kind`` (sft|dpo) from ``preset`` with ``overrides`` (None values are ignored)."""
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}: use {' or '.join(PRESETS)}.")
-    cls = {"sft": SFTSettings, "dpo": DPOSettings}[kind]
+    cls = settings_class(kind)
     known = {f.name for f in fields(cls)}
     unknown = set(overrides) - known
     if unknown:
@@ -187,7 +210,7 @@ def settings_for(kind: str, preset: str = "standard", **overrides) -> SFTSetting
 
 def settings_from_dict(kind: str, values: dict) -> SFTSettings | DPOSettings:
     """Rebuild settings saved in a run's config.json (for resume)."""
-    cls = {"sft": SFTSettings, "dpo": DPOSettings}[kind]
+    cls = settings_class(kind)
     known = {f.name for f in fields(cls)}
     settings = cls(**{k: v for k, v in values.items() if k in known})
     settings.validate()

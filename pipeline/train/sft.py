@@ -9,7 +9,6 @@ prompt, whatever the chat template (SmolLM2's has no ``{% generation %}`` marker
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -52,7 +51,6 @@ def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[d
 def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log: Callable = print):
     """Load the model and data and return ``(trainer, counter, info)``; nothing is trained yet."""
     from datasets import Dataset
-    from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
     data_dir = Path(data_dir)
@@ -64,15 +62,14 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
         peft_config = None
     else:
         model, tokenizer, backend, model_path = common.load_for_training(settings, log)
-        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
-                                 target_modules=settings.targets(), bias="none", task_type="CAUSAL_LM")
+        peft_config = settings.lora_config()
     train, validation, dropped = _load_rows(data_dir, tokenizer, settings)
     args = common.training_arguments(
         SFTConfig, run, settings, backend.device, has_eval=bool(validation),
         max_length=settings.max_length,
         packing=settings.packing,
         packing_strategy="bfd",
-        completion_only_loss=settings.assistant_only_loss,
+        completion_only_loss=settings.completion_only_loss,
         dataset_num_proc=None,
     )
     trainer_cls = type("VoiceTuneSFTTrainer", (common.TrainerMixin, SFTTrainer), {})
@@ -102,41 +99,3 @@ def train_sft(data_dir: str | Path, out: str | Path, settings: SFTSettings | Non
     return common.execute(run, "sft", settings, data_dir, log,
                           build=lambda: build_sft_trainer(data_dir, run, settings, log),
                           fingerprint=DataFolder(data_dir).fingerprint("sft"), resume=resume)
-
-
-def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: int, work_dir: str | Path,
-                           trl_defaults: bool = False, log: Callable = print) -> dict:
-    """Train ``steps`` optimizer steps and return measured real tokens/s (for bench/).
-
-    ``trl_defaults=True`` runs TRL's SFTTrainer with its own defaults (only the step count, batch
-    size, LoRA config and CPU flag set) on the same rows, counting tokens the same way, so the
-    benchmark can compare the two side by side.
-    """
-    from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
-
-    run = Run(Path(work_dir).resolve())
-    run.path.mkdir(parents=True, exist_ok=True)
-    settings.max_steps = steps
-    settings.save_steps = 10 ** 9
-    if trl_defaults:
-        model, tokenizer, backend, _ = common.load_for_training(settings, log)
-        train, _, _ = _load_rows(Path(data_dir), tokenizer, settings)
-        args = SFTConfig(output_dir=str(run.checkpoints_dir), max_steps=steps, per_device_train_batch_size=settings.batch_size,
-                         use_cpu=backend.device == "cpu", report_to=[], save_strategy="no", disable_tqdm=True)
-        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.alpha, lora_dropout=settings.lora_dropout,
-                                 target_modules=settings.targets(), task_type="CAUSAL_LM")
-        baseline_cls = type("TRLDefaultsSFTTrainer", (common.TrainerMixin, SFTTrainer), {})  # counts tokens only
-        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train), processing_class=tokenizer,
-                             peft_config=peft_config)
-        counter = trainer.token_counter = TokenCounter()
-    else:
-        trainer, counter, _ = build_sft_trainer(data_dir, run, settings, log)
-    start = time.perf_counter()
-    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
-    trainer.train()
-    seconds = time.perf_counter() - start
-    return {"steps": steps, "tokens": counter.tokens, "seconds": round(seconds, 3),
-            "tokens_per_s": round(counter.tokens / seconds, 2), "trl_defaults": trl_defaults}

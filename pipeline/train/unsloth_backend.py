@@ -15,14 +15,12 @@ from .settings import SFTSettings
 
 def load_for_sft(settings: SFTSettings, log: Callable = print):
     """(peft model, tokenizer, backend, model_path) for Unsloth, mirroring the hf loader's result."""
-    from ..models import LoadOptions, load_model, resolve_model_path
+    from ..models import load_model
 
     # models.load_model with backend unsloth calls FastLanguageModel.from_pretrained(model_name, max_seq_length,
     # dtype, load_in_4bit) and fixes the pad token.
-    options = LoadOptions(dtype=settings.dtype, load_in_4bit=settings.load_in_4bit, device="cuda",
-                          backend="unsloth", max_seq_length=settings.max_length)
-    model_path = resolve_model_path(settings.model, log=log)
-    model, tokenizer, backend = load_model(settings.model, options, log=log)
+    options = settings.load_options(device="cuda", backend="unsloth")
+    model, tokenizer, backend, model_path = load_model(settings.model, options, log=log)
     from unsloth import FastLanguageModel
 
     model = FastLanguageModel.get_peft_model(

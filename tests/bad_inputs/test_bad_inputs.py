@@ -186,8 +186,8 @@ CASES = [
          f"{{F}}/train/dpo_prompt_completion/dpo/train.jsonl:1: missing field(s) chosen, rejected; expected TRL "
          f"conversational preference format {DPO_FORMAT}."),
     Case("dpo-answers-as-strings", dpo("{F}/train/dpo_strings"),
-         f"{{F}}/train/dpo_strings/dpo/train.jsonl:1: field 'chosen' must be a non-empty list of messages; expected "
-         f"TRL format {DPO_FORMAT}."),
+         f"{{F}}/train/dpo_strings/dpo/train.jsonl:1: field 'chosen' is a string while 'prompt' is not; give all three "
+         f"as strings (TRL standard) or all as message lists (TRL conversational, {DPO_FORMAT})."),
     Case("dpo-chosen-equals-rejected", dpo("{F}/train/dpo_identical"),
          "{F}/train/dpo_identical/dpo/train.jsonl:2: chosen == rejected (the same answer twice teaches nothing); "
          "remove that pair or give it a different rejected answer."),
@@ -244,7 +244,7 @@ CASES = [
          setup=trained_runs),
     Case("eval-without-pairs", ("eval", "--run", "{T}/runs/sft-1", "--data", "{F}/train/ok"),
          "{F}/train/ok: no dpo/test.jsonl, dpo/validation.jsonl or dpo/train.jsonl; point --data at a folder with "
-         "TRL-format dpo/{split}.jsonl.", setup=trained_runs),
+         "TRL-format dpo/test.jsonl.", setup=trained_runs),
     Case("push-a-run-without-adapter", ("push", "--run", "{T}/runs/sft-2", "--repo", "alice/ok"),
          "{T}/runs/sft-2/adapter: no adapter yet (run state: none); push after training finishes.", setup=trained_runs),
     # ---------------------------------------------------------------- repo ids and Hub commands

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 
 import pytest
@@ -102,8 +103,11 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     page.goto(studio.url)
     # The base model: a 2-layer random Llama with the default model's tokenizer and chat template, so the
     # three training/generation steps take seconds; every page path is the same as with `default`.
+    # The page reads model folders only inside the projects root (or the model cache), so it goes there.
+    inside_root = studio.root / ".models" / "tiny-llama"
+    shutil.copytree(model_dir, inside_root, dirs_exist_ok=True)
     model = page.locator("#base-model input")
-    model.fill(str(model_dir))
+    model.fill(str(inside_root))
     model.press("Enter")
     tab(page, "Dataset")
     page.locator("#posts-files").get_by_text("posts.csv").wait_for()  # the sample project is seeded

@@ -1,0 +1,100 @@
+"""Throughput of our SFT and DPO trainers and of TRL's with its defaults (bench_train's two measures).
+
+Both sides train the same rows with the same LoRA and batch size; TRL's baseline keeps every other
+TRL default, and counts real tokens the same way (``TrainerMixin``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from pipeline.train.settings import DPOSettings, SFTSettings
+
+
+def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: int, work_dir: str | Path,
+                           trl_defaults: bool = False, log: Callable = print) -> dict:
+    """Train ``steps`` optimizer steps and return measured real tokens/s (for bench/).
+
+    ``trl_defaults=True`` runs TRL's SFTTrainer with its own defaults (only the step count, batch
+    size, LoRA config and CPU flag set) on the same rows, counting tokens the same way, so the
+    benchmark can compare the two side by side.
+    """
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    from pipeline.train import common
+    from pipeline.train.metrics import TokenCounter
+    from pipeline.train.sft import _load_rows, build_sft_trainer
+    from pipeline.workspace import Run
+
+    run = Run(Path(work_dir).resolve())
+    run.path.mkdir(parents=True, exist_ok=True)
+    settings.max_steps = steps
+    settings.save_steps = 10 ** 9
+    if trl_defaults:
+        model, tokenizer, backend, _ = common.load_for_training(settings, log)
+        train, _, _ = _load_rows(Path(data_dir), tokenizer, settings)
+        args = SFTConfig(output_dir=str(run.checkpoints_dir), max_steps=steps, per_device_train_batch_size=settings.batch_size,
+                         use_cpu=backend.device == "cpu", report_to=[], save_strategy="no", disable_tqdm=True)
+        peft_config = settings.lora_config()
+        baseline_cls = type("TRLDefaultsSFTTrainer", (common.TrainerMixin, SFTTrainer), {})  # counts tokens only
+        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train), processing_class=tokenizer,
+                             peft_config=peft_config)
+        counter = trainer.token_counter = TokenCounter()
+    else:
+        trainer, counter, _ = build_sft_trainer(data_dir, run, settings, log)
+    start = time.perf_counter()
+    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
+    trainer.train()
+    seconds = time.perf_counter() - start
+    return {"steps": steps, "tokens": counter.tokens, "seconds": round(seconds, 3),
+            "tokens_per_s": round(counter.tokens / seconds, 2), "trl_defaults": trl_defaults}
+
+
+def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, settings: DPOSettings, steps: int,
+                           work_dir: str | Path, trl_defaults: bool = False, log: Callable = print) -> dict:
+    """Train ``steps`` DPO steps and return steps/s (for bench/), ours or TRL's DPOTrainer defaults.
+
+    Both start from the same policy (base + merged SFT adapter) with the same LoRA, pairs and batch
+    size. ``steps_per_s`` times ``trainer.train()``; ``setup_s`` is the trainer construction, which
+    for ours includes computing the reference log-probs of the pairs the steps will see.
+    """
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import DPOConfig, DPOTrainer
+
+    from pipeline.train import common
+    from pipeline.train.dpo import build_dpo_trainer, load_pairs, load_policy
+    from pipeline.train.metrics import TokenCounter
+    from pipeline.workspace import Run
+
+    run = Run(Path(work_dir).resolve())
+    run.path.mkdir(parents=True, exist_ok=True)
+    settings.max_steps = steps
+    settings.save_steps = 10 ** 9
+    parent = Run(Path(sft_run).resolve()) if sft_run else None
+    start = time.perf_counter()
+    if trl_defaults:
+        model, tokenizer, backend, _, _ = load_policy(settings, parent, log)
+        train, _, _ = load_pairs(Path(data_dir), tokenizer, settings, None)
+        args = DPOConfig(output_dir=str(run.checkpoints_dir), max_steps=steps,
+                         per_device_train_batch_size=settings.batch_size, use_cpu=backend.device == "cpu",
+                         report_to=[], save_strategy="no", disable_tqdm=True)
+        peft_config = settings.lora_config()
+        baseline_cls = type("TRLDefaultsDPOTrainer", (common.TrainerMixin, DPOTrainer), {})  # counts tokens only
+        trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
+                               processing_class=tokenizer, peft_config=peft_config)
+        counter = trainer.token_counter = TokenCounter()
+    else:
+        trainer, counter, _ = build_dpo_trainer(data_dir, run, settings, parent, None, log)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
+    trainer.train()
+    seconds = time.perf_counter() - start
+    return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),
+            "steps_per_s": round(steps / seconds, 4), "tokens_per_s": round(counter.tokens / seconds, 2),
+            "trl_defaults": trl_defaults}
