@@ -53,6 +53,8 @@ class ColumnSource:
     """The base model spec of the run (its ``base_model``), used when no base is given."""
     kind: str | None
     """``sft`` / ``dpo`` for run folders, None for bare adapters."""
+    load_in_4bit: bool | None = None
+    """Whether the run trained on a 4-bit NF4 base (the first run of its chain); None for bare adapters."""
 
 
 def resolve_column(spec: str, log=print) -> ColumnSource:
@@ -96,7 +98,13 @@ def _from_run(run: Run, spec: str) -> ColumnSource:
     refs = [AdapterRef(link.adapter_dir.resolve(),
                        str(link.base_model_path or link.base_model or "") or _adapter_base(link.adapter_dir),
                        str(link.path)) for link in chain]
-    return ColumnSource(spec, tuple(refs), run.base_model, run.kind)
+    return ColumnSource(spec, tuple(refs), run.base_model, run.kind, trained_4bit(run))
+
+
+def trained_4bit(run: Run) -> bool:
+    """Whether the base under a run's adapters was 4-bit NF4 in training: the setting of its chain's root
+    (an SFT run, or a DPO run trained on the base); a DPO run on an SFT parent reuses its parent's base."""
+    return bool(run.chain()[0].settings.get("load_in_4bit"))
 
 
 def _adapter_base(folder: Path) -> str | None:

@@ -90,7 +90,8 @@ def add_model_flags(parser: argparse.ArgumentParser, *, four_bit_default: bool =
     parser.add_argument("--backend", default="auto", choices=["auto", "hf", "unsloth"],
                         help="auto = Unsloth on a CUDA GPU when installed, else transformers+PEFT [auto]")
     parser.add_argument("--4bit", dest="load_in_4bit", action=argparse.BooleanOptionalAction,
-                        default=four_bit_default, help=f"4-bit NF4 + double quant base weights [{'on' if four_bit_default else 'off'}]")
+                        default=four_bit_default, help="4-bit NF4 + double quant base weights "
+                        f"[{'on' if four_bit_default else 'off'}; Compare/Evaluate/--adapter: as the run trained]")
 
 
 def load_options(args):

@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--adapter", default=None, metavar="RUN_OR_DIR",
                    help="serve a trained policy: a run folder (a DPO run stacks its SFT parent), an adapter folder "
                         "or a Hub adapter id; the base defaults to the one it was trained on")
-    p.set_defaults(model=None)  # None = 'default', or the adapter's own base with --adapter
+    p.set_defaults(model=None, load_in_4bit=None)  # None: 'default', or the adapter's own base, loaded as it trained
 
     p = add_command(subparsers, "doctor", run_doctor, "check versions, CPU/GPU, backends and the default model")
     p.add_argument("--skip-model", action="store_true", help="do not load the default model")
@@ -75,7 +75,7 @@ def run_generate(args, log) -> dict:
 def run_doctor(args, log) -> dict:
     import torch
 
-    from .models import choose_backend, default_model_dir, ensure_default_model
+    from .models import default_model_dir, ensure_default_model
 
     versions = {}
     for package in ("torch", "transformers", "peft", "trl", "datasets", "huggingface_hub", "accelerate",
@@ -84,17 +84,24 @@ def run_doctor(args, log) -> dict:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = None
-    backend = choose_backend("auto")
+    from .gpu import device_summary
+    from .gpu_fit import presets_for
+
+    summary = device_summary()  # unsloth is looked for, not imported: doctor runs before any training
     report = {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": torch.get_num_threads(),
         "cuda": torch.cuda.is_available(),
-        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
-        "backend": backend.name,
-        "backend_reason": backend.reason,
+        "cuda_facts": summary["cuda"],
+        "cuda_problem": summary["problem"],
+        "gpus": summary["gpus"],
+        "backend": summary["backend"],
+        "backend_reason": summary["reason"],
         "versions": versions,
     }
+    if summary["cuda"]["memory_bytes"]:
+        report["gpu_presets"] = presets_for(summary["cuda"]["memory_bytes"][0])
     if not args.skip_model:
         try:
             path = ensure_default_model(log=log)
@@ -110,7 +117,11 @@ def run_doctor(args, log) -> dict:
         for key, value in versions.items():
             log(f"{key:16} {value or 'not installed'}")
         log(f"device: {'CUDA: ' + ', '.join(report['gpus']) if report['cuda'] else 'CPU only'}")
-        log(f"backend: {backend.name} ({backend.reason})")
+        log(f"backend: {summary['backend']} ({summary['reason']})")
+        if summary["problem"]:
+            log(f"WARNING: {summary['problem']}")
+        for row in report.get("gpu_presets", []):
+            log(f"preset {row['model']:44} {row['estimate_gib']:5.1f} GiB (4-bit SFT) {'fits' if row['fits'] else 'too big'}")
         if "default_model_ok" in report:
             log(f"default model: {'ok' if report['default_model_ok'] else report['default_model_error']}")
     return report

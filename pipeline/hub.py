@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from .adapters import trained_4bit
 from .cards import TEMPLATES_DIR, render_card
 from .errors import UserError
 from .fsio import atomic_dir, atomic_write_json, read_jsonl
@@ -447,6 +448,7 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         has_parent=has_parent, combined=combined, merged_repo=merged_repo, as_merged=adapter_repo is not None,
         adapter_repo=adapter_repo, dataset_repo=dataset_repo,
         versions=config.get("versions") or {}, created=config.get("created", ""),
+        trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
     )
 
 
@@ -474,13 +476,23 @@ def _public_run_config(config: dict, base_id: str | None) -> dict:
     return public
 
 
-def _load_stacked(base_path: Path, adapters: list[tuple[str, Path]]):
-    """The float32 base with ``adapters`` loaded and all active (LoRA deltas add), in eval mode."""
+def _load_stacked(base_path: Path, adapters: list[tuple[str, Path]], four_bit: bool = False):
+    """The float32 base with ``adapters`` loaded and all active (LoRA deltas add), in eval mode.
+
+    ``four_bit``: the base as a 4-bit run trained on it, Q(W): quantised to NF4 then dequantised to
+    float32, so merged weights are exactly the trained policy (not the full-precision W + deltas).
+    """
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(str(base_path), dtype=torch.float32)
+    from .models import nf4_config
+
+    if four_bit:
+        model = AutoModelForCausalLM.from_pretrained(str(base_path), dtype=torch.float32, device_map={"": "cpu"},
+                                                     quantization_config=nf4_config(torch.float32)).dequantize()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(base_path), dtype=torch.float32)
     (first_name, first_dir), rest = adapters[0], adapters[1:]
     model = PeftModel.from_pretrained(model, str(first_dir), adapter_name=first_name)
     for name, path in rest:
@@ -511,11 +523,12 @@ def combine_adapters(base_path: Path, sft_dir: Path, dpo_dir: Path, out_dir: Pat
     return difference
 
 
-def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir: Path) -> None:
-    """Save base + adapters merged into plain weights (float32) with the tokenizer, as a model folder."""
+def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir: Path, four_bit: bool = False) -> None:
+    """Save base + adapters merged into plain weights (float32) with the tokenizer, as a model folder
+    (``four_bit``: into the dequantised 4-bit base the run trained on, see :func:`_load_stacked`)."""
     from transformers import AutoTokenizer
 
-    model = _load_stacked(base_path, adapters).merge_and_unload(adapter_names=[name for name, _ in adapters])
+    model = _load_stacked(base_path, adapters, four_bit).merge_and_unload(adapter_names=[name for name, _ in adapters])
     model.save_pretrained(str(out_dir), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(adapters[0][1]) if (adapters[0][1] / "tokenizer.json").is_file()
                                   else str(base_path)).save_pretrained(str(out_dir))
@@ -582,7 +595,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         if not merged:
             return result
         log("Merging the adapters into the base weights...")
-        merge_full_model(_base_path(run, log), adapters, merged_staging)
+        merge_full_model(_base_path(run, log), adapters, merged_staging, four_bit=trained_4bit(run))
         atomic_write_json(merged_staging / "voicetune_run.json", public_config)
         (merged_staging / "README.md").write_text(merged_card, encoding="utf-8")
         merged_result = _push_folder(api, merged_staging, merged_repo, "model", private=private, log=log,

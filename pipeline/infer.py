@@ -11,6 +11,12 @@ LoRA deltas add). Switching either merges the column's adapters into the base we
 (``merge``: decoding runs at the plain model's speed; float32 only, where un-merging restores the
 weights to within float rounding) or keeps them as side branches (``stack``: for 4-bit and
 half-precision bases, where merging would round the base weights).
+
+The base is loaded as the runs trained on it: 4-bit NF4 when their first run had ``load_in_4bit``
+(``LoadOptions(load_in_4bit=None)``, the default here), so the SFT column is exactly Q(W) + dSFT,
+the policy DPO used as its reference; a base loaded otherwise is allowed and said in ``notices``.
+Serving always uses transformers + PEFT (no Unsloth patching at inference: its Llama forward
+rejects the 4-D masks of pair scoring).
 """
 
 from __future__ import annotations
@@ -227,7 +233,8 @@ class Variants:
     """
 
     def __init__(self, model, tokenizer, backend, base_spec: str, base_path: Path, columns: dict[str, Column],
-                 adapter_paths: dict[str, str], switch: str):
+                 adapter_paths: dict[str, str], switch: str, load_in_4bit: bool = False,
+                 notices: tuple[str, ...] = ()):
         self.model = model
         """The PEFT model (or the plain model when no adapter is loaded)."""
         self.tokenizer = tokenizer
@@ -239,6 +246,10 @@ class Variants:
         """PEFT adapter name -> the folder it was loaded from."""
         self.switch = switch
         """``merge`` or ``stack`` (how a column's adapters are applied; see the module doc)."""
+        self.load_in_4bit = load_in_4bit
+        """Whether the base is loaded in 4-bit NF4."""
+        self.notices = list(notices)
+        """What differs from the trained policy (a base loaded otherwise than in training)."""
         self._lock = threading.Lock()  # a plain Lock: a UI may resume a generator on another thread
         self._active: str | None = None
         self._inner = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -249,8 +260,10 @@ class Variants:
 
     @classmethod
     def load(cls, base: str | None = None, *, sft: str | None = None, dpo: str | None = None,
-             options: LoadOptions = LoadOptions(), switch: str = "auto", log=print) -> "Variants":
+             options: LoadOptions = LoadOptions(load_in_4bit=None), switch: str = "auto", log=print) -> "Variants":
         """Load the base once and the adapters of the ``sft`` and ``dpo`` columns on it.
+
+        ``options.load_in_4bit=None`` loads the base as the runs trained on it (4-bit or not).
 
         ``sft`` / ``dpo``: a run folder, an adapter folder or a Hub adapter id (None leaves the
         column out). A DPO run stacks its parent SFT adapter under its own. ``base`` defaults to
@@ -271,7 +284,10 @@ class Variants:
         for source in sources.values():
             for ref in source.adapters:
                 check_base(ref, base, base_path)  # before the model loads: a wrong base fails fast
-        model, tokenizer, backend, _ = load_model(str(base_path), options, log=log)
+        options, notices = as_trained(options, sources)
+        model, tokenizer, backend, _ = load_model(str(base_path), options, log=log, purpose="serve")
+        for notice in notices:
+            log(f"notice: {notice}")
 
         adapter_names: dict[Path, str] = {}  # one PEFT adapter per folder, shared by the columns using it
         columns = {"base": Column("base", base, ())}
@@ -290,11 +306,12 @@ class Variants:
             raise UserError("switch mode 'merge' needs float32, unquantised base weights (merging into 4-bit or "
                             "half-precision weights rounds them); use --switch stack or auto.")
         paths = {n: str(p) for p, n in adapter_names.items()}
-        return cls(model, tokenizer, backend, base, base_path, columns, paths, switch)
+        return cls(model, tokenizer, backend, base, base_path, columns, paths, switch,
+                   load_in_4bit=bool(options.load_in_4bit), notices=tuple(notices))
 
     @classmethod
     def from_run(cls, run: str | Path, *, base: str | None = None, sft: str | None = None,
-                 options: LoadOptions = LoadOptions(), switch: str = "auto", log=print) -> "Variants":
+                 options: LoadOptions = LoadOptions(load_in_4bit=None), switch: str = "auto", log=print) -> "Variants":
         """The columns a run implies: a DPO run fills DPO (and SFT with its parent, unless ``sft``
         is given); an SFT run, an adapter folder or a Hub adapter fills SFT."""
         from .adapters import resolve_column
@@ -389,10 +406,31 @@ class Variants:
             "base_path": str(self.base_path),
             "backend": self.backend.name,
             "switch": self.switch,
+            "load_in_4bit": self.load_in_4bit,
+            "notices": self.notices,
             "columns": {c.name: {"source": c.source, "adapters": [self.adapter_paths[a] for a in c.adapters]}
                         for c in self.columns.values()},
             **self.memory(),
         }
+
+
+def as_trained(options: LoadOptions, sources: dict) -> tuple[LoadOptions, list[str]]:
+    """``options`` with ``load_in_4bit`` filled from how the columns' runs trained (None = as trained),
+    and a notice for each difference from the trained policy."""
+    trained = [s.load_in_4bit for s in (sources.get("dpo"), sources.get("sft")) if s is not None
+               and s.load_in_4bit is not None]
+    notices = []
+    if len(set(trained)) > 1:
+        notices.append("the SFT and DPO columns were trained on bases loaded differently (4-bit and float); "
+                       "the base is loaded as the DPO run's.")
+    if options.load_in_4bit is None:
+        return replace(options, load_in_4bit=bool(trained and trained[0])), notices
+    if trained and options.load_in_4bit != trained[0]:
+        how = "4-bit NF4" if trained[0] else "float"
+        notices.append(f"the adapters were trained on a {how} base but it is loaded "
+                       f"{'in 4-bit' if options.load_in_4bit else 'in float'}: margins and text differ slightly "
+                       f"from the trained policy (load it {'with' if trained[0] else 'without'} --4bit for the exact one).")
+    return options, notices
 
 
 def _lora_slots(model) -> list[tuple]:
@@ -436,7 +474,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_variants(base: str | None, sft: str | None = None, dpo: str | None = None,
-                    options: LoadOptions = LoadOptions(), log=print) -> Variants:
+                    options: LoadOptions = LoadOptions(load_in_4bit=None), log=print) -> Variants:
     """The app's one resident :class:`Variants`: reused while the sources are unchanged, replaced
     (the old one released) when they change or an adapter folder was rewritten."""
     from .adapters import resolve_column
@@ -457,7 +495,7 @@ def shared_variants(base: str | None, sft: str | None = None, dpo: str | None = 
 
 def stream_columns(base: str | None, sources: dict, prompt: str | list[dict],
                    settings: SamplingSettings = SamplingSettings(), system: str | None = None,
-                   options: LoadOptions = LoadOptions(), log=print
+                   options: LoadOptions = LoadOptions(load_in_4bit=None), log=print
                    ) -> Iterator[tuple[str, str, GenerationStats | None]]:
     """:meth:`Variants.stream_columns` on the shared model; ``sources`` maps ``sft`` / ``dpo`` to a
     run folder, adapter folder, Hub id or None."""

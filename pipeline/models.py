@@ -10,7 +10,8 @@ A *model spec* is one of:
   the network), read from the local HF cache when ``HF_HUB_OFFLINE=1``.
 
 Backends: ``unsloth`` (FastLanguageModel, CUDA only) or ``hf`` (transformers + PEFT, with
-bitsandbytes NF4 for 4-bit). ``auto`` picks Unsloth when CUDA is there and unsloth imports.
+bitsandbytes NF4 for 4-bit). ``auto`` picks Unsloth for SFT when CUDA is there and unsloth
+imports; DPO and serving always use hf (see :mod:`pipeline.gpu`).
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ class LoadOptions:
     """How to load a model."""
 
     dtype: str = "auto"
-    """``auto`` (bfloat16 on CUDA, float32 on CPU), ``float32``, ``bfloat16`` or ``float16``."""
-    load_in_4bit: bool = False
-    """Quantise the base weights to 4-bit NF4 with double quantisation (QLoRA)."""
+    """``auto`` (float32 on CPU; on CUDA bfloat16 at compute capability >= 8, else float16), ``float32``, ``bfloat16`` or ``float16``."""
+    load_in_4bit: bool | None = False
+    """Quantise the base weights to 4-bit NF4 with double quantisation (QLoRA). ``None`` (Compare,
+    Evaluate: :class:`pipeline.infer.Variants`): as the runs being served trained; elsewhere as False."""
     device: str = "auto"
     """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
     backend: str = "auto"
@@ -74,37 +76,55 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def choose_backend(requested: str = "auto", device: str = "auto") -> Backend:
-    """Resolve ``auto | unsloth | hf`` to the backend that will run, with the reason."""
+def choose_backend(requested: str = "auto", device: str = "auto", purpose: str = "sft",
+                   import_check: bool = True) -> Backend:
+    """Resolve ``auto | unsloth | hf`` to the backend that will run ``purpose`` (sft|dpo|serve), with
+    the reason (:func:`pipeline.gpu.pick_backend`: only SFT trains with Unsloth).
+
+    ``import_check=False`` (the web process) only looks for the package (``find_spec``): importing
+    unsloth there would patch transformers after it was imported, for nothing.
+    """
+    from .gpu import pick_backend, unsloth_installed
+
     if requested not in ("auto", "unsloth", "hf"):
         raise UserError(f"unknown backend {requested!r}: use auto, hf or unsloth.")
     has_cuda = cuda_available() and device != "cpu"
     if device == "cuda" and not has_cuda:
         raise UserError("device 'cuda' requested but no CUDA GPU is visible; use --device cpu or auto.")
     resolved_device = "cuda" if has_cuda else "cpu"
-    if requested == "hf":
-        return Backend("hf", "requested", resolved_device)
-    unsloth_ok, why_not = _unsloth_importable() if has_cuda else (False, "no CUDA GPU")
-    if requested == "unsloth":
-        if not unsloth_ok:
-            raise UserError(
-                f"backend 'unsloth' needs a CUDA GPU and the unsloth package ({why_not}); "
-                "use --backend hf, or install requirements-gpu.txt on a GPU machine."
-            )
-        return Backend("unsloth", "requested", "cuda")
-    if unsloth_ok:
-        return Backend("unsloth", "auto: CUDA GPU and unsloth available", "cuda")
-    return Backend("hf", f"auto: {why_not}, using transformers + PEFT", resolved_device)
+    installed = unsloth_installed()
+    if requested == "unsloth" and not (has_cuda and installed):
+        why_not = "no CUDA GPU" if not has_cuda else "unsloth is not installed"
+        raise UserError(f"backend 'unsloth' needs a CUDA GPU and the unsloth package ({why_not}); "
+                        "use --backend hf, or install requirements-gpu.txt on a GPU machine.")
+    name, reason = pick_backend(requested, purpose, has_cuda, installed)
+    if requested == "unsloth" and name != "unsloth":
+        raise UserError(f"backend 'unsloth' is for SFT training only: {reason}; use --backend auto or hf.")
+    if name == "unsloth" and import_check:
+        ok, why_not = _unsloth_importable()
+        if not ok:
+            if requested == "unsloth":
+                raise UserError(f"backend 'unsloth' needs a CUDA GPU and the unsloth package ({why_not}); "
+                                "use --backend hf, or install requirements-gpu.txt on a GPU machine.")
+            return Backend("hf", f"auto: {why_not}, using transformers + PEFT", resolved_device)
+    return Backend(name, reason, resolved_device)
 
 
 def _unsloth_importable() -> tuple[bool, str]:
-    if importlib.util.find_spec("unsloth") is None:
-        return False, "unsloth is not installed"
     try:
-        import unsloth  # noqa: F401  (import patches transformers; must come before it is used)
+        import unsloth  # noqa: F401  (the training entry point imported it first: pipeline.gpu.import_unsloth_first)
     except Exception as e:  # unsloth raises many kinds of errors on unsupported setups
         return False, f"unsloth failed to import: {type(e).__name__}: {e}"
     return True, ""
+
+
+def compute_device(model):
+    """The device the logits are computed on: the LM head's weight (Unsloth may offload the embeddings
+    to the CPU, so the first parameter can be on another device than the compute)."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head = inner.get_output_embeddings()
+    weight = getattr(head, "weight", None) if head is not None else None
+    return weight.device if weight is not None else next(model.parameters()).device
 
 
 # ----------------------------------------------------------------------------- resolving specs
@@ -220,7 +240,9 @@ def torch_dtype(name: str, device: str):
     import torch
 
     if name == "auto":
-        return torch.bfloat16 if device == "cuda" else torch.float32
+        from .gpu import auto_dtype, device_capability
+
+        name = auto_dtype(device, device_capability(device))  # float16 on a T4 (capability < 8)
     try:
         return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
     except KeyError:
@@ -233,8 +255,10 @@ def native_bf16(device: str) -> bool:
     they measured 4.7x the float32 rate on this project's CPU)."""
     import torch
 
-    if device == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device == "cuda":  # is_bf16_supported() counts emulation (True on a T4); native needs capability >= 8
+        from .gpu import device_capability, native_cuda_bf16
+
+        return torch.cuda.is_available() and native_cuda_bf16(device_capability("cuda"))
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
@@ -271,11 +295,12 @@ def load_tokenizer(path: str | Path):
     return tokenizer
 
 
-def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print):
+def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print, purpose: str = "serve"):
     """Load model spec ``spec`` and return ``(model, tokenizer, backend, path)`` in eval mode, where
-    ``path`` is the local folder the spec resolved to (what a run records as ``base_model_path``)."""
+    ``path`` is the local folder the spec resolved to (what a run records as ``base_model_path``);
+    ``purpose`` (sft|dpo|serve) decides the backend (only SFT trains with Unsloth: :func:`pipeline.gpu.pick_backend`)."""
     path = resolve_model_path(spec, log=log)
-    backend = choose_backend(options.backend, options.device)
+    backend = choose_backend(options.backend, options.device, purpose=purpose)
     dtype = torch_dtype(options.dtype, backend.device)
     if backend.name == "unsloth":
         model, tokenizer = _load_unsloth(path, options)
@@ -289,16 +314,19 @@ def load_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), l
 def _load_hf(path: Path, options: LoadOptions, device: str, dtype):
     from transformers import AutoModelForCausalLM
 
+    from .gpu import local_rank
+
+    target = f"cuda:{local_rank()}" if device == "cuda" else device  # each DDP rank on its own GPU
     kwargs = {"dtype": dtype}
     if options.load_in_4bit:
         kwargs["quantization_config"] = nf4_config(dtype)
-        kwargs["device_map"] = {"": device}
+        kwargs["device_map"] = {"": target}
     try:
         model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     except (OSError, ValueError) as e:
         raise UserError(f"{path}: could not load the model ({str(e).splitlines()[0][:200]}).") from None
     if not options.load_in_4bit:
-        model.to(device)
+        model.to(target)
     return model
 
 
@@ -306,11 +334,17 @@ def _load_unsloth(path: Path, options: LoadOptions):
     """Unsloth's loader: it patches the model for its fused kernels and returns the tokenizer."""
     from unsloth import FastLanguageModel
 
+    from .gpu import local_rank, world_size
+
+    # dtype None: Unsloth picks bf16 at capability >= 8, else float16 (as pipeline.gpu.auto_dtype does).
+    # Under DDP each rank loads onto its own GPU (Unsloth's default device_map "sequential" fills cuda:0).
+    extra = {"device_map": {"": local_rank()}} if world_size() > 1 else {}
     model, tokenizer = FastLanguageModel.from_pretrained(
         model_name=str(path),
         max_seq_length=options.max_seq_length,
         dtype=None if options.dtype == "auto" else torch_dtype(options.dtype, "cuda"),
         load_in_4bit=options.load_in_4bit,
+        **extra,
     )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -325,7 +359,7 @@ def lora_targets(model) -> list[str]:
 
 def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(), log=print) -> dict:
     """Load ``spec`` and summarise it: parameters, architecture, LoRA targets, template, backend."""
-    model, tokenizer, backend, path = load_model(spec, options, log=log)
+    model, tokenizer, backend, path = load_model(spec, options, log=log, purpose="sft")
     config = model.config
     return {
         "spec": spec,

@@ -87,12 +87,16 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
 
 
 def describe_backend() -> str:
-    """The backend and device training and generation will use (imports torch, so it runs after load)."""
-    from pipeline.models import choose_backend
+    """The backend and device training will use, and a CUDA problem if any (pipeline.gpu.device_summary;
+    imports torch, so it runs after load)."""
+    from pipeline.gpu import device_summary
 
-    backend = choose_backend("auto")
-    label = "Unsloth / GPU" if backend.name == "unsloth" else "HF (transformers + PEFT)"
-    return f"**Backend:** {label} · **device:** {backend.device}  \n<small>{backend.reason}</small>"
+    summary = device_summary()
+    label = "Unsloth / GPU" if summary["backend"] == "unsloth" else "HF (transformers + PEFT)"
+    text = f"**Backend:** {label} · **device:** {summary['device']}  \n<small>{summary['reason']}</small>"
+    if summary["problem"]:
+        text += f"  \n**⚠ {summary['problem']}**"
+    return text
 
 
 def _session_secret(root: Path) -> str:

@@ -65,7 +65,7 @@ def register(subparsers) -> None:
 def _column_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", dest="run_dir", default=None, help="a DPO run folder (fills all three columns) or an SFT run folder")
     add_model_flags(p)
-    p.set_defaults(model=None)  # the base comes from the run unless given
+    p.set_defaults(model=None, load_in_4bit=None)  # the base comes from the run, loaded as it trained, unless given
     p.add_argument("--base", dest="model", help="base model spec (same as --model) [the run's base, else default]")
     p.add_argument("--sft", default=None, help="SFT column: a run folder, an adapter folder or a Hub adapter id")
     p.add_argument("--dpo", default=None, help="DPO column: a run folder, an adapter folder or a Hub adapter id")

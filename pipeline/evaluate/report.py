@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..fsio import atomic_write_json
 from ..infer import SamplingSettings, Variants, generate_text
 from ..workspace import Run
+from ..models import compute_device
 
 GOLD_FALLBACK_SHARE = 0.25
 
@@ -106,6 +107,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
             raise UserError("nothing to evaluate: give --run RUN_DIR (or --sft/--dpo with --out).")
         step("loading the base model and adapters", 0.0)
         variants = Variants.from_run(run_dir, log=log)
+    notices += variants.notices
     briefs = [row["prompt"] for row in pairs_rows[:settings.limit]]
 
     tokenizer = variants.tokenizer
@@ -160,7 +162,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         "margins": {c: m["mean"] for c, m in margins.items()},
         "chosen_win_rate": {c: m["chosen_win_rate"] for c, m in margins.items()},
         "pairs": len(pairs),
-        "scoring_precision": resolve_precision(settings.precision, next(variants.model.parameters()).device.type),
+        "scoring_precision": resolve_precision(settings.precision, compute_device(variants.model).type),
         "perplexity": {c: round(v, 4) if v is not None else None for c, v in ppl.items()},
         "style": style,
         "similarity": similarity,

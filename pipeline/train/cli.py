@@ -46,18 +46,36 @@ def _require_data(args) -> None:
 
 
 def _then_dispatch(args) -> None:
-    if args.then_dispatch:
+    from ..gpu import is_main_process
+
+    if args.then_dispatch and is_main_process():  # under accelerate launch: one rank starts the next job
         from .runner import dispatch
 
         dispatch(args.then_dispatch)
 
 
-def run_sft(args, log) -> dict:
-    from .sft import train_sft
+def _unsloth_first(args, settings) -> None:
+    """Import unsloth before anything imports transformers/peft/trl when this SFT run may use it
+    (its patches apply only then). Runs before ``.sft`` (and TRL with it) is imported."""
+    from ..gpu import import_unsloth_first
+    from ..workspace import Run
 
+    if settings is None:  # --resume: the run's own recorded settings
+        run = Run(Path(args.out).resolve())
+        recorded = run.config().get("settings", {}) if run.config_path.exists() else {}
+        backend, device = recorded.get("backend", "auto"), recorded.get("device", "auto")
+    else:
+        backend, device = settings.backend, settings.device
+    import_unsloth_first("sft", backend, device)
+
+
+def run_sft(args, log) -> dict:
     _require_data(args)
     try:
         settings = None if args.resume else settings_from_args("sft", args)
+        _unsloth_first(args, settings)
+        from .sft import train_sft
+
         return train_sft(args.data, args.out, settings, resume=args.resume, log=log)
     finally:
         _then_dispatch(args)

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
+from ..gpu import import_record, is_main_process
 from ..models import Backend
 from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
@@ -65,22 +66,38 @@ def write_config(run: Run, kind: str, settings: CommonSettings, model_path: Path
         "settings": settings.as_dict(),
         "versions": versions(),
         "data": {"dir": str(Path(data_dir).resolve()), "fingerprint": data_fingerprint},
+        "cuda": cuda_record(),
+        "import_order": import_record(),
         "created": created,
         **(extra or {}),
     }
-    atomic_write_json(run.config_path, config)
+    if is_main_process():
+        atomic_write_json(run.config_path, config)
     return config
+
+
+def cuda_record() -> dict:
+    """This machine's CUDA facts for config.json, with ``problem`` set (and logged by the caller) when a
+    GPU is there that torch cannot use (:func:`pipeline.gpu.cuda_problem`)."""
+    from ..gpu import cuda_facts
+
+    return cuda_facts().as_dict()
 
 
 def training_arguments(config_cls, run: Run, settings: CommonSettings, device: str, has_eval: bool, **extra):
     """The TRL config (SFTConfig/DPOConfig/...) for ``settings``: our defaults, not TRL's.
 
-    Weights stay in their load dtype (float32 on CPU) and ``dtype=auto`` adds bfloat16 autocast
-    wherever the hardware has native bf16 matmuls (CUDA Ampere+, or a CPU with AVX512-BF16/AMX,
-    where it measured 1.5x faster than float32 on this project's CPU); no gradient checkpointing
-    unless asked; tqdm off (we write our own rows).
+    Weights stay in their load dtype (float32 on CPU) and ``dtype=auto`` adds mixed precision
+    (:func:`pipeline.gpu.mixed_precision`): on CUDA bf16 at compute capability >= 8, fp16 below (a
+    T4, where bf16 is emulated); on a CPU bf16 autocast where bf16 matmuls are native (AVX512-BF16/AMX,
+    1.5x faster than float32 on this project's CPU). No gradient checkpointing unless asked; tqdm off
+    (we write our own rows).
     """
-    bf16 = use_bf16_autocast(settings.dtype, device)
+    from ..gpu import device_capability, mixed_precision
+    from ..models import native_bf16
+
+    precision = mixed_precision(settings.dtype, device, device_capability(device),
+                                cpu_bf16=device == "cpu" and native_bf16("cpu"))
     eval_kwargs = {}
     if has_eval:
         eval_kwargs = (dict(eval_strategy="steps", eval_steps=settings.eval_steps) if settings.eval_steps > 0
@@ -102,8 +119,7 @@ def training_arguments(config_cls, run: Run, settings: CommonSettings, device: s
         save_strategy="steps",
         save_steps=settings.save_steps,
         save_total_limit=settings.save_total_limit,
-        bf16=bf16,
-        fp16=False,
+        **precision,
         use_cpu=device == "cpu",
         report_to=[],
         disable_tqdm=True,
@@ -112,13 +128,6 @@ def training_arguments(config_cls, run: Run, settings: CommonSettings, device: s
         **eval_kwargs,
         **extra,
     )
-
-
-def use_bf16_autocast(dtype: str, device: str) -> bool:
-    """bf16 mixed precision for ``dtype`` on ``device`` (``auto``: only where bf16 matmuls are native)."""
-    from ..models import native_bf16
-
-    return dtype == "bfloat16" or (dtype == "auto" and native_bf16(device))
 
 
 class TrainerMixin:
@@ -133,9 +142,14 @@ class TrainerMixin:
         return super().training_step(model, inputs, *args, **kwargs)
 
     def _save_checkpoint(self, model, trial):
+        """Every rank saves into the staging folder (rank files such as ``rng_state_1.pth`` are per
+        process); only rank 0 clears it before and renames it into place after, between barriers."""
         final_root = Path(self.args.output_dir)
         staging = final_root / STAGING
-        shutil.rmtree(staging, ignore_errors=True)
+        main = self.is_world_process_zero()
+        if main:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
         self.args.output_dir = str(staging)
         try:
             super()._save_checkpoint(model, trial)
@@ -148,11 +162,14 @@ class TrainerMixin:
             raise
         finally:
             self.args.output_dir = str(final_root)
-        for folder in sorted(staging.glob("checkpoint-*")):
-            target = final_root / folder.name
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(folder, target)
-        shutil.rmtree(staging, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
+        if main:
+            for folder in sorted(staging.glob("checkpoint-*")):
+                target = final_root / folder.name
+                shutil.rmtree(target, ignore_errors=True)
+                os.replace(folder, target)
+            shutil.rmtree(staging, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
         if self.args.should_save:
             from transformers.trainer_utils import rotate_checkpoints
 
@@ -170,7 +187,9 @@ def last_checkpoint(run: Run) -> str | None:
 
 
 def save_adapter(model, tokenizer, run: Run, adapter_name: str = "default") -> Path:
-    """Save the trained LoRA adapter (only it) to ``run/adapter`` atomically."""
+    """Save the trained LoRA adapter (only it) to ``run/adapter`` atomically (rank 0 only)."""
+    if not is_main_process():
+        return run.adapter_dir
     with atomic_dir(run.adapter_dir) as tmp:
         model.save_pretrained(str(tmp), selected_adapters=[adapter_name] if adapter_name != "default" else None)
         if adapter_name != "default":  # PEFT saves a named adapter in a subfolder; the contract wants it at the root
@@ -217,15 +236,34 @@ def user_errors(settings: CommonSettings, saving_to: Path) -> Iterator[None]:
         raise
 
 
-def load_for_training(settings: CommonSettings, log: Callable):
+def load_for_training(settings: CommonSettings, log: Callable, purpose: str = "sft"):
     """(model, tokenizer, backend, model_path) for the hf backend, ready for PEFT."""
-    from ..models import load_model
+    from ..models import load_model, resolve_model_path
 
     # dtype auto loads float32 on CPU; bf16 then comes from autocast (see training_arguments), so a
     # LoRA delta merged into these weights (DPO) is not rounded away by bf16's 8-bit mantissa.
-    model, tokenizer, backend, model_path = load_model(settings.model, settings.load_options(), log=log)
+    check_gpu_memory(purpose, settings, resolve_model_path(settings.model, log=log), log=log)
+    model, tokenizer, backend, model_path = load_model(settings.model, settings.load_options(), log=log, purpose=purpose)
     check_targets(model, settings)
     return model, tokenizer, backend, model_path
+
+
+def check_gpu_memory(kind: str, settings: CommonSettings, model_path: Path, merged_float32: bool = False,
+                     log: Callable = print) -> dict | None:
+    """Before loading on CUDA: refuse a run whose memory estimate exceeds this GPU, naming the fix
+    (:func:`pipeline.gpu_fit.check_fits`); nothing to check on a CPU."""
+    import torch
+
+    from ..gpu import local_rank
+    from ..gpu_fit import GIB, Plan, check_fits
+
+    if settings.device == "cpu" or not torch.cuda.is_available():
+        return None
+    gpu = torch.cuda.get_device_properties(local_rank())
+    estimate = check_fits(Path(model_path) / "config.json", Plan.from_settings(kind, settings, merged_float32),
+                          gpu.total_memory, gpu.name)
+    log(f"GPU memory estimate: {estimate['total'] / GIB:.1f} GiB of {gpu.total_memory / GIB:.1f} GiB on {gpu.name}")
+    return estimate
 
 
 def check_targets(model, settings: CommonSettings) -> None:
@@ -243,7 +281,7 @@ def choose(settings: CommonSettings) -> str:
     """The backend name that will run these settings (``unsloth`` or ``hf``)."""
     from ..models import choose_backend
 
-    return choose_backend(settings.backend, settings.device).name
+    return choose_backend(settings.backend, settings.device, purpose="sft").name
 
 
 def check_new_run(run: Run) -> None:
@@ -279,7 +317,7 @@ def _trim_metrics(run: Run, step: int) -> None:
     """On resume, drop rows logged after the checkpoint (those steps are trained again)."""
     from ..fsio import atomic_write_jsonl
 
-    if run.metrics_path.exists():
+    if run.metrics_path.exists() and is_main_process():
         atomic_write_jsonl(run.metrics_path, [r for r in run.metrics() if r.get("step", 0) <= step])
 
 
@@ -290,19 +328,22 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
 
     from .metrics import MetricsCallback
 
-    run.set_status("running", pid=os.getpid(), step=0, max_steps=settings.max_steps, eta_s=None)
+    set_status = run.set_status if is_main_process() else (lambda *args, **kwargs: None)  # rank 0 writes
+    set_status("running", pid=os.getpid(), step=0, max_steps=settings.max_steps, eta_s=None)
     stopper = StopOnSignal()
     try:
         with user_errors(settings, run.path), cancellable(stopper):
             trainer, counter, info = build()
-            write_config(run, kind, settings, info["model_path"], info["backend"], Path(data_dir), fingerprint,
-                         parent=parent, extra={**(extra_config or {}), **info.get("config_extra", {})})
+            config = write_config(run, kind, settings, info["model_path"], info["backend"], Path(data_dir), fingerprint,
+                                  parent=parent, extra={**(extra_config or {}), **info.get("config_extra", {})})
+            if config["cuda"]["problem"]:
+                log(f"warning: {config['cuda']['problem']}")
             checkpoint = last_checkpoint(run) if resume else None
             checkpoint_step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
             if resume:
                 _trim_metrics(run, checkpoint_step)
                 log(f"resuming from {checkpoint}" if checkpoint else "no checkpoint yet: starting from step 0")
-            elif run.metrics_path.exists():
+            elif run.metrics_path.exists() and is_main_process():
                 run.metrics_path.unlink()
             metrics = MetricsCallback(run, counter, kind, beta=0.0 if getattr(settings, "reference_free", False) else getattr(settings, "beta", 0.0),
                                       kl_warning=getattr(settings, "kl_warning", KL_WARNING), log=log)
@@ -318,7 +359,7 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
                 trainer.train(resume_from_checkpoint=checkpoint)
             step = trainer.state.global_step
             if stopper.requested:
-                run.set_status("cancelled", pid=None, step=step, max_steps=trainer.state.max_steps, eta_s=None,
+                set_status("cancelled", pid=None, step=step, max_steps=trainer.state.max_steps, eta_s=None,
                                checkpoint=last_checkpoint(run))
                 log(f"cancelled at step {step}; the checkpoint is kept, resume with --resume")
                 return _summary(run, info, step, metrics.last_row, state="cancelled")
@@ -326,12 +367,12 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
                 trainer.evaluate()  # its on_log event writes the eval_loss row
             save_adapter(trainer.model, info["tokenizer"], run)
     except UserError as e:
-        run.set_status("failed", pid=None, error=str(e))
+        set_status("failed", pid=None, error=str(e))
         raise
     except BaseException as e:
-        run.set_status("failed", pid=None, error=f"{type(e).__name__}: {str(e)[:300]}")
+        set_status("failed", pid=None, error=f"{type(e).__name__}: {str(e)[:300]}")
         raise
-    run.set_status("done", pid=None, step=step, max_steps=step, eta_s=0)
+    set_status("done", pid=None, step=step, max_steps=step, eta_s=0)
     return _summary(run, info, step, metrics.last_row, state="done")
 
 

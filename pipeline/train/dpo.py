@@ -1,9 +1,10 @@
 """DPO (and IPO, hinge, SimPO, ORPO, KTO) on top of an SFT run's policy.
 
 How the reference is the SFT policy, and why this way: the base model is loaded, the SFT adapter
-is merged into a float copy of it (a 4-bit base is dequantised first, so the merged weights are
-exactly the weights the SFT adapter was trained against: Q(W) + dSFT), and a fresh LoRA is put on
-top. TRL's reference for a PEFT model is "the same model with the adapter disabled", which is
+is merged into a float32 copy of it on every device (a 4-bit base is dequantised first, so the
+merged weights are exactly the weights the SFT adapter was trained against: Q(W) + dSFT; merging
+into bf16 weights, as a GPU's default dtype would, rounds dSFT away and the reference is then not
+the SFT policy), and a fresh LoRA is put on top; training autocasts to bf16/fp16 as usual. TRL's reference for a PEFT model is "the same model with the adapter disabled", which is
 then the merged SFT policy, not the base. The reference log-probs are computed once before
 training, so each step runs one forward/backward instead of two forwards and a backward; they
 are computed by TRL's own ``compute_ref_log_probs`` on TRL's own collated batches (so they match
@@ -40,32 +41,44 @@ from .settings import DPOSettings
 
 def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print):
     """``(model, tokenizer, backend, model_path, reference)``: base (+ merged SFT adapter) for DPO."""
-    from ..models import load_model
+    from ..models import load_model, resolve_model_path
 
     hf_settings = replace(settings, backend="hf") if settings.backend == "auto" else settings
     if hf_settings.backend != "hf":
         raise UserError("DPO runs on the hf backend (transformers + PEFT + TRL); use --backend auto or hf.")
     if parent is None:
-        model, tokenizer, backend, model_path = common.load_for_training(hf_settings, log)
+        model, tokenizer, backend, model_path = common.load_for_training(hf_settings, log, purpose="dpo")
         return model, tokenizer, _why_hf(backend), model_path, "base"
     if not parent.has_adapter():
         raise UserError(f"{parent.path}: no adapter/ (is the SFT run finished?); train it first or resume it.")
     if parent.kind != "sft":
         raise UserError(f"{parent.path} is a {parent.kind} run; --sft needs an SFT run folder.")
-    four_bit = bool(parent.settings.get("load_in_4bit"))
-    options = settings.load_options(load_in_4bit=four_bit, backend="hf")
-    model, tokenizer, backend, model_path = load_model(str(parent.base_model_path or parent.base_model), options, log=log)
+    four_bit = parent_4bit(parent)
+    base = str(parent.base_model_path or parent.base_model)
+    common.check_gpu_memory("dpo", settings, resolve_model_path(base, log=log), merged_float32=True, log=log)
+    # float32 whatever the device: the merge below must not round dSFT (see the module doc, MERGE)
+    options = settings.load_options(dtype="float32", load_in_4bit=four_bit, backend="hf")
+    model, tokenizer, backend, model_path = load_model(base, options, log=log, purpose="dpo")
     if four_bit:
-        model = model.dequantize()  # float Q(W): the weights the SFT adapter was trained against
+        model = model.dequantize()  # float32 Q(W): the weights the SFT adapter was trained against
     from peft import PeftModel
 
     model = PeftModel.from_pretrained(model, str(parent.adapter_dir)).merge_and_unload()
     return model, tokenizer, _why_hf(backend), model_path, "sft"
 
 
+MERGE = "float32: base{} + SFT adapter merged in float32"
+"""How the DPO policy's starting weights were made (recorded in config.json as ``sft_merge``)."""
+
+
 def _why_hf(backend):
     return type(backend)("hf", "DPO always trains with transformers + PEFT + TRL (the SFT adapter is merged "
                          "with PEFT)", backend.device)
+
+
+def parent_4bit(parent: Run | None) -> bool:
+    """Whether the SFT parent trained on a 4-bit base (its policy is then Q(W) + dSFT)."""
+    return parent is not None and bool(parent.settings.get("load_in_4bit"))
 
 
 def _prompt_length(tokenizer, prompt: list[dict]) -> int:
@@ -87,7 +100,9 @@ def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Pa
     validation = [r for r in validation if _prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length]
     if settings.max_steps > 0:
         # A capped run sees at most this many pairs: computing reference log-probs for the rest is waste.
-        needed = settings.max_steps * settings.batch_size * settings.grad_accum
+        from ..gpu import world_size
+
+        needed = settings.max_steps * settings.batch_size * settings.grad_accum * world_size()  # every rank's share
         if len(kept) > needed:
             kept = random.Random(settings.seed).sample(kept, needed)
     return kept, validation, len(train) - sum(fits)
@@ -196,8 +211,10 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped,
             "config_extra": {"reference": "reference-free" if settings.reference_free else reference,
-                             "policy": "base + SFT adapter merged (float) + fresh LoRA" if reference == "sft"
-                             else "base + fresh LoRA"}}
+                             "policy": "base + SFT adapter merged (float32) + fresh LoRA" if reference == "sft"
+                             else "base + fresh LoRA",
+                             "sft_merge": MERGE.format(" (4-bit NF4, dequantised)" if parent_4bit(parent) else "")
+                             if reference == "sft" else None}}
     return trainer, counter, info
 
 

@@ -79,9 +79,10 @@ def add_compact_lm_head(model, outputs: tuple[str, ...] = ()) -> bool:
     import torch
     from trl.trainer.utils import FusedCausalLMOutput
 
-    from ..models import split_lm
+    from ..models import compute_device, split_lm
 
-    if next(model.parameters()).device.type != "cpu" or split_lm(model) is None:
+    # "on CPU" is where the LM head computes, not the first parameter (Unsloth may offload the embeddings)
+    if compute_device(model).type != "cpu" or split_lm(model) is None:
         return False  # TRL's Triton head is compact already; logits that need rescaling: TRL's head knows how
     trl_forward = model.forward
     extras = tuple(f for f in outputs if f in EXTRA_FIELDS)

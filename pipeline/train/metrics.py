@@ -52,6 +52,21 @@ class TokenCounter:
             self.completion_tokens += int(completion.sum())
             self.sequences += int(completion.shape[0])
 
+    def totals(self) -> tuple[int, int, int]:
+        """``(tokens, completion_tokens, sequences)`` summed over every process of a distributed run
+        (a collective: every rank must call it at the same point)."""
+        counts = (self.tokens, self.completion_tokens, self.sequences)
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+            return counts
+        import torch
+
+        device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+        summed = torch.tensor(counts, dtype=torch.long, device=device)
+        dist.all_reduce(summed)
+        return tuple(int(v) for v in summed.tolist())
+
 
 class MetricsCallback(TrainerCallback):
     """Writes a contract row per log event and keeps ``status.json`` (step, max_steps, ETA) fresh."""
@@ -78,8 +93,12 @@ class MetricsCallback(TrainerCallback):
         self._status(state)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        """Rank 0 writes the row (every rank gets this event; token counts are summed over ranks)."""
         logs = logs or {}
         if "train_runtime" in logs:  # the trainer's end-of-run summary, not a step
+            return
+        totals = self.counter.totals() if self.counter is not None and "loss" in logs else None
+        if not state.is_world_process_zero:
             return
         now = time.perf_counter()
         row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
@@ -95,16 +114,15 @@ class MetricsCallback(TrainerCallback):
             return
         row["loss"] = logs["loss"]
         row["lr"] = logs.get("learning_rate")
-        if self.counter is not None:
-            tokens = self.counter.tokens - self.last_tokens
-            row["tokens_per_s"] = round(tokens / max(now - self.last_time, 1e-9), 2)
-            self.last_tokens = self.counter.tokens
+        if totals is not None:
+            row["tokens_per_s"] = round((totals[0] - self.last_tokens) / max(now - self.last_time, 1e-9), 2)
+            self.last_tokens = totals[0]
         self.last_time = now
         if self.kind == "dpo":
             for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
                 if key in logs:
                     row[key] = logs[key]
-            row["kl"] = logs["kl"] if "kl" in logs else self._kl(row)  # KTO logs its own KL estimate
+            row["kl"] = logs["kl"] if "kl" in logs else self._kl(row, totals)  # KTO logs its own KL estimate
             if row["kl"] is not None and row["kl"] > self.kl_warning and not self.kl_warned:
                 self.kl_warned = True
                 row["warning"] = (f"KL estimate {row['kl']:.3f} > {self.kl_warning}: the policy is drifting from "
@@ -117,10 +135,10 @@ class MetricsCallback(TrainerCallback):
         self.log(f"step {state.global_step}/{state.max_steps} {shown}")
         self._status(state)
 
-    def _kl(self, row: dict) -> float | None:
-        if self.counter is None or self.beta <= 0 or "rewards/chosen" not in row:
+    def _kl(self, row: dict, totals: tuple[int, int, int] | None) -> float | None:
+        if totals is None or self.beta <= 0 or "rewards/chosen" not in row:
             return None
-        completion, sequences = self.counter.completion_tokens, self.counter.sequences
+        _, completion, sequences = totals
         d_tokens = completion - self.last_completion[0]
         d_sequences = sequences - self.last_completion[1]
         self.last_completion = (completion, sequences)
@@ -135,6 +153,8 @@ class MetricsCallback(TrainerCallback):
             self._status(state)
 
     def _status(self, state) -> None:
+        if not state.is_world_process_zero:
+            return
         done = state.global_step - self.start_step
         elapsed = time.perf_counter() - self.start
         remaining = max(state.max_steps - state.global_step, 0)

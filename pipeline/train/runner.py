@@ -12,7 +12,7 @@ which reloads the run's own config.json and continues from its last checkpoint.
 
 The next queued job is started by whoever notices the workspace is idle: the finishing child
 itself (``--then-dispatch``), or any call here (start, status, list). A file lock makes that safe.
-With more than one CUDA GPU visible, jobs start through ``accelerate launch`` (DDP).
+A run with ``gpus`` > 1 (``--gpus N``) starts through ``accelerate launch`` (DDP, one process per GPU).
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def _workspace(workspace: Workspace | str | Path) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
 
-def job_command(run: Run, argv: list[str]) -> list[str]:
-    """The child's command line: plain python, or ``accelerate launch`` with several GPUs."""
-    gpus = _gpu_count()
+def job_command(run: Run, argv: list[str], gpus: int = 1) -> list[str]:
+    """The child's command line: plain python, or ``accelerate launch`` with one process per GPU when
+    the run asked for ``gpus`` > 1 (``--gpus N``; multi-GPU is opt-in)."""
     if gpus > 1:
         return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
                 "--module", "pipeline", *argv]
@@ -70,6 +70,9 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
     if kind not in ("sft", "dpo"):
         raise UserError(f"unknown job kind {kind!r}: use sft or dpo.")
     settings.validate()
+    from ..gpu import launch_processes
+
+    launch_processes(settings.gpus, _gpu_count())  # more GPUs than visible: refused before queueing
     run = ws.run(name or ws.new_run_name(kind))
     if run.path.exists() and (run.config_path.exists() or run.status().get("state") in ACTIVE):
         raise UserError(f"run {run.name!r} already exists in {ws.runs_dir}; pick another name or resume it.")
@@ -78,7 +81,7 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
     if kind == "dpo" and sft_run:
         argv += ["--sft", str(sft_run.path if isinstance(sft_run, Run) else Path(sft_run).resolve())]
     argv += settings_argv(kind, settings)
-    _queue(ws, run, argv)
+    _queue(ws, run, argv, gpus=settings.gpus)
     return run
 
 
@@ -93,7 +96,8 @@ def resume(run: Run) -> Run:
     if not kind:
         raise UserError(f"run {run.name!r} never started; start a new run instead.")
     argv = ["train", kind, "--out", str(run.path), "--resume"]
-    _queue(Workspace.of_run(run), run, argv)
+    gpus = run.settings.get("gpus") if run.config_path.exists() else None
+    _queue(Workspace.of_run(run), run, argv, gpus=gpus or run.job().get("gpus", 1))
     return run
 
 
@@ -167,7 +171,7 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
             return None
         run = queued[0]
         job = run.job()
-        command = job_command(run, [*job["argv"], "--then-dispatch", str(ws.root)])
+        command = job_command(run, [*job["argv"], "--then-dispatch", str(ws.root)], gpus=job.get("gpus", 1))
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
         with open(run.log_path, "a", encoding="utf-8") as log:
             log.write(f"$ {' '.join(command)}\n")
@@ -182,9 +186,9 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
         return run
 
 
-def _queue(ws: Workspace, run: Run, argv: list[str]) -> None:
+def _queue(ws: Workspace, run: Run, argv: list[str], gpus: int = 1) -> None:
     run.path.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run.job_path, {"kind": argv[1], "argv": argv, "queued_at": time.time()})
+    atomic_write_json(run.job_path, {"kind": argv[1], "argv": argv, "gpus": gpus, "queued_at": time.time()})
     previous = run.status()
     run.set_status("queued", pid=None, step=previous.get("step", 0), max_steps=previous.get("max_steps"), eta_s=None,
                    queued_at=time.time())

@@ -75,6 +75,9 @@ class CommonSettings:
     """Keep the last K checkpoints."""
     threads: int = 0
     """CPU threads for torch (0 = one per physical core)."""
+    gpus: int = 1
+    """CUDA GPUs to train on: above 1 the job runner starts ``accelerate launch`` with one process per
+    GPU (DDP). Opt-in: more visible GPUs are left alone."""
 
     @property
     def alpha(self) -> int:
@@ -98,6 +101,7 @@ class CommonSettings:
             (self.max_length >= 16, "max_length must be >= 16"),
             (self.max_steps > 0 or self.epochs > 0, "set max_steps > 0 or epochs > 0"),
             (self.save_steps >= 1 and self.save_total_limit >= 1, "save_steps and save_total_limit must be >= 1"),
+            (self.gpus >= 1, "gpus must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:

@@ -19,8 +19,12 @@ def load_for_sft(settings: SFTSettings, log: Callable = print):
 
     # models.load_model with backend unsloth calls FastLanguageModel.from_pretrained(model_name, max_seq_length,
     # dtype, load_in_4bit) and fixes the pad token.
+    from ..models import resolve_model_path
+    from .common import check_gpu_memory
+
+    check_gpu_memory("sft", settings, resolve_model_path(settings.model, log=log), log=log)
     options = settings.load_options(device="cuda", backend="unsloth")
-    model, tokenizer, backend, model_path = load_model(settings.model, options, log=log)
+    model, tokenizer, backend, model_path = load_model(settings.model, options, log=log, purpose="sft")
     from unsloth import FastLanguageModel
 
     model = FastLanguageModel.get_peft_model(
