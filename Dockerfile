@@ -2,7 +2,14 @@
 #   docker build -t voicetune-gpu .
 #   docker run --gpus all -p 7860:7860 -v voicetune-data:/data voicetune-gpu
 # The install steps are the Makefile's (`make install`, `make model`), the same ones CI runs.
-FROM nvidia/cuda:12.8.1-cudnn-devel-ubuntu22.04
+#
+# CUDA 13, on purpose: torch==2.13.0 from PyPI is the CUDA 13 build (it brings its CUDA 13 libraries as
+# nvidia-*-cu13 / cuda-toolkit wheels), and unsloth's xformers and torchvision from PyPI are built
+# against it; .ci/check_gpu_requirements.sh resolves exactly that set. The base image matches it, so
+# the NVIDIA container runtime refuses to start the image on a host whose driver is too old
+# (NVIDIA_REQUIRE_CUDA=cuda>=13.0) instead of torch silently falling back to the CPU.
+# Driver floor: NVIDIA >= 580. On an older driver, `python -m pipeline doctor` and the app's header say so.
+FROM nvidia/cuda:13.0.1-cudnn-devel-ubuntu22.04
 
 ARG DEBIAN_FRONTEND=noninteractive
 # Python 3.11 (Ubuntu 22.04 universe), make for the Makefile, a C compiler for Triton's launchers.

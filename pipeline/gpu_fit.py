@@ -211,3 +211,10 @@ def presets_for(gpu_bytes: int, plan: Plan = Plan()) -> list[dict]:
         rows.append({"model": preset.hub_id, "parameters_b": round(preset.arch.parameters() / 1e9, 2),
                      "note": preset.note, "estimate_gib": round(total / GIB, 1), "fits": total <= gpu_bytes})
     return rows
+
+
+def model_choices(gpu_bytes: int | None, plan: Plan = Plan()) -> list[str]:
+    """The app's base-model picker: ``default``, then on a GPU the presets whose 4-bit SFT estimate fits."""
+    if not gpu_bytes:
+        return ["default"]
+    return ["default"] + [row["model"] for row in presets_for(gpu_bytes, plan) if row["fits"]]

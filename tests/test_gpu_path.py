@@ -140,16 +140,17 @@ def test_dpo_pair_cap_counts_every_rank(tmp_path, tiny_model_dir, monkeypatch):
 
 @pytest.mark.slow
 def test_two_ranks_write_the_run_folder_once(tmp_path, tiny_model_dir):
-    """`accelerate launch` with 2 CPU processes (gloo): one metrics row per step, one config, one
-    adapter, complete checkpoints; status done."""
+    """The runner's `--gpus 2` command (`accelerate launch --multi_gpu --num_processes 2`), here on 2 CPU
+    processes (accelerate picks MULTI_CPU, gloo, without GPUs): one metrics row per step, one config,
+    one adapter, complete checkpoints with both ranks' files; status done."""
+    from pipeline.train.runner import job_command
+
     data = write_voice_data(tmp_path / "data", n_train=8, n_eval=0)
     out = tmp_path / "runs" / "sft-ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29533",
-               "--module", "pipeline", "train", "sft", "--data", str(data), "--out", str(out),
-               "--model", str(tiny_model_dir), "--preset", "quick", "--max-steps", "4", "--save-steps", "2",
-               "--max-length", "128", "--threads", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "MASTER_PORT": "29533"}
+    command = job_command(None, ["train", "sft", "--data", str(data), "--out", str(out), "--model", str(tiny_model_dir),
+                                 "--preset", "quick", "--max-steps", "4", "--save-steps", "2", "--max-length", "128"],
+                          gpus=2)
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     run = Run(out)
@@ -281,3 +282,14 @@ def test_a_run_that_cannot_fit_is_refused_with_the_fix(tmp_path):
     tiny_gpu = GIB
     with pytest.raises(UserError, match="no setting makes it fit: pick a smaller model"):
         check_fits(tmp_path / "config.json", sixteen_bit, tiny_gpu)
+
+
+def test_model_picker_offers_the_presets_that_fit():
+    from pipeline.gpu_fit import model_choices, presets_for
+
+    assert model_choices(None) == ["default"]  # CPU: the embedded model (or a typed folder / Hub id)
+    t4 = model_choices(15 * GIB)
+    assert t4[0] == "default" and "Qwen/Qwen2.5-0.5B-Instruct" in t4 and "unsloth/Llama-3.2-3B-Instruct-bnb-4bit" in t4
+    small = model_choices(6 * GIB)
+    assert "unsloth/Llama-3.2-3B-Instruct-bnb-4bit" not in small and "HuggingFaceTB/SmolLM2-360M-Instruct" in small
+    assert all(row["fits"] == (row["model"] in t4) for row in presets_for(15 * GIB))

@@ -54,6 +54,8 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
     refresh_all, outputs = studio.refresh(studio.refreshers, keep_picks=False)
     studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False)
     demo.load(user_errors(describe_backend), None, parts["backend"])
+    if not config.public:  # the base is fixed to 'default' on a public server
+        demo.load(user_errors(model_choices), studio.model, studio.model)
 
     if config.public:
         session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
@@ -97,6 +99,15 @@ def describe_backend() -> str:
     if summary["problem"]:
         text += f"  \n**⚠ {summary['problem']}**"
     return text
+
+
+def model_choices(current: str):
+    """The base-model picker: 'default', plus on a GPU the Hub presets that fit it (pipeline.gpu_fit)."""
+    from pipeline.gpu import cuda_facts
+    from pipeline.gpu_fit import model_choices as choices
+
+    memory = cuda_facts().memory_bytes
+    return gr.update(choices=choices(memory[0] if memory else None), value=current)
 
 
 def _session_secret(root: Path) -> str:
