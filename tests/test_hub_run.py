@@ -120,7 +120,12 @@ def test_merged_full_model_matches_the_adapter(hub, hub_runs, tiny_model_dir):
     card = ModelCard.load("alice/ada-merged")
     assert card.data.library_name == "transformers" and "merged" in card.data.tags
     assert "[alice/ada-merged](https://huggingface.co/alice/ada-merged)" in ModelCard.load("alice/ada").text
-    local = PeftModel.from_pretrained(_base(tiny_model_dir), str(hub_runs["sft"] / "adapter")).eval()
+    from pipeline.models import nf4_config
+
+    # the fixture's run trained on a 4-bit base: the merged model is the trained policy, Q(W) + dSFT
+    trained_base = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir), dtype=torch.float32, device_map={"": "cpu"},
+                                                        quantization_config=nf4_config(torch.float32)).dequantize()
+    local = PeftModel.from_pretrained(trained_base, str(hub_runs["sft"] / "adapter")).eval()
     (merged_logits, merged_tokens), (local_logits, local_tokens) = map(_logits_and_greedy, (merged, local))
     assert torch.allclose(merged_logits, local_logits, atol=1e-4, rtol=1e-4) and merged_tokens == local_tokens
 
