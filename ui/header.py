@@ -107,7 +107,7 @@ def model_choices(current: str):
     from pipeline.gpu_fit import model_choices as choices
 
     memory = cuda_facts().memory_bytes
-    return gr.update(choices=choices(memory[0] if memory else None), value=current)
+    return gr.update(choices=choices(memory[0]), value=current) if memory else gr.update()
 
 
 def _session_secret(root: Path) -> str:
