@@ -156,11 +156,13 @@ def unsloth_installed() -> bool:
     return importlib.util.find_spec("unsloth") is not None
 
 
-def pick_backend(requested: str, purpose: str, cuda: bool, installed: bool) -> tuple[str, str]:
+def pick_backend(requested: str, purpose: str, cuda: bool, installed: bool, processes: int = 1) -> tuple[str, str]:
     """``(backend, reason)`` for ``requested`` (auto|hf|unsloth) and ``purpose`` (sft|dpo|serve).
 
-    Only SFT trains with Unsloth. An explicit ``unsloth`` for DPO or serving is answered with ``hf``
-    and the reason (the caller decides whether that is an error).
+    Only SFT trains with Unsloth, and ``auto`` only on one process: Unsloth 2026.10.9 says
+    "Multi-GPU is not yet supported (beta available on request)" (unsloth/_gpu_init.py), so a
+    ``--gpus N`` run takes hf unless Unsloth is asked for. An explicit ``unsloth`` for DPO or serving
+    is answered with ``hf`` and the reason (the caller decides whether that is an error).
     """
     if requested == "hf":
         return "hf", "requested"
@@ -173,15 +175,19 @@ def pick_backend(requested: str, purpose: str, cuda: bool, installed: bool) -> t
         return "hf", "auto: no CUDA GPU, using transformers + PEFT"
     if not installed:
         return "hf", "auto: unsloth is not installed, using transformers + PEFT"
+    if processes > 1 and requested == "auto":
+        return "hf", f"auto: {processes} processes (DDP); Unsloth marks multi-GPU as beta, using transformers + PEFT"
     return "unsloth", "requested" if requested == "unsloth" else "auto: CUDA GPU and unsloth available"
 
 
-def wants_unsloth_first(kind: str, backend: str, device: str, cuda_built: bool, installed: bool) -> bool:
+def wants_unsloth_first(kind: str, backend: str, device: str, cuda_built: bool, installed: bool,
+                        processes: int = 1) -> bool:
     """Whether the training entry point must import unsloth before anything imports transformers:
-    an SFT run that may pick Unsloth (``auto`` or ``unsloth``, not ``--device cpu``) on a CUDA build
-    of torch with unsloth installed. (``cuda_built``: torch was built with CUDA; availability is
-    checked later and only decides the backend.)"""
-    return kind == "sft" and backend in ("auto", "unsloth") and device != "cpu" and cuda_built and installed
+    an SFT run that may pick Unsloth (``auto`` on one process, or ``unsloth``; not ``--device cpu``)
+    on a CUDA build of torch with unsloth installed. (``cuda_built``: torch was built with CUDA;
+    availability is checked later and only decides the backend.)"""
+    may_pick = backend == "unsloth" or (backend == "auto" and processes == 1)
+    return kind == "sft" and may_pick and device != "cpu" and cuda_built and installed
 
 
 _import_record: dict | None = None
@@ -193,7 +199,7 @@ def import_unsloth_first(kind: str, backend: str, device: str) -> dict:
     global _import_record
     already = [m for m in UNSLOTH_PATCHES if m in sys.modules]
     record = {"checked_at": "train entry point", "loaded_before_backend": already, "unsloth": "not needed"}
-    if wants_unsloth_first(kind, backend, device, _torch_cuda_built(), unsloth_installed()):
+    if wants_unsloth_first(kind, backend, device, _torch_cuda_built(), unsloth_installed(), world_size()):
         try:
             import unsloth  # noqa: F401  (must come before transformers, peft and trl: it patches them)
             record["unsloth"] = ("imported first" if not already

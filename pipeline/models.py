@@ -84,7 +84,7 @@ def choose_backend(requested: str = "auto", device: str = "auto", purpose: str =
     ``import_check=False`` (the web process) only looks for the package (``find_spec``): importing
     unsloth there would patch transformers after it was imported, for nothing.
     """
-    from .gpu import pick_backend, unsloth_installed
+    from .gpu import pick_backend, unsloth_installed, world_size
 
     if requested not in ("auto", "unsloth", "hf"):
         raise UserError(f"unknown backend {requested!r}: use auto, hf or unsloth.")
@@ -97,7 +97,7 @@ def choose_backend(requested: str = "auto", device: str = "auto", purpose: str =
         why_not = "no CUDA GPU" if not has_cuda else "unsloth is not installed"
         raise UserError(f"backend 'unsloth' needs a CUDA GPU and the unsloth package ({why_not}); "
                         "use --backend hf, or install requirements-gpu.txt on a GPU machine.")
-    name, reason = pick_backend(requested, purpose, has_cuda, installed)
+    name, reason = pick_backend(requested, purpose, has_cuda, installed, world_size())
     if requested == "unsloth" and name != "unsloth":
         raise UserError(f"backend 'unsloth' is for SFT training only: {reason}; use --backend auto or hf.")
     if name == "unsloth" and import_check:

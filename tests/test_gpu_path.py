@@ -87,6 +87,8 @@ def test_only_sft_trains_with_unsloth():
     assert serve[0] == "hf" and "4-D masks" in serve[1]  # Compare/Evaluate: no Unsloth patching at inference
     assert pick_backend("auto", "sft", cuda=False, installed=True)[0] == "hf"
     assert pick_backend("hf", "sft", cuda=True, installed=True)[0] == "hf"
+    assert pick_backend("auto", "sft", cuda=True, installed=True, processes=2)[0] == "hf"  # Unsloth: multi-GPU beta
+    assert pick_backend("unsloth", "sft", cuda=True, installed=True, processes=2)[0] == "unsloth"
 
 
 def test_unsloth_is_imported_first_only_when_an_sft_run_may_use_it():
@@ -96,6 +98,7 @@ def test_unsloth_is_imported_first_only_when_an_sft_run_may_use_it():
     assert not wants_unsloth_first("sft", "hf", "auto", cuda_built=True, installed=True)
     assert not wants_unsloth_first("sft", "auto", "cpu", cuda_built=True, installed=True)
     assert not wants_unsloth_first("sft", "auto", "auto", cuda_built=False, installed=True)
+    assert not wants_unsloth_first("sft", "auto", "auto", cuda_built=True, installed=True, processes=2)
 
 
 def test_the_train_entry_point_decides_before_transformers_is_imported(tmp_path, tiny_model_dir):
