@@ -47,7 +47,7 @@ def job_command(run: Run, argv: list[str], gpus: int = 1) -> list[str]:
     the run asked for ``gpus`` > 1 (``--gpus N``; multi-GPU is opt-in)."""
     if gpus > 1:
         return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
-                "--module", "pipeline", *argv]
+                "--main_process_port", "0", "--module", "pipeline", *argv]  # port 0: accelerate picks a free one
     return [sys.executable, "-m", "pipeline", *argv]
 
 
