@@ -174,7 +174,7 @@ def throughput(backend, out, steps="30"):
     if backend == "unsloth":
         import_unsloth_first("sft", "unsloth", "cuda")
     from pipeline.train.settings import settings_for
-    from pipeline.train.sft import measure_sft_throughput
+    from bench.train_throughput import measure_sft_throughput
 
     model = os.environ.get("GC_BENCH_MODEL", str(W / "tiny"))
     s = settings_for("sft", "quick", model=model, backend=backend, load_in_4bit=os.environ.get("GC_4BIT", "1") == "1",
