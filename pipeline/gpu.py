@@ -70,7 +70,7 @@ def cuda_facts() -> CudaFacts:
     if shutil.which("nvidia-smi"):
         try:
             out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10).stdout
+                                 capture_output=True, text=True, timeout=10, check=False).stdout
             rows = [line.split(",") for line in out.splitlines() if line.strip()]
             gpus = [r[0].strip() for r in rows]
             driver = rows[0][1].strip() if rows and len(rows[0]) > 1 else None

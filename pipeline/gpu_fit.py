@@ -46,7 +46,7 @@ class Arch:
     tied: bool = True
 
     @classmethod
-    def from_config(cls, config: dict) -> "Arch":
+    def from_config(cls, config: dict) -> Arch:
         text = config.get("text_config") or config
         heads = int(text["num_attention_heads"])
         return cls(layers=int(text["num_hidden_layers"]), hidden=int(text["hidden_size"]),
@@ -120,7 +120,7 @@ class Plan:
     gradient_checkpointing: bool = False
 
     @classmethod
-    def from_settings(cls, kind: str, settings, merged_float32: bool = False) -> "Plan":
+    def from_settings(cls, kind: str, settings, merged_float32: bool = False) -> Plan:
         length = (settings.max_prompt_length + settings.max_completion_length) if kind == "dpo" else settings.max_length
         return cls(kind=kind, load_in_4bit=settings.load_in_4bit and not merged_float32,
                    weight_bytes=4 if settings.dtype == "float32" else 2, merged_float32=merged_float32,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,16 @@ def test_doctor_reports_cuda_facts_and_problem():
     assert "cuda_problem" in report and report["cuda_problem"] == cuda_problem(CudaFacts(
         torch_cuda=report["cuda_facts"]["torch_cuda"], available=report["cuda_facts"]["available"],
         nvidia_smi_gpus=report["cuda_facts"]["nvidia_smi_gpus"], driver=report["cuda_facts"]["driver"]))
-    assert "unsloth" not in sys.modules
+
+
+def test_the_header_shows_the_cuda_problem():
+    from ui.header import backend_markdown
+
+    facts = CudaFacts(torch_cuda="13.0", available=False, nvidia_smi_gpus=["Tesla T4"], driver="570.124.06")
+    summary = {"backend": "hf", "device": "cpu", "reason": "auto: no CUDA GPU", "problem": cuda_problem(facts)}
+    text = backend_markdown(summary)
+    assert "**Backend:** HF" in text and f"**⚠ {cuda_problem(facts)}**" in text
+    assert "⚠" not in backend_markdown({**summary, "problem": None})
 
 
 # ----------------------------------------------------------------------------- 2. precision

@@ -93,7 +93,11 @@ def describe_backend() -> str:
     imports torch, so it runs after load)."""
     from pipeline.gpu import device_summary
 
-    summary = device_summary()
+    return backend_markdown(device_summary())
+
+
+def backend_markdown(summary: dict) -> str:
+    """The header's backend line for :func:`pipeline.gpu.device_summary`'s answer, its CUDA problem in bold."""
     label = "Unsloth / GPU" if summary["backend"] == "unsloth" else "HF (transformers + PEFT)"
     text = f"**Backend:** {label} · **device:** {summary['device']}  \n<small>{summary['reason']}</small>"
     if summary["problem"]:

@@ -150,8 +150,8 @@ def unsloth_scoring(out):
     from pipeline.fsio import read_jsonl
     from pipeline.models import LoadOptions, load_model
 
-    model, tok, backend = load_model(str(W / "tiny"), LoadOptions(backend="unsloth", load_in_4bit=True),
-                                     purpose="sft")
+    model, tok, _, _ = load_model(str(W / "tiny"), LoadOptions(backend="unsloth", load_in_4bit=True),
+                                        purpose="sft")
     pairs = encode_pairs(tok, read_jsonl(W / "data/dpo/test.jsonl"), 256)
     result = {}
     for key, per in (("pair", False), ("per_pair", True)):
