@@ -8,7 +8,7 @@
 # libraries, GBs). `--use-feature=fast-deps` reads each wheel's METADATA with HTTP range requests
 # instead; pip 26.3 (a throwaway venv, so the project's pip is untouched) does not download the wheels
 # afterwards in --dry-run. The script fails if pip reports downloading more than LIMIT_MB in full.
-# Machine-level pip settings (find-links, constraints, local indexes) are ignored: --isolated, PyPI only.
+# Machine-level pip settings (find-links, constraints, local indexes) are ignored: --isolated, the default index only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIMIT_MB=${LIMIT_MB:-100}
@@ -16,13 +16,13 @@ TOOLS=${TOOLS:-.cache/ci-pip}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
-[ -x "$TOOLS/bin/pip" ] || { python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install -q --isolated --index-url https://pypi.org/simple pip==26.3; }
+[ -x "$TOOLS/bin/pip" ] || { python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install -q --isolated pip==26.3; }
 # pip takes --platform tags literally: list every manylinux tag a glibc 2.28 x86_64 system accepts.
 PLATFORMS=()
 for minor in $(seq 28 -1 17); do PLATFORMS+=(--platform "manylinux_2_${minor}_x86_64"); done
 PLATFORMS+=(--platform manylinux2014_x86_64)
 start=$(date +%s)
-"$TOOLS/bin/pip" install --isolated --index-url https://pypi.org/simple --dry-run --ignore-installed \
+"$TOOLS/bin/pip" install --isolated --dry-run --ignore-installed \
   --target "$WORK/target" --report "$WORK/report.json" --use-feature=fast-deps --progress-bar off \
   "${PLATFORMS[@]}" --python-version 3.11 --implementation cp \
   --only-binary :all: -r requirements-gpu.txt -v > "$WORK/pip.log" 2>&1 || { tail -20 "$WORK/pip.log"; exit 1; }
