@@ -18,7 +18,7 @@ DEV_REQUIREMENTS ?= requirements-dev.txt
 # Where torch comes from: PyPI by default; Dockerfile.cpu uses https://download.pytorch.org/whl/cpu.
 TORCH_INDEX ?=
 
-.PHONY: install model run test test-fast bench browser lint clean
+.PHONY: install model llama go run test test-fast bench browser lint clean
 
 $(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,21 +35,52 @@ install: $(VENV)/.installed
 model: install
 	$(PY) -c "from pipeline.models import ensure_default_model; ensure_default_model()"
 
-run: model
+# llama.cpp for Export (GGUF, Ollama): llama-cpp-python built once from its sdist (it vendors
+# llama.cpp; the registry has no wheel) with only the library the bindings load (no multimodal
+# mtmd library), the wheel kept in .cache/llama/wheels so a new venv installs it in seconds, and
+# llama.cpp's converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, with their own gguf-py)
+# unpacked from the same sdist into .cache/llama/llama.cpp-VERSION.
+LLAMA_VERSION := 0.3.36
+LLAMA_CACHE := .cache/llama
+LLAMA_SDIST := $(LLAMA_CACHE)/llama_cpp_python-$(LLAMA_VERSION).tar.gz
+LLAMA_SCRIPTS := $(LLAMA_CACHE)/llama.cpp-$(LLAMA_VERSION)
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+
+$(VENV)/.llama-$(LLAMA_VERSION): $(VENV)/.installed
+	mkdir -p $(LLAMA_CACHE)/wheels
+	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary :all: \
+		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_CACHE)
+	ls $(LLAMA_CACHE)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel -q --disable-pip-version-check \
+		--no-deps $(LLAMA_SDIST) -w $(LLAMA_CACHE)/wheels
+	$(PIP) install -q --disable-pip-version-check --no-deps --force-reinstall $(LLAMA_CACHE)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	rm -rf $(LLAMA_SCRIPTS) $(LLAMA_SCRIPTS).tmp && mkdir -p $(LLAMA_SCRIPTS).tmp
+	tar -xzf $(LLAMA_SDIST) -C $(LLAMA_SCRIPTS).tmp --strip-components=3 \
+		$(addprefix llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp/,convert_hf_to_gguf.py convert_lora_to_gguf.py conversion gguf-py)
+	mv $(LLAMA_SCRIPTS).tmp $(LLAMA_SCRIPTS)
+	touch $@
+
+llama: $(VENV)/.llama-$(LLAMA_VERSION)
+
+# Go's text/template, to render the Ollama Modelfile's TEMPLATE in the tests, from Debian.
+go:
+	@command -v go >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null; }
+
+run: model llama
 	$(PY) app.py --host $(HOST) --port $(PORT)
 
 # Headless Chromium for the browser tests, from Debian (no browser download).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: model browser
+test: model browser llama go
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Unit tests only: no default model, no browser.
-test-fast: model
+test-fast: model llama go
 	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: model
+bench: model llama
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "pipeline.hub_cli",
     "pipeline.train.cli",
     "pipeline.evaluate.cli",
+    "pipeline.export.cli",
 )
 
 

@@ -1,0 +1,125 @@
+"""What an exported model needs to know about its chat template: the end-of-turn token, the tokens
+that end a reply, and the template's turn structure (which the Ollama Modelfile's Go TEMPLATE
+is written from).
+
+The structure is read by *rendering* the model's own (Jinja) chat template on probe conversations,
+not by parsing it: a reply is ``prefix`` + one ``start + content + end`` block per message + the
+generation prompt. :class:`TurnFormat` holds those pieces; :meth:`TurnFormat.render` rebuilds any
+conversation from them and :func:`turn_format` refuses a template the pieces do not reproduce
+exactly (a template whose turns depend on more than role and content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UserError
+
+_MARK = "\x1evoicetune-{}\x1e"
+ROLES = ("system", "user", "assistant")
+
+
+def _render(tokenizer, messages: list[dict], generation_prompt: bool) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+
+
+def end_of_turn(tokenizer) -> str:
+    """The special token the chat template puts right after an assistant reply (``<|im_end|>`` for
+    ChatML); the tokenizer's eos token when the template puts none there."""
+    if not tokenizer.chat_template:
+        return tokenizer.eos_token
+    reply = _MARK.format("reply")
+    text = _render(tokenizer, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": reply}], False)
+    after = text[text.index(reply) + len(reply):]
+    ids = tokenizer(after, add_special_tokens=False)["input_ids"] if after.strip() else []
+    special = set(tokenizer.all_special_ids) | {i for i, t in tokenizer.added_tokens_decoder.items() if t.special}
+    if ids and ids[0] in special:
+        return tokenizer.convert_ids_to_tokens(ids[0])
+    return tokenizer.eos_token
+
+
+def end_tokens(tokenizer, *eos_ids) -> list[str]:
+    """Every token that ends a reply: the end-of-turn token first, then the tokenizer's eos and the
+    eos ids of the model/generation config (``eos_ids``: ints or lists), special tokens only."""
+    special = set(tokenizer.all_special_tokens) | {t.content for t in tokenizer.added_tokens_decoder.values() if t.special}
+    ids = []
+    for value in eos_ids:
+        ids += value if isinstance(value, (list, tuple)) else [value]
+    names = [end_of_turn(tokenizer), tokenizer.eos_token] + [tokenizer.convert_ids_to_tokens(int(i)) for i in ids
+                                                             if i is not None]
+    out = []
+    for name in names:
+        if name and name in special and name not in out:
+            out.append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class TurnFormat:
+    """A chat template as text pieces: ``start[role] + content + end[role]`` per message."""
+
+    start: dict[str, str]
+    end: dict[str, str]
+    no_system: str
+    """What the template writes before the first message when that is not a system message
+    (a default system prompt, a BOS string, or nothing)."""
+    generation_prompt: str
+    """What opens the assistant's reply (``add_generation_prompt=True``)."""
+
+    def render(self, messages: list[dict], generation_prompt: bool = True) -> str:
+        text = "" if messages and messages[0]["role"] == "system" else self.no_system
+        for message in messages:
+            text += self.start[message["role"]] + message["content"] + self.end[message["role"]]
+        return text + (self.generation_prompt if generation_prompt else "")
+
+
+def _strip_suffix(text: str, suffix: str, what: str) -> str:
+    if not text.endswith(suffix):
+        raise ValueError(what)
+    return text[:len(text) - len(suffix)] if suffix else text
+
+
+def turn_format(tokenizer) -> TurnFormat:
+    """Read the template's pieces from renders of probe conversations; checked on 3-turn
+    conversations with and without a system prompt (UserError if the pieces do not rebuild them)."""
+    if not tokenizer.chat_template:
+        raise UserError("the model has no chat template, so no Ollama TEMPLATE can be written; export --to gguf "
+                        "and give the runtime a template yourself.")
+    s, u1, a1, u2, a2 = (_MARK.format(n) for n in ("s", "u1", "a1", "u2", "a2"))
+    conversation = [{"role": "system", "content": s}, {"role": "user", "content": u1},
+                    {"role": "assistant", "content": a1}, {"role": "user", "content": u2},
+                    {"role": "assistant", "content": a2}]
+    try:
+        text = _render(tokenizer, conversation, False)
+        parts, rest = [], text
+        for mark in (s, u1, a1, u2, a2):
+            before, rest = rest.split(mark, 1)
+            parts.append(before)
+        parts.append(rest)
+        p0, p1, p2, p3, p4, p5 = parts
+        prompt_only = _render(tokenizer, conversation[:2], False)
+        generation = _render(tokenizer, conversation[:2], True)[len(prompt_only):]
+        assistant_end = p5
+        user_start = p3[len(assistant_end):] if p3.startswith(assistant_end) else None
+        if user_start is None or p2 != p4:
+            raise ValueError("turns differ by position")
+        user_end = _strip_suffix(p2, generation, "the generation prompt does not open the reply")
+        system_end = _strip_suffix(p1, user_start, "the system turn is not followed by a user turn")
+        no_system_text = _render(tokenizer, conversation[1:], False)
+        no_system = _strip_suffix(no_system_text.split(u1, 1)[0], user_start, "no user turn first")
+    except (ValueError, IndexError) as e:  # a marker missing, or pieces that do not line up
+        raise UserError(f"this chat template does not render as one block per message ({e}); export --to gguf "
+                        "(the GGUF carries the template itself) and write the Ollama TEMPLATE by hand.") from None
+    except Exception as e:  # noqa: BLE001 - a Jinja template may raise anything (e.g. "no system role")
+        raise UserError(f"the chat template refused a probe conversation ({str(e).splitlines()[0][:160]}); export "
+                        "--to gguf and write the Ollama TEMPLATE by hand.") from None
+    fmt = TurnFormat(start={"system": p0, "user": user_start, "assistant": generation},
+                     end={"system": system_end, "user": user_end, "assistant": assistant_end},
+                     no_system=no_system, generation_prompt=generation)
+    checks = [conversation[:4], conversation[1:4], conversation[1:2]]
+    for messages in checks:
+        for prompt in (True, False):
+            if fmt.render(messages, prompt) != _render(tokenizer, messages, prompt):
+                raise UserError("the chat template's turns depend on more than role and content, so an Ollama "
+                                "TEMPLATE cannot reproduce it; export --to gguf and write the TEMPLATE by hand.")
+    return fmt
