@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import compare_tab, dataset_tab, dpo_tab, evaluate_tab, header, publish_tab, sft_tab
+from ui import compare_tab, dataset_tab, dpo_tab, evaluate_tab, export_tab, header, publish_tab, sft_tab
 from ui.common import AppConfig
 
 TABS = (
@@ -26,6 +26,7 @@ TABS = (
     ("Compare", compare_tab),
     ("Evaluate", evaluate_tab),
     ("Publish", publish_tab),
+    ("Export", export_tab),
 )
 CSS = """
 .needs p { margin: 0; padding: 6px 10px; border-left: 3px solid var(--color-accent); background: var(--block-background-fill); }

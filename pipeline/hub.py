@@ -523,12 +523,17 @@ def combine_adapters(base_path: Path, sft_dir: Path, dpo_dir: Path, out_dir: Pat
     return difference
 
 
-def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir: Path, four_bit: bool = False) -> None:
+def merge_full_model(base_path: Path, adapters: list[tuple[str, Path]], out_dir: Path, four_bit: bool = False,
+                     dtype=None) -> None:
     """Save base + adapters merged into plain weights (float32) with the tokenizer, as a model folder
-    (``four_bit``: into the dequantised 4-bit base the run trained on, see :func:`_load_stacked`)."""
+    (``four_bit``: into the dequantised 4-bit base the run trained on, see :func:`_load_stacked`; with
+    ``dtype``, the matrices are cast to it after merging and the vectors, such as norms, stay float32)."""
     from transformers import AutoTokenizer
 
     model = _load_stacked(base_path, adapters, four_bit).merge_and_unload(adapter_names=[name for name, _ in adapters])
+    for parameter in model.parameters() if dtype is not None else ():
+        if parameter.dim() > 1:
+            parameter.data = parameter.data.to(dtype)
     model.save_pretrained(str(out_dir), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(adapters[0][1]) if (adapters[0][1] / "tokenizer.json").is_file()
                                   else str(base_path)).save_pretrained(str(out_dir))

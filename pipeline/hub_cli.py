@@ -26,6 +26,10 @@ def register(subparsers) -> None:
                    help="DPO runs: also push SFT + DPO joined into one exact adapter (combined/)")
     p.add_argument("--merged", action="store_true",
                    help="also push the base with the adapters merged in, as its own repo OWNER/NAME-merged")
+    p.add_argument("--gguf", action="store_true",
+                   help="--run: push the run exported as GGUF + Ollama Modelfile (python -m pipeline export) instead "
+                        "of the adapter, with a GGUF model card")
+    p.add_argument("--quant", default="q8_0", help="--gguf: f16, q8_0 or q4_k_m [q8_0]")
     p.add_argument("--base-model", default=None,
                    help="Hub id of the base model for the card, when the run trained on a local folder")
     p.add_argument("--dataset-repo", default=None, help="the dataset repo the model card links to (OWNER/NAME)")
@@ -61,9 +65,16 @@ def run_push(args, log) -> dict:
     from . import hub
 
     if args.data is not None:
-        if args.combined or args.merged or args.cards_dir:
-            raise UserError("--combined, --merged and --cards-dir apply to --run, not --data.")
+        if args.combined or args.merged or args.cards_dir or args.gguf:
+            raise UserError("--combined, --merged, --gguf and --cards-dir apply to --run, not --data.")
         result = hub.push_dataset(args.data, args.repo, private=args.private, log=log)
+    elif args.gguf:
+        from .export.publish import push_gguf
+
+        if args.combined or args.merged:
+            raise UserError("--gguf pushes the merged policy as one GGUF; drop --combined / --merged.")
+        result = push_gguf(args.run_dir, args.repo, quant=args.quant, private=args.private, base_model=args.base_model,
+                           license=args.license, log=log, **_cards(args))
     else:
         result = hub.push_run(args.run_dir, args.repo, combined=args.combined, merged=args.merged, private=args.private,
                               base_model=args.base_model, dataset_repo=args.dataset_repo, license=args.license,

@@ -30,6 +30,8 @@ DIR_ENV = "VOICETUNE_LLAMA_CPP_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 QUANTS = ("f16", "q8_0", "q4_k_m")
 _PERCENT = re.compile(r"(\d+)%\|")
+_DISK_FULL = re.compile(r"No space left on device|ENOSPC|\d+ requested and \d+ written")
+"""How a full disk shows in a tool's output (numpy's tofile reports a short write as "N requested and M written")."""
 
 
 def scripts_dir() -> Path:
@@ -74,7 +76,7 @@ def _run(argv: list[str], what: str, progress: Callable[[float], None] | None = 
             line += byte
     output = "\n".join(c for c in chunks if c.strip())
     if proc.wait() != 0:
-        if "No space left on device" in output or "ENOSPC" in output:
+        if _DISK_FULL.search(output):
             raise OSError(errno.ENOSPC, "No space left on device")
         lines = [c.strip() for c in chunks if c.strip() and not _PERCENT.search(c)]
         said = next((c for c in reversed(lines) if "error" in c.lower() or "not supported" in c.lower()),

@@ -1,5 +1,6 @@
-"""llama.cpp work run in a child process (``python -m pipeline.export.llama_worker ...``), so that a
-failed assertion inside the C++ library ends the child, never the app or the CLI calling it.
+"""The calls into llama.cpp (llama-cpp-python). Export runs them in a child process
+(``python -m pipeline.export.llama_worker ...``), so that a failed assertion inside the C++ library
+ends the child, never the app or the CLI calling it; :func:`greedy` (tests, bench) runs in-process.
 
     quantize IN.gguf OUT.gguf q8_0|q4_k_m     llama.cpp's own quantiser (llama_model_quantize)
     inspect FILE.gguf TOKEN_ID...              print, as JSON, what llama.cpp reads from the file:
@@ -48,6 +49,27 @@ def inspect(path: str, token_ids: list[int]) -> dict:
                 "end_of_generation": {str(i): bool(llama_cpp.llama_vocab_is_eog(vocab, i)) for i in token_ids}}
     finally:
         llama_cpp.llama_model_free(model)
+
+
+def greedy(path: str, prompt_ids: list[int], max_new_tokens: int, end_ids: list[int], *, threads: int | None = None,
+           lora: str | None = None) -> tuple[list[int], float]:
+    """Greedy decoding of ``prompt_ids`` in llama.cpp: the new token ids (stopping after one of
+    ``end_ids``) and the seconds it took, prompt processing included (model loading not)."""
+    import time
+
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=path, n_ctx=len(prompt_ids) + max_new_tokens + 8, n_threads=threads,
+                n_threads_batch=threads, lora_path=lora, verbose=False)
+    out, start = [], time.perf_counter()
+    try:
+        for token in llm.generate(prompt_ids, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0):
+            out.append(int(token))
+            if token in end_ids or len(out) >= max_new_tokens:
+                break
+    finally:
+        llm.close()
+    return out, time.perf_counter() - start
 
 
 def main(argv: list[str]) -> int:

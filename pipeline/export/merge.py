@@ -22,13 +22,14 @@ from .source import ExportSource
 from .template import end_tokens
 
 
-def write_merged(source: ExportSource, out_dir: Path) -> list[str]:
-    """Write the merged model folder into ``out_dir``; returns the end tokens (end-of-turn first)."""
+def write_merged(source: ExportSource, out_dir: Path, dtype=None) -> list[str]:
+    """Write the merged model folder into ``out_dir`` (float32, or ``dtype`` after merging); returns the
+    end tokens (end-of-turn first)."""
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
     from ..hub import merge_full_model
 
-    merge_full_model(source.base_path, list(source.adapters), out_dir)
+    merge_full_model(source.base_path, list(source.adapters), out_dir, dtype=dtype)
     config = AutoConfig.from_pretrained(str(out_dir))
     generation = (GenerationConfig.from_pretrained(str(out_dir)) if (out_dir / "generation_config.json").is_file()
                   else GenerationConfig.from_model_config(config))
