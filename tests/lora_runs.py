@@ -91,7 +91,7 @@ def _logp(model, prompt_ids, completion_ids):
     return logits.log_softmax(-1).gather(-1, ids[0, len(prompt_ids):, None]).sum()
 
 
-def train_lora(model, tokenizer, rows, *, kind: str, steps: int, seed: int, r: int = 8):
+def train_lora(model, tokenizer, rows, *, kind: str, steps: int, seed: int, r: int = 8, lr: float = 5e-3):
     """A real LoRA trained for ``steps`` Adam steps: NLL of the chosen post (sft) or a DPO-style
     log-sigmoid margin loss (dpo). Returns the PEFT model."""
     import torch
@@ -101,7 +101,7 @@ def train_lora(model, tokenizer, rows, *, kind: str, steps: int, seed: int, r: i
     config = LoraConfig(r=r, lora_alpha=2 * r, lora_dropout=0.0, task_type="CAUSAL_LM",
                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     peft_model = get_peft_model(model, config)
-    optimizer = torch.optim.Adam([p for p in peft_model.parameters() if p.requires_grad], lr=5e-3)
+    optimizer = torch.optim.Adam([p for p in peft_model.parameters() if p.requires_grad], lr=lr)
     pairs = _pairs(tokenizer, rows)
     peft_model.train()
     for step in range(steps):
@@ -132,8 +132,9 @@ def write_run(run_dir: Path, kind: str, peft_model, base_dir: Path, parent: Path
     return run_dir
 
 
-def make_runs(root: Path, base_dir: Path, data_dir: Path) -> dict:
-    """``runs/sft-1`` and ``runs/dpo-1`` (parent sft-1) trained on ``data_dir``'s train pairs."""
+def make_runs(root: Path, base_dir: Path, data_dir: Path, lr: float = 5e-3) -> dict:
+    """``runs/sft-1`` and ``runs/dpo-1`` (parent sft-1) trained on ``data_dir``'s train pairs (``lr``: 5e-3
+    moves a random tiny model; a real model wants a real one, e.g. 2e-4)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -143,10 +144,10 @@ def make_runs(root: Path, base_dir: Path, data_dir: Path) -> dict:
     torch.set_num_threads(1)  # tiny matmuls: one thread is faster, and much faster on a shared CPU
     try:
         base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-        sft = train_lora(base, tokenizer, rows, kind="sft", steps=24, seed=1)
+        sft = train_lora(base, tokenizer, rows, kind="sft", steps=24, seed=1, lr=lr)
         sft_dir = write_run(root / "runs" / "sft-1", "sft", sft, base_dir, None, data_dir)
         policy = sft.merge_and_unload()  # DPO trains on base + SFT, as the training code does
-        dpo = train_lora(policy, tokenizer, rows, kind="dpo", steps=24, seed=2)
+        dpo = train_lora(policy, tokenizer, rows, kind="dpo", steps=24, seed=2, lr=lr)
         dpo_dir = write_run(root / "runs" / "dpo-1", "dpo", dpo, base_dir, sft_dir, data_dir)
     finally:
         torch.set_num_threads(threads)

@@ -302,13 +302,13 @@ def test_unsupported_architecture_names_it_and_llama_cpp_says_why(tmp_path, defa
 
 
 def test_disk_full_while_writing_leaves_nothing_half_written(runs, tmp_path, one_thread):
-    """A real ENOSPC: the export goes to a 22 MiB tmpfs, which the merged weights (16 MB) fit and the GGUF (+8 MB)
+    """A real ENOSPC: the export goes to a 15 MiB tmpfs, which the merged f16 weights (10 MB) fit and the GGUF (+8 MB)
     does not, so llama.cpp's converter hits the full disk."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     disk = tmp_path / "disk"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=22m", "tmpfs", str(disk)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=15m", "tmpfs", str(disk)], check=True)
     try:
         (disk / "old").mkdir()
         export_run(runs["sft"], ExportSettings(to="vllm", out=disk / "old"), log=quiet)  # an earlier export
