@@ -43,7 +43,7 @@ def build(studio: Studio) -> None:
         summary = export_run(run_dir, ExportSettings(to=target, quant=quant),
                              progress=lambda message, fraction: progress(fraction, desc=message), log=quiet)
         out = Path(summary["out"])
-        how = summary.get("ollama") or summary.get("command") or ""
+        how = summary.get("ollama") or summary.get("serve_command") or ""
         text = (f"**Exported** `{name}` as {target} to `runs/{name}/exports/{out.name}/` in {summary['seconds']:.0f} s"
                 + (f"  \nThen: `{how}`" if how else ""))
         argv = ["export", "--run", run_dir, "--to", target, "--quant", quant if target in ("gguf", "ollama") else None]

@@ -29,7 +29,7 @@ def write_merged(source: ExportSource, out_dir: Path, dtype=None) -> list[str]:
 
     from ..hub import merge_full_model
 
-    merge_full_model(source.base_path, list(source.adapters), out_dir, dtype=dtype)
+    merge_full_model(source.base_path, list(source.adapters), out_dir, four_bit=source.four_bit, dtype=dtype)
     config = AutoConfig.from_pretrained(str(out_dir))
     generation = (GenerationConfig.from_pretrained(str(out_dir)) if (out_dir / "generation_config.json").is_file()
                   else GenerationConfig.from_model_config(config))

@@ -32,33 +32,35 @@ class ExportSource:
     """``(name, folder)`` in training order: ``sft`` then ``dpo``."""
     system: str | None
     """The system prompt the training data used (most examples had it), else None."""
+    four_bit: bool = False
+    """The run trained on a 4-bit NF4 base: merges go into that dequantised base (the weights it trained on)."""
 
 
 def resolve_source(run_dir: str | Path, base_model_id: str | None = None, log: Callable = print) -> ExportSource:
     """The base and adapters of ``run_dir`` (a run folder or an adapter folder); UserError if it has no adapter."""
-    from ..adapters import check_base, resolve_column
+    from ..adapters import check_base, resolve_column, trained_4bit
     from ..hub import base_model_id as hub_base_id, check_repo_id
-    from ..models import resolve_model_path
+    from ..models import DEFAULT_SPEC, resolve_model_path
     from ..workspace import Run
 
     path = Path(run_dir).expanduser()
     if not path.is_dir():
         raise UserError(f"{path}: no such run folder; pick a run under runs/ (python -m pipeline runs --workspace DIR).")
     column = resolve_column(str(path), log=log)
-    base_spec = column.base_model or next((ref.base_model for ref in column.adapters if ref.base_model), None) or "default"
+    base_spec = column.base_model or next((ref.base_model for ref in column.adapters if ref.base_model), None) \
+        or DEFAULT_SPEC
     base_path = resolve_model_path(base_spec, log=log)
     for ref in column.adapters:
         check_base(ref, base_spec, base_path)
-    kind = column.kind or "sft"
-    names = ["sft", "dpo"] if len(column.adapters) == 2 else [kind] if len(column.adapters) == 1 else \
-        [f"adapter{i}" for i in range(len(column.adapters))]
     run = Run(path.resolve())
-    config = run.config() if run.config_path.is_file() and column.kind else {}
-    base_id = check_repo_id(base_model_id) if base_model_id else hub_base_id({"base_model": base_spec})
-    data_dir = (config.get("data") or {}).get("dir")
-    return ExportSource(run.path, run.name if column.kind else path.resolve().name, kind, base_spec, base_path,
-                        base_id, tuple(zip(names, (ref.path for ref in column.adapters))),
-                        training_system_prompt(Path(data_dir)) if data_dir else None)
+    is_run = run.is_run()
+    names = ["sft", "dpo"] if len(column.adapters) == 2 else [column.kind or "sft"] if len(column.adapters) == 1 \
+        else [f"adapter{i}" for i in range(len(column.adapters))]
+    base_id = check_repo_id(base_model_id) if base_model_id else hub_base_id(run) if is_run else None
+    data_dir = run.data_dir if is_run else None
+    return ExportSource(run.path, run.name, column.kind or "sft", base_spec, base_path, base_id,
+                        tuple(zip(names, (ref.path for ref in column.adapters))),
+                        training_system_prompt(data_dir) if data_dir else None, is_run and trained_4bit(run))
 
 
 def training_system_prompt(data_dir: Path) -> str | None:

@@ -68,7 +68,7 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
     base = source.base_id or str(source.base_path)
     command = f"vllm serve {base} --enable-lora --lora-modules voice=./{folder_name} --max-lora-rank {max_rank}"
     atomic_write_text(out_dir / "README.md", readme_text(source, base, command, modules, rank, folder_name))
-    return {"command": command, "rank": rank, "target_modules": modules, "base": base}
+    return {"serve_command": command, "rank": rank, "target_modules": modules, "base": base}
 
 
 def readme_text(source: ExportSource, base: str, command: str, modules: list[str], rank: int, folder: str) -> str:
