@@ -51,6 +51,19 @@ def agreement(a: list[int], b: list[int]) -> int:
     return n
 
 
+def assert_alike(model, prompt_ids: list[int], expected: list[int], got: list[int], near_tie: float | None) -> None:
+    """llama.cpp's continuation ``got`` equals the merged model's ``expected`` for 16 tokens (or all of a shorter
+    one); with ``near_tie``, they may also part where the merged model's logits for the two tokens are within
+    ``near_tie`` of each other (a tie that quantisation's rounding may flip)."""
+    same = agreement(expected, got)
+    if same >= min(16, len(expected)):
+        return
+    assert near_tie is not None, (same, expected, got)
+    with torch.no_grad():
+        logits = model(torch.tensor([prompt_ids + expected[:same]])).logits[0, -1]
+    assert logits[expected[same]] - logits[got[same]] < near_tie, (same, expected, got)
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, tiny_model_dir) -> dict:
     """``sft-1``: 300 steps on the 12 training posts, so greedy decoding has clear winners on a random
@@ -135,8 +148,8 @@ def test_the_rewritten_tokenizer_encodes_and_decodes_like_the_original(exports, 
 def test_llama_cpp_continues_like_the_merged_model(exports, quant, one_thread):
     """5 chat-templated prompts, greedy, 20 new tokens. f16: the first 16 tokens are the same (all 20
     were, measured). q8_0 on this 64-wide random model (its logits span about +-0.7): the same, or
-    the two part where the merged model's own top two logits are within 0.01, a near-tie that Q8_0's
-    rounding of weights and activations may flip; the default model's test asks for 16 at q8_0."""
+    the two part at a near-tie, where the merged model's logits for the two tokens are within 0.01
+    (measured: 4 of 5 prompts agreed on all 32 tokens; the fifth parted at a tie of 0.003)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from pipeline.export.llama_worker import greedy
@@ -152,13 +165,7 @@ def test_llama_cpp_continues_like_the_merged_model(exports, quant, one_thread):
         ids = chat_ids(tokenizer, prompt)
         expected = hf_greedy(model, ids, 20, end_ids)
         got, _ = greedy(str(gguf), ids, 20, end_ids, threads=1)
-        same = agreement(expected, got)
-        if same >= 16 or expected == got:
-            continue
-        assert quant == "q8_0", (prompt, expected, got)
-        with torch.no_grad():
-            logits = model(torch.tensor([ids + expected[:same]])).logits[0, -1]
-        assert logits[expected[same]] - logits[got[same]] < 0.01, (prompt, same, expected, got)
+        assert_alike(model, ids, expected, got, near_tie=0.01 if quant == "q8_0" else None)
 
 
 def test_lora_gguf_on_the_base_gguf_continues_like_the_merged_model(exports, runs, tmp_path, one_thread):
@@ -181,7 +188,7 @@ def test_lora_gguf_on_the_base_gguf_continues_like_the_merged_model(exports, run
         ids = chat_ids(tokenizer, prompt)
         got, _ = greedy(str(base_gguf), ids, 20, end_ids, threads=1, lora=str(Path(summary["out"]) / summary["lora_gguf"]))
         expected = hf_greedy(model, ids, 20, end_ids)
-        assert agreement(expected, got) >= 16 or expected == got, (prompt, expected, got)
+        assert_alike(model, ids, expected, got, near_tie=None)
 
 
 def go_render(template: str, messages: list[dict], system: str = "") -> str:

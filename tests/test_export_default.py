@@ -1,9 +1,11 @@
-"""Export on the real default model (slow): the GGUF speaks like the merged model, and stops.
+"""Export on the real default model (slow): the GGUF continues like the merged model, and ends turns.
 
-A real SFT + DPO run on the default model (tests/lora_runs.py's trainer, 24 steps each at lr 2e-4 on the Ada
-posts), exported as merged, GGUF f16 and Ollama (q8_0). For 5 chat-templated prompts, greedy:
-llama.cpp's first 16 new tokens equal the merged transformers model's at f16 and q8_0, and every
-llama.cpp generation ends on the end-of-turn token before the token limit (a clean stop).
+A real SFT + DPO run on the default model (tests/lora_runs.py's trainer, 24 steps each at lr 1e-3 on the
+Ada posts), exported as merged, GGUF f16 and Ollama (q8_0). For 5 chat-templated prompts, greedy:
+llama.cpp's first 16 new tokens equal the merged transformers model's at f16; at q8_0 too, or they part
+at a near-tie (the merged model's logits for the two tokens within 0.05, about 0.2% of their range: Q8_0
+rounds weights and activations). Where the merged model ends its reply on the end-of-turn token within
+MAX_NEW_TOKENS, llama.cpp ends there too, on that token (a clean stop); most prompts must.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from lora_runs import make_runs, write_data
-from test_export import PROMPTS, agreement, chat_ids, hf_greedy
+from test_export import PROMPTS, assert_alike, chat_ids, hf_greedy
 
 from pipeline.export import ExportSettings, export_run
 
@@ -26,7 +28,7 @@ def test_default_model_gguf_continues_like_the_merged_model_and_stops(tmp_path, 
 
     from pipeline.export.llama_worker import greedy
 
-    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=2e-4)
+    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=1e-3)
     quiet = lambda *a, **k: None  # noqa: E731
     merged = export_run(runs["dpo"], ExportSettings(to="merged", out=tmp_path / "merged"), log=quiet)
     files = {quant: export_run(runs["dpo"], ExportSettings(to=to, quant=quant, lora_gguf=False, out=tmp_path / quant),
@@ -35,10 +37,15 @@ def test_default_model_gguf_continues_like_the_merged_model_and_stops(tmp_path, 
     model = AutoModelForCausalLM.from_pretrained(merged["out"], dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(merged["out"])
     end_of_turn = tokenizer.convert_tokens_to_ids(merged["end_tokens"][0])
+    stopped = 0
     for prompt in PROMPTS:
         ids = chat_ids(tokenizer, prompt)
-        expected = hf_greedy(model, ids, 24, [end_of_turn])
+        expected = hf_greedy(model, ids, MAX_NEW_TOKENS, [end_of_turn])
+        ends = expected[-1] == end_of_turn
+        stopped += ends
         for quant, summary in files.items():
             got, _ = greedy(str(Path(summary["out"]) / summary["gguf"]), ids, MAX_NEW_TOKENS, [end_of_turn], threads=1)
-            assert agreement(expected, got) >= min(16, len(expected)), (quant, prompt, expected, got[:24])
-            assert got[-1] == end_of_turn and len(got) < MAX_NEW_TOKENS, (quant, prompt, tokenizer.decode(got))
+            assert_alike(model, ids, expected, got, near_tie=0.05 if quant == "q8_0" else None)
+            if ends and quant == "f16":
+                assert got == expected, (prompt, tokenizer.decode(got))  # the same reply, ending on <|im_end|>
+    assert stopped >= 3, f"the merged model ended only {stopped} of 5 replies within {MAX_NEW_TOKENS} tokens"
