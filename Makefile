@@ -37,23 +37,27 @@ model: install
 
 # llama.cpp for Export (GGUF, Ollama): llama-cpp-python built once from its sdist (it vendors
 # llama.cpp; the registry has no wheel) with only the library the bindings load (no multimodal
-# mtmd library), the wheel kept in .cache/llama/wheels so a new venv installs it in seconds, and
+# mtmd library), the wheel kept in $(LLAMA_BUILD_CACHE)/wheels so a new venv installs it in seconds, and
 # llama.cpp's converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, with their own gguf-py)
 # unpacked from the same sdist into .cache/llama/llama.cpp-VERSION.
+# The sdist and the built wheel live in a per-user cache outside the checkout, so a fresh clone on
+# the same machine (CI) installs in seconds instead of building again.
 LLAMA_VERSION := 0.3.36
 LLAMA_CACHE := .cache/llama
-LLAMA_SDIST := $(LLAMA_CACHE)/llama_cpp_python-$(LLAMA_VERSION).tar.gz
+LLAMA_BUILD_CACHE ?= $(HOME)/.cache/voicetune-build
+LLAMA_SDIST := $(LLAMA_BUILD_CACHE)/llama_cpp_python-$(LLAMA_VERSION).tar.gz
+LLAMA_WHEELS := $(LLAMA_BUILD_CACHE)/wheels
 LLAMA_SCRIPTS := $(LLAMA_CACHE)/llama.cpp-$(LLAMA_VERSION)
 LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
 $(VENV)/.llama-$(LLAMA_VERSION): $(VENV)/.installed
-	mkdir -p $(LLAMA_CACHE)/wheels
+	mkdir -p $(LLAMA_WHEELS) $(LLAMA_CACHE)
 	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary :all: \
-		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_CACHE)
-	ls $(LLAMA_CACHE)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_BUILD_CACHE)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel -q --disable-pip-version-check \
-		--no-deps $(LLAMA_SDIST) -w $(LLAMA_CACHE)/wheels
-	$(PIP) install -q --disable-pip-version-check --no-deps --force-reinstall $(LLAMA_CACHE)/wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+		--no-deps $(LLAMA_SDIST) -w $(LLAMA_WHEELS)
+	$(PIP) install -q --disable-pip-version-check --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	rm -rf $(LLAMA_SCRIPTS) $(LLAMA_SCRIPTS).tmp && mkdir -p $(LLAMA_SCRIPTS).tmp
 	tar -xzf $(LLAMA_SDIST) -C $(LLAMA_SCRIPTS).tmp --strip-components=3 \
 		$(addprefix llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp/,convert_hf_to_gguf.py convert_lora_to_gguf.py conversion gguf-py)
