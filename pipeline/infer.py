@@ -10,7 +10,8 @@ DPO adapters together (a DPO run's adapter holds only the delta trained on top o
 LoRA deltas add). Switching either merges the column's adapters into the base weights in place
 (``merge``: decoding runs at the plain model's speed; float32 only, where un-merging restores the
 weights to within float rounding) or keeps them as side branches (``stack``: for 4-bit and
-half-precision bases, where merging would round the base weights).
+half-precision bases, where merging would round the base weights). ``stream_columns`` decodes
+all columns at once instead, one batch row per column (:mod:`pipeline.batched`).
 
 The base is loaded as the runs trained on it: 4-bit NF4 when their first run had ``load_in_4bit``
 (``LoadOptions(load_in_4bit=None)``, the default here), so the SFT column is exactly Q(W) + dSFT,
@@ -332,11 +333,14 @@ class Variants:
     @contextmanager
     def use(self, column: str):
         """The model with ``column`` active, for the duration of the block (exclusive)."""
-        if column not in self.columns:
-            raise UserError(f"no {column!r} column: this comparison has {', '.join(self.columns)}.")
+        self._check_column(column)
         with self._lock:
             self._activate(column)
             yield self._inner
+
+    def _check_column(self, column: str) -> None:
+        if column not in self.columns:
+            raise UserError(f"no {column!r} column: this comparison has {', '.join(self.columns)}.")
 
     def _activate(self, column: str) -> None:
         if self._active == column:
@@ -381,14 +385,42 @@ class Variants:
     def stream_columns(self, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
                        system: str | None = None, columns: tuple[str, ...] | None = None
                        ) -> Iterator[tuple[str, str, GenerationStats | None]]:
-        """Every column in turn, same prompt, settings and seed: ``(column, piece, None)`` while it
-        streams, then ``(column, "", stats)`` once that column is finished."""
-        as_messages(prompt, system)  # an empty prompt fails before anything runs
-        for column in columns or tuple(self.columns):
-            stats = GenerationStats()
-            for piece in self.stream(column, prompt, settings, system, stats):
-                yield column, piece, None
-            yield column, "", stats
+        """Every column at once, same prompt, settings and seed, decoded as one batch with a row per
+        column (:mod:`pipeline.batched`; each column's text is what :meth:`stream` gives for it
+        alone): ``(column, piece, None)`` as pieces arrive, then ``(column, "", stats)`` once that
+        column is finished."""
+        from .batched import row_adapters, row_order, sample_rows, text_pieces
+
+        messages = as_messages(prompt, system)  # an empty prompt fails before anything runs
+        names = columns or tuple(self.columns)
+        for column in names:
+            self._check_column(column)
+        order = row_order({c: self.columns[c].adapters for c in names})
+        settings, notices = settings.clamped()
+        with self.use("base") as model:  # unmerged base weights; each row adds its own adapters' deltas
+            ids = chat_input_ids(self.tokenizer, messages, max(1, context_length(model) - settings.max_new_tokens),
+                                 notices)
+            stats = {c: GenerationStats(prompt_tokens=len(ids), notices=list(notices)) for c in order}
+            pieces = {c: text_pieces(self.tokenizer) for c in order}
+            eos = model.generation_config.eos_token_id
+            stop_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+            start = time.perf_counter()
+            with row_adapters(self._slots, [self.columns[c].adapters for c in order]):
+                for step in sample_rows(model, ids, len(order), settings, stop_ids):
+                    elapsed = time.perf_counter() - start
+                    for column, row in zip(order, step):
+                        if row is None:
+                            continue
+                        token, last = row
+                        done = stats[column]
+                        done.new_tokens += 1
+                        done.first_token_s = done.first_token_s or elapsed
+                        done.total_s = elapsed
+                        for piece in pieces[column].add(token) + (pieces[column].finish() if last else []):
+                            yield column, piece, None
+                        if last:
+                            done.finished = True
+                            yield column, "", done
 
     # ------------------------------------------------------------------ facts
 

@@ -91,17 +91,53 @@ def test_switching_is_deterministic(variants, lora_runs, tiny_model_dir):
     assert first == again == alone and first.strip()
 
 
+def _batched(variants, settings, prompt=PROMPT):
+    texts, finals, events = {}, {}, list(variants.stream_columns(prompt, settings))
+    for column, piece, stats in events:
+        texts[column] = texts.get(column, "") + piece
+        if stats is not None:
+            finals[column] = stats
+    return texts, finals, events
+
+
 def test_stream_columns_reports_stats_per_column(variants):
-    events = list(variants.stream_columns(PROMPT, SamplingSettings(max_new_tokens=12, temperature=5.0, seed=1)))
+    texts, finals, events = _batched(variants, SamplingSettings(max_new_tokens=12, temperature=5.0, seed=1))
     order = [column for column, _, _ in events]
-    assert order == sorted(order, key=["base", "sft", "dpo"].index)  # one column after another
-    finals = {column: stats for column, _, stats in events if stats is not None}
+    first_end = min(order.index(c) for c in finals if order.count(c))
+    assert all(c in order[:first_end + 3] for c in ("base", "sft", "dpo"))  # the three stream at once
     assert set(finals) == {"base", "sft", "dpo"}
     for column, stats in finals.items():
-        text = "".join(piece for c, piece, _ in events if c == column)
-        assert text and stats.finished
+        assert texts[column] and stats.finished
         assert 0 < stats.new_tokens <= 12 and stats.tokens_per_s > 0 and 0 < stats.first_token_s <= stats.total_s
         assert any("temperature=5.0 is out of range" in n for n in stats.notices)  # clamped with a notice
+
+
+@pytest.mark.parametrize("switch", ["merge", "stack"])
+@pytest.mark.parametrize("temperature", [0.0, 0.9])
+def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, temperature):
+    """Greedy: the batched rows equal today's one-column-at-a-time decoding. Sampling: each row has
+    its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone."""
+    v = Variants.from_run(lora_runs["dpo"], switch=switch, log=lambda *a, **k: None)
+    settings = SamplingSettings(max_new_tokens=24, temperature=temperature, seed=5)
+    texts, finals, _ = _batched(v, settings)
+    for column in ("base", "sft", "dpo"):
+        alone, stats = v.generate(column, PROMPT, settings)
+        assert texts[column] == alone
+        assert finals[column].new_tokens == stats.new_tokens
+    if temperature:
+        assert len(set(texts.values())) == 3  # the adapters really change the text
+    assert _batched(v, settings, PROMPT)[0] == texts  # the model is left as it was
+    with v.use("sft") as model:  # switching still works after a batch
+        assert model is v._inner
+
+
+def test_closing_a_batched_stream_frees_the_model(variants):
+    stream = variants.stream_columns(PROMPT, SamplingSettings(max_new_tokens=400, temperature=1.0))
+    next(stream)
+    stream.close()
+    assert variants._lock.acquire(timeout=5)
+    variants._lock.release()
+    assert _batched(variants, SamplingSettings(max_new_tokens=4))[1]["dpo"].finished
 
 
 def test_long_prompt_is_cut_with_a_notice_and_empty_prompt_refused(variants):
@@ -160,7 +196,7 @@ def test_the_app_path_keeps_one_shared_model(lora_runs, tiny_model_dir):
     sources = {"base": str(tiny_model_dir), "sft": str(lora_runs["sft"]), "dpo": str(lora_runs["dpo"])}
     events = list(stream_columns(str(tiny_model_dir), sources, PROMPT, SamplingSettings(max_new_tokens=4),
                                  log=lambda *a, **k: None))
-    assert [c for c, _, stats in events if stats is not None] == ["base", "sft", "dpo"]
+    assert sorted(c for c, _, stats in events if stats is not None) == ["base", "dpo", "sft"]
     first = shared_variants(str(tiny_model_dir), sources["sft"], sources["dpo"])
     assert shared_variants(str(tiny_model_dir), sources["sft"], sources["dpo"]) is first  # reused, not reloaded
     assert list(shared_variants(str(tiny_model_dir), None, sources["dpo"]).columns) == ["base", "dpo"]

@@ -1,7 +1,7 @@
 """Compare tab: base | SFT | DPO answering the same brief side by side, streaming, and human picks.
 
-One base model stays in memory; the SFT and DPO adapters are switched on it per column (the
-pipeline's Variants). Many visitors can generate at once up to ``--compare-concurrency``; the rest
+One base model stays in memory with the SFT and DPO adapters on it; the three columns decode
+together as one batch, a row per column, and stream side by side (the pipeline's Variants). Many visitors can generate at once up to ``--compare-concurrency``; the rest
 wait in Gradio's queue and see their position. A pick appends a preference pair to the project's
 ``preferences.jsonl``, which the DPO tab can train on.
 """

@@ -109,15 +109,13 @@ def run_compare(args, log) -> dict:
     rows = []
     for prompt in prompts:
         row: dict = {"prompt": prompt, "stats": {}}
+        # the columns decode together (one batch); each is printed whole when it is finished
         for column, piece, stats in variants.stream_columns(prompt, settings, args.system):
-            if column not in row:
-                row[column] = ""
-                log(f"\n=== {column} ===")
-            row[column] += piece
-            log(piece, end="")
+            row[column] = row.get(column, "") + piece
             if stats is not None:
                 row["stats"][column] = stats.as_dict()
-                log(f"\n[{column}: {stats.new_tokens} tokens, {stats.tokens_per_s:.1f} tok/s, "
+                log(f"\n=== {column} ===\n{row[column]}")
+                log(f"[{column}: {stats.new_tokens} tokens, {stats.tokens_per_s:.1f} tok/s, "
                     f"{stats.first_token_s:.2f} s to first token]")
                 for notice in stats.notices:
                     log(f"notice: {notice}")
