@@ -16,6 +16,7 @@ from ..data.folder import DataFolder
 from ..errors import UserError
 from ..workspace import Run
 from . import common
+from .attention import use_segment_attention
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import SFTSettings
@@ -79,6 +80,8 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     # SFTTrainer logs token accuracy and entropy from these fields; entropy costs three more passes
     # over the (tokens x vocab) logits per step, so TRL's logged entropy reads 0 on CPU.
     use_compact_lm_head(trainer, outputs=("is_top1",))
+    if settings.packing:  # attention inside each packed example only, not over the whole packed row
+        use_segment_attention(trainer.model.get_base_model() if hasattr(trainer.model, "get_base_model") else trainer.model)
     counter = trainer.token_counter = TokenCounter()
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped}
