@@ -4,7 +4,8 @@ Three child processes, each measuring its own peak RSS, on the default model wit
 LoRA adapters (r16, all projections) saved as an SFT run and a DPO run on top of it:
 
 * ``plain``:    the base model alone, generating;
-* ``variants``: ``pipeline.infer.Variants`` with all three columns resident, generating in each;
+* ``variants``: ``pipeline.infer.Variants`` with all three columns resident, generating in each,
+  then Compare's three columns in one batch (``stream_columns``) against one column alone, alternating;
 * ``merged``:   for each of SFT and DPO, a plain model with that variant's adapters merged in
   (what the variant's speed is compared against).
 """
@@ -16,6 +17,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.figures import Figure, emit, quick_flag
@@ -60,6 +62,27 @@ def greedy_tokens_per_s(generate, tokens: int) -> float:
     return sorted(rates)[1]  # the median of three
 
 
+def batch_vs_one_column(variants, tokens: int, repeats: int = 3) -> dict:
+    """Seconds for Compare's three columns in one batch (``stream_columns``) and for one column
+    decoded alone (the SFT column, merged: the plain model's speed), alternating, median of each."""
+    from pipeline.infer import SamplingSettings
+
+    settings = SamplingSettings(max_new_tokens=tokens, temperature=0)
+    batched, alone = [], []
+    list(variants.stream_columns(PROMPT, settings))  # warm-up
+    for _ in range(repeats):
+        start = time.perf_counter()
+        finals = {c: stats for c, _, stats in variants.stream_columns(PROMPT, settings) if stats is not None}
+        batched.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _, one = variants.generate("sft", PROMPT, settings)
+        alone.append(time.perf_counter() - start)
+    return {"batch_s": sorted(batched)[repeats // 2], "one_column_s": sorted(alone)[repeats // 2],
+            "batch_runs_s": [round(t, 2) for t in batched], "one_column_runs_s": [round(t, 2) for t in alone],
+            "batch_new_tokens": {c: s.new_tokens for c, s in finals.items()}, "one_column_new_tokens": one.new_tokens,
+            "batch_tokens_per_s": min(s.tokens_per_s for s in finals.values())}
+
+
 def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
     from pipeline.infer import Variants, generate_text
     from pipeline.models import load_model
@@ -74,6 +97,7 @@ def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
             result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(
                 lambda s, c=column: variants.generate(c, PROMPT, s)[1], tokens)
         result["switch"] = variants.switch
+        result.update(batch_vs_one_column(variants, tokens))
     else:
         from peft import PeftModel
 
@@ -110,6 +134,15 @@ def main() -> None:
                  details={"resident": round(variants[f"{column}_tokens_per_s"], 1),
                           "merged": round(merged[f"{column}_tokens_per_s"], 1), "new_tokens": tokens})
           for column in ("sft", "dpo")],
+        Figure("compare: 3 columns in one batch / 1 column alone (time)",
+               variants["batch_s"] / variants["one_column_s"], 1.3, higher_is_better=False,
+               details={"batch_s": round(variants["batch_s"], 2), "one_column_s": round(variants["one_column_s"], 2),
+                        "batch_runs_s": variants["batch_runs_s"], "one_column_runs_s": variants["one_column_runs_s"],
+                        "new_tokens": tokens, "batch_new_tokens": variants["batch_new_tokens"],
+                        "one_column_new_tokens": variants["one_column_new_tokens"]}),
+        Figure("compare: tokens/s per batched column / plain model", variants["batch_tokens_per_s"] /
+               plain["tokens_per_s"], None, details={"batched_column": round(variants["batch_tokens_per_s"], 1),
+                                                     "plain": round(plain["tokens_per_s"], 1)}),
     ])
 
 
