@@ -17,8 +17,8 @@ one ``torch.Generator`` per row seeded with the settings' seed, so each row draw
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .errors import UserError
 
@@ -108,8 +108,13 @@ def row_adapters(slots: list[tuple], rows: list[tuple[str, ...]]):
 
 def logits_processors(repetition_penalty: float, temperature: float, top_k: int, top_p: float):
     """The processors ``generate`` applies for these settings, in its order (temperature 0 = greedy)."""
-    from transformers import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor, TemperatureLogitsWarper,
-                              TopKLogitsWarper, TopPLogitsWarper)
+    from transformers import (
+        LogitsProcessorList,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
 
     processors = LogitsProcessorList()
     if repetition_penalty != 1.0:

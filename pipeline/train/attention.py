@@ -15,6 +15,8 @@ loss and LoRA gradients with the ``sdpa`` path).
 
 from __future__ import annotations
 
+import itertools
+
 NAME = "segment_sdpa"
 
 
@@ -31,7 +33,7 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     gqa = query.shape[1] != key.shape[1]
     parts = [torch.nn.functional.scaled_dot_product_attention(
         query[:, :, start:stop], key[:, :, start:stop], value[:, :, start:stop], dropout_p=dropout, scale=scaling,
-        is_causal=True, enable_gqa=gqa) for start, stop in zip(bounds[:-1], bounds[1:]) if stop > start]
+        is_causal=True, enable_gqa=gqa) for start, stop in itertools.pairwise(bounds) if stop > start]
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
 
 
