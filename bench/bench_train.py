@@ -35,8 +35,9 @@ def main() -> None:
     import torch
 
     from bench.train_throughput import measure_dpo_throughput, measure_sft_throughput
-    from pipeline.models import load_model
-    from pipeline.train.common import set_threads, use_bf16_autocast
+    from pipeline.gpu import mixed_precision
+    from pipeline.models import load_model, native_bf16
+    from pipeline.train.common import set_threads
     from pipeline.train.settings import settings_for
 
     quick = quick_flag()
@@ -51,7 +52,7 @@ def main() -> None:
                                             trl_defaults=mode == "trl", log=quiet) for mode in ("trl", "ours")}
     settings = settings_for("sft", "quick")
     set_threads(settings)
-    dtype = torch.bfloat16 if use_bf16_autocast(settings.dtype, "cpu") else torch.float32
+    dtype = torch.bfloat16 if mixed_precision(settings.dtype, "cpu", None, native_bf16("cpu"))["bf16"] else torch.float32
     ceiling = matmul_flops_per_s(dtype)
     model, _, _, _ = load_model("default")
     params = sum(p.numel() for p in model.parameters())
