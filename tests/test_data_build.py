@@ -68,6 +68,7 @@ def test_quality_report(built):
     q = report.quality
     assert q["length_balance"]["imbalance"] < 0.2 and q["length_balance"]["warning"] is None
     assert q["identical_pairs_removed"] == 0 and q["tokens"]["sft"]["over_limit"] == 0
+    assert q["separability"]["auc"] < 0.9 and q["separability"]["warning"] is None
     assert q["tokens"]["sft"]["tokens"]["max"] > 50 and len(q["near_duplicates"]) == 5
     assert len(report.samples) == 5 and all("<|im_start|>assistant" in s["rendered"] and s["tokens"] > 20
                                             for s in report.samples)

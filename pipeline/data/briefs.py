@@ -1,7 +1,8 @@
 """Reverse instructions: the brief a writer would have been given for each post (seed 000's RIS).
 
-``template_brief`` is deterministic: the post's platform, its topic keywords and its hook (the
-angle the writer was asked to take), plus the shape (short lines, a list). A teacher writes a
+``template_brief`` is deterministic: the post's platform, its topic keywords, how it opens (a
+question, a number, a contrarian take...) and its shape (short lines, a list); it does not quote the
+post unless asked (``quote_hook``). A teacher writes a
 freer brief; a teacher answer that does not look like a brief falls back to the template.
 """
 
@@ -55,20 +56,62 @@ def hook(text: str, max_words: int = 14) -> str:
     return " ".join(first.split()[:max_words]).rstrip(".!?:;,")
 
 
-def template_brief(post: Post, platform: str = "post") -> str:
-    """A deterministic brief from the post's keywords, hook and shape."""
+def opening(text: str) -> str:
+    """How the post opens, in words that do not quote it."""
+    first = hook(text)
+    lowered = first.lower()
+    if not first:
+        return "open with a short punchy hook"
+    if _opens_with_question(text):
+        return "open with a question"
+    if "opinion" in lowered or lowered.startswith(("stop ", "don't ", "never ", "nobody ")):
+        return "open with a contrarian take"
+    if first[0].isdigit():
+        return "open with a number"
+    if re.match(r"(i|i'm|i've|my|we|our)\b", lowered):
+        return "open with a personal story"
+    return "open with a short punchy hook"
+
+
+def _opens_with_question(text: str) -> bool:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first.endswith("?")
+
+
+def template_brief(post: Post, platform: str = "post", quote_hook: bool = False) -> str:
+    """A deterministic brief from the post's keywords and shape. It does not quote the post (a brief
+    that does lets the model copy its answer's first line); ``quote_hook`` adds the hook as "the angle"."""
     topic = join_words(keywords(post.text)) or "your work"
     lines = [line for line in post.text.splitlines() if line.strip()]
-    shape = ["open with a short punchy hook"]
+    shape = [opening(post.text)]
     if len(lines) >= 3:
         shape.append("keep the lines short")
     if sum(bool(BULLET.match(line)) for line in lines) >= 2:
         shape.append("include a short list")
-    angle = hook(post.text)
     brief = f"Write a {platform} about {topic}."
+    angle = hook(post.text) if quote_hook else ""
     if angle:
         brief += f' The angle: "{angle}".'
     return f"{brief} {join_words(shape).capitalize()}."
+
+
+def quotes_answer(brief: str, answer: str, n: int = 5) -> bool:
+    """Whether ``brief`` contains ``n`` consecutive words of ``answer``."""
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"[\w'$%-]+", text.lower())
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    return bool(grams(brief) & grams(answer))
+
+
+def answer_free_brief(brief: str, answer: str) -> str:
+    """``brief`` without the quoted spans it copies from ``answer`` (``The angle: "..."``), so an
+    evaluation does not reward copying from the prompt."""
+    def drop(match: re.Match) -> str:
+        return "" if quotes_answer(match.group(0), answer, n=3) or match.group(1).lower() in answer.lower() else match.group(0)
+
+    out = re.sub(r'\s*(?:The angle:\s*)?"([^"]+)"\.?', drop, brief)
+    return " ".join(out.split())
 
 
 def join_words(items: list[str]) -> str:

@@ -27,7 +27,8 @@ from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
-from .quality import duplicate_prompts, length_balance, rendered_samples, split_identical, token_limits
+from .quality import (duplicate_prompts, length_balance, rendered_samples, separability, split_identical,
+                      token_limits)
 from .splits import SPLITS, split_by_prompt
 
 Progress = Callable[[float, str], None]
@@ -65,6 +66,9 @@ class BuildSettings:
     weights: EngagementWeights = field(default_factory=EngagementWeights)
     system_prompt: str | None = None
     """Optional system prompt describing the voice, put in every example."""
+    quote_hook: bool = False
+    """Template briefs quote the post's first line as "the angle" (off: a brief that quotes its answer
+    teaches copying from the prompt and inflates perplexity and hook metrics)."""
     format: str = "messages"
     """Also export the SFT splits in this format under ``exports/`` (sft/ is always ``messages``)."""
     model: str = "default"
@@ -237,11 +241,14 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     all_dpo = [r for rows in dpo.values() for r in rows]
     balance = length_balance(all_dpo)
     tokens = token_limits(tokenizer, sft_rows, all_dpo, settings.max_tokens)
-    quality = {"length_balance": balance, "identical_pairs_removed": identical,
+    separable = separability(all_dpo, seed=settings.seed)
+    quality = {"length_balance": balance, "separability": separable, "identical_pairs_removed": identical,
                "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": deduped.examples,
                "warnings": []}
     if balance["warning"]:
         quality["warnings"].append(balance["warning"])
+    if separable["warning"]:
+        quality["warnings"].append(separable["warning"])
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")
     for name in ("sft", "dpo_chosen", "dpo_rejected"):
@@ -304,7 +311,7 @@ def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | No
                  progress: Progress) -> tuple[list[str], int]:
     """One brief per post: the input's own, the teacher's, or the template (teacher answers that do
     not look like a brief fall back to the template; counted)."""
-    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post")) for p in posts]
+    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post"), settings.quote_hook) for p in posts]
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:

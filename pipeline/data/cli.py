@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--remove-emoji", action="store_true", help="strip emoji while cleaning")
     p.add_argument("--dedupe-threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold [0.8]")
     p.add_argument("--weights", default="1,2,3", help="engagement weights likes,comments,reposts [1,2,3]")
+    p.add_argument("--quote-hook", action="store_true",
+                   help="template briefs quote the post's first line as the angle (off: the brief would hold the answer)")
     p.add_argument("--system", default=None, help="system prompt describing the voice, added to every example")
     p.add_argument("--format", default="messages", choices=FORMATS,
                    help="also export the SFT splits in this format under exports/ [messages]")
@@ -68,7 +70,8 @@ def settings_from_args(args):
         negatives=args.negatives, top_k=args.top_k, top_frac=args.top_frac, min_chars=args.min_chars,
         max_chars=args.max_chars, drop_replies=not args.keep_replies, drop_retweets=not args.keep_retweets,
         clean=replace(defaults.clean, remove_emoji=args.remove_emoji), dedupe_threshold=args.dedupe_threshold,
-        weights=EngagementWeights(likes, comments, reposts), system_prompt=args.system, format=args.format,
+        weights=EngagementWeights(likes, comments, reposts), system_prompt=args.system, quote_hook=args.quote_hook,
+        format=args.format,
         model=args.model, max_tokens=args.max_tokens, seed=args.seed, teacher_batch_size=args.batch_size,
         cache_dir=args.cache_dir,
         license=args.license,

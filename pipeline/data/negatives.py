@@ -1,9 +1,11 @@
 """Rejected answers for preference pairs: the generic voice DPO must move away from (seed 000).
 
-* ``rule``: a deterministic corporate rewrite of the post: lines merged into one paragraph,
-  bullets dropped, the hook hedged behind a stock opener, filler adjectives before the topic
-  words and a stock closing line; trimmed or padded to about the post's length, so DPO learns
-  the voice and not "shorter wins" (seed 002's length-balance check).
+* ``rule``: a deterministic corporate rewrite of the post: its sentences in whole-sentence form
+  (a list becomes "X: a, b and c."), filler adjectives before the topic words, sometimes a stock
+  opener, sometimes a hedged hook, and a stock closing line, laid out as one paragraph, short
+  paragraphs or a sentence per line; trimmed or padded to about the post's length, so DPO learns
+  the voice and not "shorter wins" (seed 002's length-balance check) or "line breaks win" (the
+  quality report's separability check).
 * ``teacher``: the teacher rewrites the post as a bland corporate press release.
 * ``base``: the base model's own answer to the brief.
 
@@ -16,18 +18,28 @@ import hashlib
 import random
 import re
 
-from .briefs import BULLET, hook, keywords, normalise_space
+from .briefs import BULLET, join_words, keywords, normalise_space
 
 METHODS = ("rule", "teacher", "base")
 OPENERS = (
-    "In today's fast-paced digital landscape, {hedge}",
-    "In the ever-evolving world of {topic}, {hedge}",
-    "As organizations navigate an increasingly complex environment, {hedge}",
-    "In an era of rapid transformation, {hedge}",
-    "When it comes to {topic}, {hedge}",
+    "In today's fast-paced digital landscape, {topic} matters more than ever.",
+    "In the ever-evolving world of {topic}, change is the only constant.",
+    "As organizations navigate an increasingly complex environment, {topic} has become a priority.",
+    "In an era of rapid transformation, {topic} deserves a closer look.",
+    "When it comes to {topic}, there is always more to learn.",
+    "Let's talk about {topic}.",
+    "Here's the thing about {topic}.",
+    "{Topic} is a topic that comes up again and again.",
+    "Many leaders are rethinking their approach to {topic}.",
+    "I want to share a few reflections on {topic}.",
 )
-HEDGES = ("it could be argued that ", "it is worth noting that ", "many experts agree that ",
-          "it may be the case that ", "one might consider that ")
+"""Stock first sentences. A rewrite starts with one only some of the time (the quality report's
+separability check counts how often), so "starts with a stock opener" cannot be the whole lesson."""
+HEDGES = ("It could be argued that ", "It is worth noting that ", "Many experts agree that ",
+          "It may be the case that ", "One might say that ")
+"""Hedges put before a declarative hook (never before a question, an imperative or a label)."""
+STOCK_PREFIXES = tuple(t.split("{")[0].rstrip(" ,") for t in OPENERS if not t.startswith("{")) + (
+    "In today's", "In the ever-evolving", "In an era")
 FILLERS = ("robust", "seamless", "innovative", "cutting-edge", "transformative", "comprehensive", "holistic",
            "strategic", "dynamic", "impactful")
 CLOSERS = (
@@ -37,50 +49,135 @@ CLOSERS = (
     "Moving forward, stakeholders should continue to prioritize alignment, collaboration and continuous improvement.",
 )
 SHORT_CLOSERS = ("It's a journey worth exploring.", "Let's unlock the potential together.",
-                 "The possibilities are truly endless.", "Exciting times ahead.")
+                 "The possibilities are truly endless.", "Exciting times ahead.", "What do you think?",
+                 "Food for thought.")
 PADDING = (
     "This represents a significant opportunity for stakeholders across the ecosystem.",
     "Moreover, it is essential to align these efforts with broader business objectives.",
     "Furthermore, collaboration remains a key driver of long-term success.",
     "It is also crucial to consider the unique needs of each organization.",
 )
+LAYOUTS = ("paragraph", "paragraphs", "post")
+"""How a rewrite is laid out: one paragraph, short paragraphs split by blank lines (a sixth each),
+or the post's own lines and list (two thirds), so line breaks alone do not tell the post from the rewrite."""
 _DETERMINER = re.compile(r"\b(the|a|an|my|our|your|their|every)\s+([a-z][a-z-]+)\b", re.IGNORECASE)
+_DECLARATIVE = re.compile(r"^(I|We|You|They|It|This|That|The|Most|Every|Some|My|Our|[A-Z][a-z]+ (is|are|was|were|has|have))\b")
 REWRITE_SYSTEM = ("You rewrite social media posts as bland corporate press releases: one paragraph, no line "
                   "breaks, no lists, no emoji, formal, generic and full of stock phrases, about as long as the "
                   "original. Reply with the rewrite only.")
 
 
 def _sentences(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        line = BULLET.sub("", line).strip()
-        if line:
-            out.append(line if line[-1] in ".!?:" else line + ".")
-    return out
+    """The post as whole sentences: a list under a "...:" line becomes one sentence ("X: a, b and c."),
+    a short label line ("Unpopular opinion:") joins the line after it, every line ends with punctuation."""
+    out: list[str] = []
+    items: list[str] = []
+    lead = ""
+
+    def flush() -> None:
+        nonlocal items, lead
+        if items:
+            listed = join_words([_lower_first(i.rstrip(".!?;,")) for i in items])
+            out.append(f"{lead} {listed}." if lead else listed[:1].upper() + listed[1:] + ".")
+        elif lead:
+            out.append(lead)
+        items, lead = [], ""
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if BULLET.match(line):
+            items.append(BULLET.sub("", line).strip())
+            continue
+        flush()
+        if line.endswith(":"):
+            lead = line
+            continue
+        out.append(line if line[-1] in ".!?" else line + ".")
+    flush()
+    merged: list[str] = []
+    for sentence in out:  # a label line without a list takes the next sentence
+        if merged and merged[-1].endswith(":"):
+            merged[-1] = f"{merged[-1]} {sentence}"
+        else:
+            merged.append(sentence)
+    return [s if s[-1] in ".!?" else s.rstrip(":") + "." for s in merged]
+
+
+def _is_label(line: str) -> bool:
+    """A short label line such as "Unpopular opinion:"."""
+    line = line.strip()
+    return line.endswith(":") and len(line.split()) <= 3
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter unless it starts "I", "I'm" or an acronym."""
+    return text if re.match(r"(I|I'\w+|[A-Z0-9]{2,})\b", text) else text[:1].lower() + text[1:]
+
+
+def is_stock_opener(text: str) -> bool:
+    """Whether ``text`` starts with one of the rule rewrite's stock openers."""
+    start = text.lstrip()
+    return any(start.startswith(prefix) for prefix in STOCK_PREFIXES) or bool(
+        re.match(r"[A-Z][\w-]* is a topic that comes up", start))
+
+
+def _post_lines(text: str) -> list[str]:
+    """The post's own lines (bullets as "- ", one empty string per run of blank lines)."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            if out and out[-1]:
+                out.append("")
+        else:
+            out.append("- " + BULLET.sub("", line).strip() if BULLET.match(line) else line)
+    return out[:-1] if out and not out[-1] else out
 
 
 def rule_rewrite(text: str) -> str:
-    """A generic corporate version of ``text`` of about the same length (deterministic per text)."""
+    """A generic corporate version of ``text`` of about the same length (deterministic per text).
+
+    The post's content is kept in order with filler adjectives, sometimes a stock opener, sometimes a
+    hedged hook, and a stock closer; padded or trimmed to about the post's length. The layout varies
+    (``LAYOUTS``): two thirds keep the post's own lines and list, the rest are sentences (a list becomes
+    one "X: a, b and c." sentence, so it stays grammatical) in one or several paragraphs."""
     rng = random.Random(int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:12], 16))
-    topic_words = keywords(text, 2)
+    content = "\n".join(line for line in text.splitlines() if not _is_label(line))
+    topic = (keywords(content, 1) or ["business"])[0]
     target = len(text)
-    first = hook(text) or text.strip()
-    opener = rng.choice(OPENERS).format(hedge=rng.choice(HEDGES), topic=topic_words[0] if topic_words else "business")
-    if not re.match(r"(I|I'\w+|[A-Z0-9]{2,})\b", first):  # "I" and acronyms keep their capitals
-        first = first[:1].lower() + first[1:]
-    parts = [opener + first + "."]
-    body = _sentences(text)[1:]
-    body = _add_fillers(body, rng)
+    layout = rng.choices(LAYOUTS, weights=(1, 1, 4))[0]
+    units = (_post_lines(text) if layout == "post" else _sentences(text)) or [text.strip()]
+    first, body = units[0], _add_fillers(units[1:], rng)
+    if rng.random() < 0.5 and _DECLARATIVE.match(first) and first.endswith("."):
+        first = rng.choice(HEDGES) + _lower_first(first)
+    head = [first]
     closer = rng.choice(CLOSERS if target >= 400 else SHORT_CLOSERS)
-    for sentence in body:
-        if len(" ".join(parts)) + len(sentence) + len(closer) + 2 > target * 1.05:
-            break
-        parts.append(sentence)
+    opener = rng.choice(OPENERS).format(topic=topic, Topic=topic[:1].upper() + topic[1:])
+    if rng.random() < 0.45 and len(opener) + len(first) + len(closer) <= target * 1.2:
+        head.insert(0, opener)
+    parts = head[:]
+    for unit in body:
+        if len(" ".join(parts)) + len(unit) + len(closer) + 2 <= target * 1.05:
+            parts.append(unit)
     padding = list(PADDING)
     rng.shuffle(padding)
-    while padding and len(" ".join(parts)) + len(closer) + 1 < target * 0.85:
-        parts.append(padding.pop())
+    for sentence in padding:
+        length = len(" ".join(parts)) + len(closer) + 1
+        if length < target * 0.85 and length + len(sentence) <= target * 1.15:
+            parts.append(sentence)
+    if layout == "post":
+        lines: list[str] = []
+        for line in head[:-1] + [""] + parts[len(head) - 1:]:
+            if line or (lines and lines[-1]):  # no leading or doubled blank lines
+                lines.append(line)
+        while lines and not lines[-1]:
+            lines.pop()
+        return "\n".join(lines + ["", closer])
     parts.append(closer)
+    if layout == "paragraphs":
+        return "\n\n".join(" ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
     return " ".join(parts)
 
 

@@ -2,8 +2,10 @@
 
 Label consistency (chosen == rejected is an error; such pairs are removed), length balance
 (chosen vs rejected mean/median; more than 20% apart teaches "length wins", not the voice),
-duplicate prompts, examples over the model's token limit, and a sample rendered with the model's
-chat template so the special tokens and the system prompt can be checked by eye.
+duplicate prompts, examples over the model's token limit, how separable chosen and rejected are by
+trivial features (a model that can tell them apart by line breaks, a stock opener or length learns
+that instead of the voice), and a sample rendered with the model's chat template so the special
+tokens and the system prompt can be checked by eye.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from collections import Counter
 from .briefs import normalise_space
 
 IMBALANCE_LIMIT = 0.2
+SEPARABILITY_LIMIT = 0.9
+"""Warn when a logistic regression on trivial features tells chosen from rejected with a
+cross-validated ROC AUC above this."""
+TRIVIAL_FEATURES = ("line_breaks", "bullets", "stock_opener", "chars")
 
 
 def split_identical(pairs: list[dict]) -> tuple[list[dict], int]:
@@ -44,6 +50,52 @@ def length_balance(pairs: list[dict]) -> dict:
         report["warning"] = (f"{longer} answers are {imbalance:.0%} longer than the others (limit {IMBALANCE_LIMIT:.0%}): "
                              "DPO may learn length instead of voice; use --negatives rule (length-matched) or "
                              "length-normalise.")
+    return report
+
+
+def trivial_features(text: str) -> list[float]:
+    """``TRIVIAL_FEATURES`` of one answer."""
+    from .briefs import BULLET
+    from .negatives import is_stock_opener
+
+    return [text.count("\n"), sum(bool(BULLET.match(line)) for line in text.splitlines()),
+            float(is_stock_opener(text)), len(text)]
+
+
+def separability(pairs: list[dict], folds: int = 5, seed: int = 0) -> dict:
+    """How well ``TRIVIAL_FEATURES`` alone tell chosen (1) from rejected (0): the ROC AUC of a
+    logistic regression, cross-validated over ``folds`` folds that keep a pair's two answers together;
+    ``warning`` above ``SEPARABILITY_LIMIT``. Also the share of each side with a line break or a stock
+    opener."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    texts = {"chosen": [p["chosen"][-1]["content"] for p in pairs],
+             "rejected": [p["rejected"][-1]["content"] for p in pairs]}
+    report: dict = {"features": list(TRIVIAL_FEATURES), "limit": SEPARABILITY_LIMIT, "auc": None, "warning": None}
+    for side, items in texts.items():
+        report[f"{side}_with_line_breaks"] = round(sum("\n" in t for t in items) / max(1, len(items)), 3)
+        report[f"{side}_with_stock_opener"] = round(sum(trivial_features(t)[2] for t in items) / max(1, len(items)), 3)
+    if len(pairs) < 2 * folds:
+        report["skipped"] = f"{len(pairs)} pairs; the check needs {2 * folds}+."
+        return report
+    x = np.array([trivial_features(t) for t in texts["chosen"] + texts["rejected"]], dtype=np.float64)
+    y = np.array([1] * len(pairs) + [0] * len(pairs))
+    groups = np.tile(np.arange(len(pairs)), 2)
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    groups = order[groups]  # GroupKFold splits by group id: shuffle which pairs share a fold
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    scores = cross_val_predict(model, x, y, groups=groups, cv=GroupKFold(folds), method="predict_proba")[:, 1]
+    report["auc"] = round(float(roc_auc_score(y, scores)), 4)
+    if report["auc"] > SEPARABILITY_LIMIT:
+        report["warning"] = (f"chosen and rejected are separable by line breaks, bullets, a stock opener and length "
+                             f"alone (cross-validated AUC {report['auc']:.2f} > {SEPARABILITY_LIMIT}): DPO may learn "
+                             "those instead of the voice; use negatives that share the posts' layout (--negatives "
+                             "base, or a teacher rewrite).")
     return report
 
 
