@@ -90,7 +90,16 @@ def test_evaluate_run_writes_the_report(variants, lora_runs, tmp_path):
     assert saved["margins"]["base"] < saved["margins"]["sft"] < saved["margins"]["dpo"]
     assert set(saved["chosen_win_rate"]) == set(saved["perplexity"]) == {"base", "sft", "dpo"}
     assert set(saved["style"]) == {"base", "sft", "dpo", "gold"} and "variance_change_vs_base" in saved["style"]["gold"]
-    assert saved["style"]["gold"]["posts"] == 8 and saved["gold"]["source"] == "posts.jsonl gold"
+    # these posts.jsonl rows have no split, so gold falls back to the held-out chosen posts (never training posts)
+    assert saved["style"]["gold"]["posts"] == 6 and saved["gold"]["source"] == "chosen posts of the held-out pairs"
+    for column, detail in saved["margins_detail"].items():
+        assert detail["low"] <= detail["mean"] <= detail["high"] and detail["mean"] == saved["margins"][column]
+        assert detail["per_token"]["low"] <= detail["per_token"]["mean"] <= detail["per_token"]["high"]
+    assert saved["rejected_generators"] == {"margins": "unknown (no report.json)", "margins_other_generator": "base"}
+    assert set(saved["margins_other_generator"]) == {"base", "sft", "dpo"}
+    assert saved["margins_other_generator"]["base"]["pairs"] == 2  # the base answers to the 2 generated briefs
+    assert "skipped" in saved["authorship"] and saved["voice_rate"] == {}  # no held-out posts to check it on
+    assert set(saved["burrows_delta"]) == {"skipped"} or set(saved["burrows_delta"]["delta"]) == {"base", "sft", "dpo"}
     assert set(saved["similarity"]) == {"base", "sft", "dpo"}
     assert set(saved["judge"]) == {"judge", "sft_vs_base", "dpo_vs_base"}
     assert saved["see_more"]["classifier"]["auc"] is not None and set(saved["see_more"]["probability"]) == \

@@ -85,9 +85,16 @@ def _report_views(report: dict):
     ppl = report.get("perplexity") or {}
     similarity = report.get("similarity") or {}
     see_more = (report.get("see_more") or {}).get("probability") or {}
+    voice = report.get("voice_rate") or {}
+    delta = (report.get("burrows_delta") or {}).get("delta") or {}
+    detail = report.get("margins_detail") or {}
+    other = report.get("margins_other_generator") or {}
     variants = [v for v in ("base", "sft", "dpo") if v in margins or v in ppl]
     margin_frame = pd.DataFrame({"variant": variants, "margin": [float(margins.get(v) or 0) for v in variants]})
-    table = pd.DataFrame([{"variant": v, "reward margin": _fmt(margins.get(v)), "chosen wins": _fmt(win.get(v)),
+    table = pd.DataFrame([{"variant": v, "voice rate [95% CI]": _interval(voice.get(v)), "Burrows' Delta": _fmt(delta.get(v)),
+                           "reward margin": _fmt(margins.get(v)), "chosen wins": _fmt(win.get(v)),
+                           "margin per token [95% CI]": _interval((detail.get(v) or {}).get("per_token")),
+                           "margin vs other generator": _fmt((other.get(v) or {}).get("mean")),
                            "perplexity": _fmt(ppl.get(v)),
                            "similarity to gold": _fmt((similarity.get(v) or {}).get("gold_similarity")),
                            "diversity": _fmt((similarity.get(v) or {}).get("diversity")),
@@ -100,6 +107,16 @@ def _report_views(report: dict):
         text += " ✓ ordered base < SFT < DPO" if ordered else " (not ordered base < SFT < DPO)"
     text += f"  \non {report.get('pairs', '?')} held-out pairs ({(report.get('split') or {}).get('name', '?')} split"
     text += f", {report['scoring_precision']} scoring)" if report.get("scoring_precision") else ")"
+    generators = report.get("rejected_generators") or {}
+    if generators:
+        text += (f"  \nrejected answers: {generators.get('margins')} (as in training); 'vs other generator': "
+                 f"{generators.get('margins_other_generator') or 'none available'}")
+    authorship = report.get("authorship") or {}
+    if "auc" in authorship:
+        text += (f"  \n**Authorship test** (which one is real?): held-out AUC {_fmt(authorship['auc'])}; voice rate = share "
+                 "of each variant's posts it calls the author's")
+    elif authorship.get("skipped"):
+        text += f"  \nauthorship test skipped: {authorship['skipped']}"
     judge = report.get("judge") or {}
     for matchup, result in judge.items():
         if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result):
@@ -107,6 +124,13 @@ def _report_views(report: dict):
     for notice in report.get("notices") or []:
         text += f"\n\nℹ {notice}"
     return text, margin_frame, table, pd.DataFrame(style_rows) if style_rows else None
+
+
+def _interval(value) -> str:
+    """``mean [low, high]`` of a bootstrap summary."""
+    if not isinstance(value, dict) or value.get("mean") is None:
+        return ""
+    return f"{_fmt(value['mean'])} [{_fmt(value['low'])}, {_fmt(value['high'])}]"
 
 
 def _scalars(prefix: str, values) -> dict:

@@ -60,6 +60,9 @@ def register(subparsers) -> None:
                    f"[{d.precision}]")
     p.add_argument("--max-length", type=int, default=d.max_length,
                    help=f"longest scored sequence in tokens [{d.max_length}]")
+    p.add_argument("--authorship-answers", type=int, default=d.authorship_answers,
+                   help="base-model answers to training briefs added to the authorship test's generic "
+                        f"training texts [{d.authorship_answers}]")
 
 
 def _column_flags(p: argparse.ArgumentParser) -> None:
@@ -137,8 +140,9 @@ def run_eval(args, log) -> dict:
     from .report import evaluate_run, load_held_out
 
     settings = EvalSettings(**{f.name: getattr(args, f.name) for f in fields(EvalSettings)})
-    if settings.limit < 0 or settings.max_pairs < 0 or settings.batch_size < 1 or settings.max_new_tokens < 1:
-        raise UserError("--limit and --max-pairs must be >= 0, --batch-size and --max-new-tokens >= 1.")
+    if (settings.limit < 0 or settings.max_pairs < 0 or settings.authorship_answers < 0 or settings.batch_size < 1
+            or settings.max_new_tokens < 1):
+        raise UserError("--limit, --max-pairs and --authorship-answers must be >= 0, --batch-size and --max-new-tokens >= 1.")
     if args.run_dir is None and args.out is None:
         raise UserError("nowhere to write eval.json: give --run RUN_DIR or --out PATH.")
     make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before a model loads
@@ -158,9 +162,15 @@ def run_eval(args, log) -> dict:
     if not args.json:
         for key in ("margins", "chosen_win_rate", "perplexity"):
             log(f"{key}: " + ", ".join(f"{c} {v}" for c, v in report[key].items()))
+        if report["voice_rate"]:
+            log("voice_rate: " + ", ".join(f"{c} {v['mean']} [{v['low']}, {v['high']}]"
+                                           for c, v in report["voice_rate"].items())
+                + f" (authorship test AUC {report['authorship']['auc']})")
         for note in report["notices"]:
             log(f"notice: {note}")
         log(f"wrote {report['eval_path']}")
         return {}
-    return {k: report[k] for k in ("margins", "chosen_win_rate", "perplexity", "style", "similarity", "judge",
-                                   "see_more", "split", "pairs", "scoring_precision", "notices", "eval_path")}
+    return {k: report[k] for k in ("margins", "chosen_win_rate", "margins_detail", "margins_other_generator",
+                                   "rejected_generators", "voice_rate", "authorship", "burrows_delta", "perplexity",
+                                   "style", "similarity", "judge", "see_more", "split", "pairs",
+                                   "briefs_quoting_answer", "scoring_precision", "notices", "eval_path")}

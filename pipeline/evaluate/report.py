@@ -7,6 +7,8 @@ a split is carved from ``train`` (seeded) and the report says so: those pairs we
 
 from __future__ import annotations
 
+import json
+import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +21,6 @@ from ..infer import SamplingSettings, Variants, generate_text
 from ..workspace import Run
 from ..models import compute_device
 
-GOLD_FALLBACK_SHARE = 0.25
 
 
 @dataclass
@@ -49,6 +50,9 @@ class EvalSettings:
     matmuls, else float32), ``float32`` (exact) or ``bfloat16``."""
     max_length: int = 1024
     """Longest scored sequence in tokens (longer ones are cut, and counted)."""
+    authorship_answers: int = 16
+    """Base-model answers to training-split briefs added to the generic side of the authorship
+    test's training data (with the training negatives); 0 = the negatives only."""
 
 
 @dataclass
@@ -111,7 +115,8 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     of ``data_dir`` (or ``held_out``, already read); writes ``eval.json`` (into ``run_dir`` unless
     ``out_path``) and returns it."""
     from . import judge as judging
-    from .margins import encode_pairs, reward_margins, summarize as summarize_margins
+    from .authorship import burrows_delta, train as train_authorship
+    from .margins import encode_pairs, margins_with_tokens, summarize as summarize_margins
     from .perplexity import encode_examples, perplexity
     from .scoring import resolve_precision
     from .seemore import SeeMore, train as train_see_more
@@ -146,24 +151,38 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     sampling = SamplingSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
                                 seed=settings.seed)
     columns = list(variants.columns)
-    margins, ppl, generations = {}, {}, {}
+    generators = rejected_generators(data_dir, "base" in columns)
+    other_rows = pairs_rows[:len(briefs)] if generators["margins_other_generator"] else []
+    train_briefs = authorship_briefs(data_dir, settings.authorship_answers) if "base" in columns else []
+    margins, margins_other, ppl, generations, base_train_answers = {}, {}, {}, {}, []
     for index, column in enumerate(columns):
         share = 1 / len(columns)
         with variants.use(column) as model:
-            step(f"{column}: reward margins on {len(pairs)} pairs", index * share)
-            margins[column] = summarize_margins(reward_margins(model, pairs, batch_size=settings.batch_size,
-                                                               pad_id=pad_id, precision=settings.precision))
-            step(f"{column}: perplexity on {len(examples)} posts", (index + 0.3) * share)
-            ppl[column] = perplexity(model, examples, batch_size=settings.batch_size, pad_id=pad_id,
-                                     precision=settings.precision)
             generations[column] = []
             for number, brief in enumerate(briefs):
-                step(f"{column}: writing post {number + 1}/{len(briefs)}", (index + 0.5 + 0.5 * number / len(briefs)) * share)
+                step(f"{column}: writing post {number + 1}/{len(briefs)}", (index + 0.4 * number / len(briefs)) * share)
                 text, _ = generate_text(model, tokenizer, brief, sampling)
                 generations[column].append(text)
+            if column == "base":
+                for number, brief in enumerate(train_briefs):
+                    step(f"base: answering training brief {number + 1}/{len(train_briefs)} (authorship test)",
+                         (index + 0.4 + 0.2 * number / len(train_briefs)) * share)
+                    base_train_answers.append(generate_text(model, tokenizer, brief, sampling)[0])
+            step(f"{column}: reward margins on {len(pairs)} pairs", (index + 0.6) * share)
+            margins[column] = summarize_margins(*margins_with_tokens(model, pairs, batch_size=settings.batch_size,
+                                                                     pad_id=pad_id, precision=settings.precision),
+                                                seed=settings.seed)
+            if other_rows and generations.get("base"):
+                rows = other_generator_pairs(other_rows, generations["base"], generators["margins_other_generator"])
+                margins_other[column] = summarize_margins(*margins_with_tokens(
+                    model, encode_pairs(tokenizer, rows, settings.max_length), batch_size=settings.batch_size,
+                    pad_id=pad_id, precision=settings.precision), seed=settings.seed)
+            step(f"{column}: perplexity on {len(examples)} posts", (index + 0.8) * share)
+            ppl[column] = perplexity(model, examples, batch_size=settings.batch_size, pad_id=pad_id,
+                                     precision=settings.precision)
 
     step("style, similarity, judge and See More", 0.95)
-    gold_texts, gold_source = gold_posts(data_dir, pairs_rows)
+    gold_texts, gold_source = gold_posts(data_dir, pairs_rows, split_info)
     style = {name: summarize_style(texts) for name, texts in {**generations, "gold": gold_texts}.items()}
     if "base" in style:
         style = {name: (against_base(s, style["base"]) if name != "base" else s) for name, s in style.items()}
@@ -172,12 +191,26 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     brief_texts = [next((m["content"] for m in reversed(b) if m["role"] == "user"), "") for b in briefs]
     judged = judging.judge_variants(judge, brief_texts, generations) if judge and briefs else {"judge": "none"}
     posts = DataFolder(data_dir).posts()
-    proxy = train_see_more(posts, seed=settings.seed) if posts else {"skipped": "no posts.jsonl in the data folder."}
+    train_posts, test_posts = split_posts(posts, split_info)
+    proxy = (train_see_more(train_posts, seed=settings.seed, held_out=test_posts) if posts
+             else {"skipped": "no posts.jsonl in the data folder."})
     if isinstance(proxy, SeeMore):
+        held_texts = [p["text"] for p in test_posts] or gold_texts
         see_more = {"classifier": proxy.report,
-                    "probability": {name: proxy.probability(texts) for name, texts in {**generations, "gold": gold_texts}.items()}}
+                    "probability": {name: proxy.probability(texts)
+                                    for name, texts in {**generations, "gold": held_texts}.items()}}
     else:
         see_more = {"classifier": proxy, "probability": {}}
+    step("authorship test and Burrows' Delta", 0.97)
+    real_train, generic_train, sources = authorship_training_texts(data_dir, train_posts, base_train_answers)
+    real_held = [p["text"] for p in test_posts]
+    authorship = train_authorship(real_train, generic_train, real_held, generations.get("base", []), sources)
+    if isinstance(authorship, dict):
+        authorship_report, voice_rate = authorship, {}
+    else:
+        authorship_report = authorship.report
+        voice_rate = {column: authorship.voice_rate(texts, settings.seed) for column, texts in generations.items()}
+    delta = burrows_delta(real_train + generic_train, real_held, generations)
 
     report = {
         "run": str(Path(run_dir).resolve()) if run_dir else None,
@@ -187,6 +220,9 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         "columns": variants.describe()["columns"],
         "margins": {c: m["mean"] for c, m in margins.items()},
         "chosen_win_rate": {c: m["chosen_win_rate"] for c, m in margins.items()},
+        "margins_detail": margins,
+        "margins_other_generator": margins_other,
+        "rejected_generators": generators,
         "pairs": len(pairs),
         "briefs_quoting_answer": held_out.quoted_briefs,
         "scoring_precision": resolve_precision(settings.precision, compute_device(variants.model).type),
@@ -194,6 +230,9 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         "style": style,
         "similarity": similarity,
         "gold": {"posts": len(gold_texts), "source": gold_source},
+        "authorship": authorship_report,
+        "voice_rate": voice_rate,
+        "burrows_delta": delta,
         "judge": judged,
         "see_more": see_more,
         "samples": [{"brief": brief_texts[i], **{c: generations[c][i] for c in generations}}
@@ -224,18 +263,71 @@ class _Progress:
 # ----------------------------------------------------------------------------- held-out data
 
 
-def gold_posts(data_dir: Path, pairs: list[dict]) -> tuple[list[str], str]:
-    """The gold set: posts marked ``gold`` in posts.jsonl, else its top quarter by score, else the
-    chosen posts of the held-out pairs."""
-    posts = DataFolder(data_dir).posts()
-    gold = [p["text"] for p in posts if p.get("gold") and isinstance(p.get("text"), str)]
+def gold_posts(data_dir: Path, pairs: list[dict], split: dict | None = None) -> tuple[list[str], str]:
+    """The gold set, held-out posts only: the posts of the evaluated split in posts.jsonl (those
+    marked ``gold`` among them, else all of them), else the chosen posts of the held-out pairs."""
+    _, held = split_posts(DataFolder(data_dir).posts(), split or {"name": "test"})
+    gold = [p["text"] for p in held if p.get("gold")]
     if gold:
-        return gold, "posts.jsonl gold"
-    scored = sorted((p for p in posts if isinstance(p.get("score"), (int, float)) and isinstance(p.get("text"), str)),
-                    key=lambda p: -p["score"])
-    if scored:
-        return [p["text"] for p in scored[:max(1, int(len(scored) * GOLD_FALLBACK_SHARE))]], "posts.jsonl top quarter by score"
+        return gold, f"posts.jsonl gold, {held[0]['split']} split"
+    if held:
+        return [p["text"] for p in held], f"posts.jsonl, {held[0]['split']} split"
     return [p["chosen"][-1]["content"] for p in pairs], "chosen posts of the held-out pairs"
+
+
+def split_posts(posts: list[dict], split: dict) -> tuple[list[dict], list[dict]]:
+    """posts.jsonl rows with text: (training split, evaluated split); no held-out posts when the
+    evaluated pairs were carved from train or the rows have no ``split``."""
+    rows = [p for p in posts if isinstance(p.get("text"), str) and p["text"].strip()]
+    if split.get("made") or not any("split" in p for p in rows):
+        return rows, []
+    return ([p for p in rows if p.get("split") == "train"], [p for p in rows if p.get("split") == split["name"]])
+
+
+def rejected_generators(data_dir: Path, have_base: bool) -> dict:
+    """Who wrote the rejected answers of the held-out pairs (the training negatives' generator, from
+    report.json) and of the second margin table (another generator: the base model's answers to the
+    held-out briefs, or the rule rewrite when training used base answers)."""
+    report = DataFolder(data_dir).report_path
+    try:
+        trained = (json.loads(report.read_text()).get("teacher") or {}).get("negatives") if report.is_file() else None
+    except (OSError, ValueError):
+        trained = None
+    other = "rule" if trained == "base" else "base" if have_base else None
+    return {"margins": trained or "unknown (no report.json)", "margins_other_generator": other}
+
+
+def other_generator_pairs(rows: list[dict], base_answers: list[str], generator: str) -> list[dict]:
+    """The held-out pairs with their rejected answer from ``generator`` (``base``: the base model's
+    answer to the same brief; ``rule``: the rule rewrite of the chosen post)."""
+    from ..data.negatives import rule_rewrite
+
+    out = []
+    for row, answer in zip(rows, base_answers):
+        rejected = rule_rewrite(row["chosen"][-1]["content"]) if generator == "rule" else answer
+        if rejected.strip():
+            out.append({**row, "rejected": [{"role": "assistant", "content": rejected}]})
+    return out
+
+
+def authorship_briefs(data_dir: Path, limit: int) -> list[list[dict]]:
+    """Up to ``limit`` training-split briefs (quotes of their answer removed) for base answers."""
+    rows = DataFolder(data_dir).pairs("train", required=False) if limit > 0 else []
+    order = list(range(len(rows)))
+    random.Random(0).shuffle(order)
+    picked = [rows[i] for i in sorted(order[:limit])]
+    _drop_quoted_answers(picked, "chosen")
+    return [row["prompt"] for row in picked]
+
+
+def authorship_training_texts(data_dir: Path, train_posts: list[dict], base_answers: list[str]):
+    """The authorship test's training texts: (real posts, generic texts, generic source counts)."""
+    pairs = DataFolder(data_dir).pairs("train", required=False)
+    negatives = [r["rejected"][-1]["content"] for r in pairs]
+    real = [p["text"] for p in train_posts] or [r["chosen"][-1]["content"] for r in pairs]
+    generators = rejected_generators(data_dir, True)["margins"]
+    sources = {f"training negatives ({generators})": len(negatives), "base answers to training briefs": len(base_answers)}
+    return real, negatives + [a for a in base_answers if a.strip()], sources
 
 
 def _run_data_dir(run_dir: str | Path | None) -> Path:
