@@ -156,8 +156,8 @@ def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
 
     empty = _long_frame([], MARGIN_SERIES)
     assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
-    rows = [{"step": 1, "loss": 0.7, "rewards/margins": 0.1, "kl": 0.05},
-            {"step": 2, "loss": 0.6, "rewards/margins": 0.4, "kl": 0.25}]
+    rows = [{"step": 1, "loss": 0.7, "rewards/margins": 0.1, "logratio_drift": 0.05},
+            {"step": 2, "loss": 0.6, "rewards/margins": 0.4, "logratio_drift": 0.25}]
     frame = _long_frame(rows, MARGIN_SERIES)
     assert list(frame["value"]) == [0.1, 0.4] and set(frame["series"]) == {"margin"}
     run = Workspace(tmp_path / "p").run("dpo-1")

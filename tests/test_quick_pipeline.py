@@ -27,7 +27,7 @@ def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(tmp_path, de
         summaries.append(last_json(result.stdout))
     trained_dpo, report = summaries[2], summaries[3]
     assert summaries[1]["steps"] == 40 and trained_dpo["steps"] == 30
-    assert trained_dpo["final_margin"] > 0 and trained_dpo["final_kl"] < 0.2
+    assert trained_dpo["final_margin"] > 0 and trained_dpo["final_logratio_drift"] < 0.2
     margins = report["margins"]
     assert report["pairs"] >= 5
     assert margins["base"] < margins["sft"] < margins["dpo"], margins

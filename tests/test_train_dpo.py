@@ -1,6 +1,6 @@
 """DPO on the tiny model: the reference is the SFT policy, the saved adapter is only the DPO delta
 (base + SFT + DPO adapters active together = the trained policy), the CLI's --json and metrics
-rows, DPO on the base, other losses, the beta sweep, the KL estimate and its warning."""
+rows, DPO on the base, other losses, the beta sweep, the log-ratio drift and its warning."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_dpo_cli_saves_only_the_dpo_delta(tmp_path, sft_run, tiny_model_dir, cap
     assert config["kind"] == "dpo" and config["parent"] == str(sft.path) and config["reference"] == "sft"
     assert config["base_model"] == str(tiny_model_dir) and config["settings"]["beta"] == 0.1
     rows = [r for r in run.metrics() if "loss" in r]
-    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "kl", "tokens_per_s"):
+    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logratio_drift", "tokens_per_s"):
         assert key in rows[-1], key
     assert rows[-1]["rewards/margins"] != 0.0
 
@@ -138,11 +138,14 @@ def test_beta_sweep_tabulates_each_beta(tmp_path, sft_run):
     result = sweep_beta(data, tmp_path / "sweep", sft.path, dpo_settings(max_steps=1), [0.05, 0.5], **QUIET)
     assert [r["beta"] for r in result["rows"]] == [0.05, 0.5]
     assert all(r["margin"] is not None and r["eval_margin"] is not None for r in result["rows"])
-    assert "eval_margin" in result["table"].splitlines()[0] and len(result["table"].splitlines()) == 3
+    for row in result["rows"]:  # TRL's margins scale with beta; the table compares them divided by it
+        assert row["margin_per_beta"] == pytest.approx(row["margin"] / row["beta"], rel=1e-3, abs=1e-4)
+        assert row["eval_margin_per_beta"] == pytest.approx(row["eval_margin"] / row["beta"], rel=1e-3, abs=1e-4)
+    assert "eval_margin_per_beta" in result["table"].splitlines()[0] and len(result["table"].splitlines()) == 3
     assert (tmp_path / "sweep" / "sweep.json").is_file()
 
 
-def test_kl_estimate_and_warning(tmp_path):
+def test_logratio_drift_and_warning(tmp_path):
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
     from pipeline.train.metrics import MetricsCallback, TokenCounter
@@ -151,7 +154,7 @@ def test_kl_estimate_and_warning(tmp_path):
     counter.add({"input_ids": torch.ones(4, 20), "attention_mask": torch.ones(4, 20),
                  "completion_mask": torch.ones(4, 10)})  # 2 pairs, 10 completion tokens each
     warnings = []
-    callback = MetricsCallback(Run(tmp_path), counter, "dpo", beta=0.1, kl_warning=0.2, log=warnings.append)
+    callback = MetricsCallback(Run(tmp_path), counter, "dpo", beta=0.1, drift_warning=0.2, log=warnings.append)
     state = TrainerState(global_step=1, max_steps=10, epoch=0.1)
     args = TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, report_to=[])
     callback.on_log(args, state, TrainerControl(), logs={"loss": 0.5, "learning_rate": 1e-4, "rewards/chosen": 0.5,
@@ -159,8 +162,8 @@ def test_kl_estimate_and_warning(tmp_path):
                                                          "rewards/accuracies": 1.0})
     row = Run(tmp_path).metrics()[-1]
     # (0.5 + 0.3) / (2 * beta * 10 tokens) = 0.4 nats per token > 0.2
-    assert row["kl"] == pytest.approx(0.4)
-    assert "KL estimate 0.400 > 0.2" in row["warning"] and any("warning: KL" in w for w in warnings)
+    assert row["logratio_drift"] == pytest.approx(0.4) and "kl" not in row
+    assert "log-ratio drift 0.400 > 0.2" in row["warning"] and any("warning: log-ratio drift" in w for w in warnings)
 
 
 def test_human_picks_join_the_training_pairs(tmp_path, tiny_model_dir):

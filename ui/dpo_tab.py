@@ -1,4 +1,4 @@
-"""DPO tab: preference tuning on top of an SFT run, as a child-process job with margin and KL curves.
+"""DPO tab: preference tuning on top of an SFT run, as a child-process job with margin and log-ratio drift curves.
 
 Start hands the run to the training runner (`python -m pipeline train dpo ...`); the reference
 model is the SFT policy. The human picks made in Compare can be added to the training pairs.

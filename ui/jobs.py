@@ -14,14 +14,14 @@ import pandas as pd
 
 from pipeline.errors import UserError
 from pipeline.train.runner import ACTIVE
-from pipeline.train.settings import KL_WARNING
+from pipeline.train.settings import DRIFT_WARNING
 from pipeline.workspace import Run
 
 from .common import Studio, runs_of_kind, user_errors, workspace_of
 
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
-KL_SERIES = {"kl": "KL(policy ‖ reference)"}
+DRIFT_SERIES = {"logratio_drift": "mean |log π/π_ref| per token"}
 LOG_TAIL_LINES = 30
 TRAINING_SLOT = dict(concurrency_id="training", concurrency_limit=1, show_progress="minimal")
 """Events that start a training job share one slot app-wide (see :func:`hold_gpu_slot`)."""
@@ -45,14 +45,15 @@ class RunPanel:
             if kind == "dpo":
                 self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
                                            elem_id="dpo-margin-plot")
-                self.kl = gr.LinePlot(x="step", y="value", color="series", label=f"KL estimate (warn > {KL_WARNING})",
-                                      height=240, elem_id="dpo-kl-plot")
+                self.drift = gr.LinePlot(x="step", y="value", color="series",
+                                         label=f"Log-ratio drift from the SFT policy, per token (warn > {DRIFT_WARNING})",
+                                         height=240, elem_id="dpo-drift-plot")
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
 
     @property
     def view_outputs(self) -> list:
-        plots = [self.loss] + ([self.margins, self.kl] if self.kind == "dpo" else [])
+        plots = [self.loss] + ([self.margins, self.drift] if self.kind == "dpo" else [])
         return [self.status, self.progress, *plots, self.log, self.timer]
 
     def view(self, path: str | None, name: str | None) -> list:
@@ -67,7 +68,7 @@ class RunPanel:
         metrics = run.metrics()
         frames = [_long_frame(metrics, LOSS_SERIES)]
         if self.kind == "dpo":
-            frames += [_long_frame(metrics, MARGIN_SERIES), _long_frame(metrics, KL_SERIES)]
+            frames += [_long_frame(metrics, MARGIN_SERIES), _long_frame(metrics, DRIFT_SERIES)]
         return [_status_text(run, status, metrics), _progress_bar(status), *frames, _log_tail(run),
                 gr.Timer(active=status.get("state") in ACTIVE)]
 
@@ -127,8 +128,9 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
         parts.append(f"loss {last['loss']:.4f}")
     if isinstance(last.get("rewards/margins"), (int, float)):
         parts.append(f"margin {last['rewards/margins']:.3f}")
-    if isinstance(last.get("kl"), (int, float)):
-        parts.append(f"KL {last['kl']:.3f}" + (f" ⚠ above {KL_WARNING}" if last["kl"] > KL_WARNING else ""))
+    if isinstance(last.get("logratio_drift"), (int, float)):
+        drift = last["logratio_drift"]
+        parts.append(f"log-ratio drift {drift:.3f}" + (f" ⚠ above {DRIFT_WARNING}" if drift > DRIFT_WARNING else ""))
     text = " · ".join(parts)
     if status.get("error"):
         text += f"\n\n**Error:** {status['error']}"

@@ -34,7 +34,8 @@ class EvalSettings:
     judge_model: str | None = None
     """Model name sent to a judge URL."""
     limit: int = 8
-    """Held-out briefs each variant writes a post for (style, similarity, judge, See More)."""
+    """Held-out briefs each variant writes a post for (style, similarity, judge, See More, voice rate):
+    the held-out pairs' briefs first, then those of the other held-out posts (``sft/{split}``)."""
     max_pairs: int = 0
     """Held-out pairs scored for the margins and SFT examples for perplexity (0 = all)."""
     max_new_tokens: int = 160
@@ -139,7 +140,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         step("loading the base model and adapters", 0.0)
         variants = Variants.from_run(run_dir, log=log)
     notices += variants.notices
-    briefs = [row["prompt"] for row in pairs_rows[:settings.limit]]
+    briefs = generation_briefs(pairs_rows, sft_rows, settings.limit)
 
     tokenizer = variants.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -152,7 +153,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
                                 seed=settings.seed)
     columns = list(variants.columns)
     generators = rejected_generators(data_dir, "base" in columns)
-    other_rows = pairs_rows[:len(briefs)] if generators["margins_other_generator"] else []
+    other_rows = pairs_rows if generators["margins_other_generator"] else []
     train_briefs = authorship_briefs(data_dir, settings.authorship_answers) if "base" in columns else []
     margins, margins_other, ppl, generations, base_train_answers = {}, {}, {}, {}, []
     for index, column in enumerate(columns):
@@ -173,7 +174,8 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
                                                                      pad_id=pad_id, precision=settings.precision),
                                                 seed=settings.seed)
             if other_rows and generations.get("base"):
-                rows = other_generator_pairs(other_rows, generations["base"], generators["margins_other_generator"])
+                rows = other_generator_pairs(other_rows, briefs, generations["base"],
+                                             generators["margins_other_generator"])
                 margins_other[column] = summarize_margins(*margins_with_tokens(
                     model, encode_pairs(tokenizer, rows, settings.max_length), batch_size=settings.batch_size,
                     pad_id=pad_id, precision=settings.precision), seed=settings.seed)
@@ -297,15 +299,26 @@ def rejected_generators(data_dir: Path, have_base: bool) -> dict:
     return {"margins": trained or "unknown (no report.json)", "margins_other_generator": other}
 
 
-def other_generator_pairs(rows: list[dict], base_answers: list[str], generator: str) -> list[dict]:
-    """The held-out pairs with their rejected answer from ``generator`` (``base``: the base model's
-    answer to the same brief; ``rule``: the rule rewrite of the chosen post)."""
+def generation_briefs(pairs: list[dict], examples: list[dict], limit: int) -> list[list[dict]]:
+    """Up to ``limit`` distinct held-out prompts: the pairs' first, then the other held-out posts'."""
+    seen: dict[str, list[dict]] = {}
+    for row in pairs + examples:
+        seen.setdefault(json.dumps(row["prompt"], sort_keys=True), row["prompt"])
+    return list(seen.values())[:limit]
+
+
+def other_generator_pairs(rows: list[dict], briefs: list[list[dict]], base_answers: list[str],
+                          generator: str) -> list[dict]:
+    """The held-out pairs whose brief was generated for, with their rejected answer from ``generator``
+    (``base``: the base model's answer to that brief; ``rule``: the rule rewrite of the chosen post)."""
     from ..data.negatives import rule_rewrite
 
+    answer_of = {json.dumps(b, sort_keys=True): a for b, a in zip(briefs, base_answers)}
     out = []
-    for row, answer in zip(rows, base_answers):
+    for row in rows:
+        answer = answer_of.get(json.dumps(row["prompt"], sort_keys=True))
         rejected = rule_rewrite(row["chosen"][-1]["content"]) if generator == "rule" else answer
-        if rejected.strip():
+        if answer is not None and rejected.strip():
             out.append({**row, "rejected": [{"role": "assistant", "content": rejected}]})
     return out
 

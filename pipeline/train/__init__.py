@@ -5,7 +5,7 @@ sft.py       TRL SFTTrainer (+ Unsloth via unsloth_backend.py)
 dpo.py       DPO/IPO/hinge/SimPO/ORPO/KTO on the merged SFT policy
 lm_head.py   the compact CPU LM head (reply tokens only) TRL's trainers and evaluation score through
 common.py    run folder, config.json, TrainingArguments, atomic checkpoints, OOM/disk-full errors
-metrics.py   metrics.jsonl rows (real tokens/s, ETA, KL estimate + warning), cancel callback
+metrics.py   metrics.jsonl rows (real tokens/s, ETA, log-ratio drift + warning), cancel callback
 runner.py    jobs: start_job / cancel / resume / job_status / list_runs, one at a time per workspace
 sweep.py     beta sweep table
 cli.py       `train sft|dpo|sweep-beta` and `runs`

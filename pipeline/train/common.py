@@ -24,7 +24,7 @@ from ..gpu import import_record, is_main_process
 from ..models import Backend
 from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
-from .settings import KL_WARNING, CommonSettings
+from .settings import DRIFT_WARNING, CommonSettings
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "bitsandbytes", "unsloth")
 STAGING = ".staging"
@@ -346,7 +346,7 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
             elif run.metrics_path.exists() and is_main_process():
                 run.metrics_path.unlink()
             metrics = MetricsCallback(run, counter, kind, beta=0.0 if getattr(settings, "reference_free", False) else getattr(settings, "beta", 0.0),
-                                      kl_warning=getattr(settings, "kl_warning", KL_WARNING), log=log)
+                                      drift_warning=getattr(settings, "drift_warning", DRIFT_WARNING), log=log)
             trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; our rows replace them
             trainer.add_callback(metrics)
             trainer.add_callback(stopper)
@@ -390,5 +390,5 @@ def _summary(run: Run, info: dict, step: int, last_row: dict, state: str) -> dic
     }
     if "rewards/margins" in last_row:
         summary.update(final_margin=last_row["rewards/margins"], final_accuracy=last_row.get("rewards/accuracies"),
-                       final_kl=last_row.get("kl"))
+                       final_logratio_drift=last_row.get("logratio_drift"))
     return summary

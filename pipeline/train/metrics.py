@@ -2,21 +2,21 @@
 
 Rows follow the run-folder contract: ``{"step", "epoch", "loss", "lr", "tokens_per_s", "elapsed",
 "eval_loss"?}``; DPO rows add ``rewards/chosen``, ``rewards/rejected``, ``rewards/margins``,
-``rewards/accuracies`` and ``kl``.
+``rewards/accuracies`` and ``logratio_drift`` (KTO rows also TRL's own ``kl``).
 
 ``tokens_per_s`` counts real tokens only: :class:`TokenCounter` sees each batch the trainer trains
 on (not the evaluation batches, not the loader's look-ahead) and adds its attention-mask sum (or
 every token of a padding-free packed batch, which has no padding by construction). Counting pad ids would be wrong here: SmolLM2's pad token is also
 ``<|im_start|>``, which appears in every real conversation.
 
-``kl`` estimates how far the policy has moved from the reference, per completion token, on the
-batch: TRL logs ``rewards/chosen = beta * (logp_policy - logp_ref)`` summed over each chosen
+``logratio_drift`` says how far the policy has moved from the reference, per completion token,
+on the batch: TRL logs ``rewards/chosen = beta * (logp_policy - logp_ref)`` summed over each chosen
 completion (batch mean; likewise rejected), so
-``kl = (|rewards/chosen| + |rewards/rejected|) / (2 * beta * mean completion tokens)``, the mean
-absolute policy-minus-reference log-prob per token of the chosen and rejected completions. It is
-measured on the dataset's completions, not on samples from the policy, so it is a drift estimate
-rather than an exact KL; the absolute values keep a policy that pushes the rejected completions
-down (negative log-ratios) from reading as "no drift".
+``logratio_drift = (|rewards/chosen| + |rewards/rejected|) / (2 * beta * mean completion tokens)``,
+the mean absolute policy-minus-reference log-prob per token of the chosen and rejected completions.
+It is not a KL divergence: a KL is an expectation over samples from the policy, and this is
+measured on the dataset's completions (it was called ``kl`` before); the absolute values keep a
+policy that pushes the rejected completions down (negative log-ratios) from reading as "no drift".
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from transformers import TrainerCallback
 
 from ..fsio import append_jsonl
 from ..workspace import Run
-from .settings import KL_WARNING
+from .settings import DRIFT_WARNING
 
 
 class TokenCounter:
@@ -72,14 +72,14 @@ class MetricsCallback(TrainerCallback):
     """Writes a contract row per log event and keeps ``status.json`` (step, max_steps, ETA) fresh."""
 
     def __init__(self, run: Run, counter: TokenCounter | None, kind: str, beta: float = 0.0,
-                 kl_warning: float = KL_WARNING, log: Callable = print):
+                 drift_warning: float = DRIFT_WARNING, log: Callable = print):
         self.run = run
         self.counter = counter
         self.kind = kind
         self.beta = beta
-        self.kl_warning = kl_warning
+        self.drift_warning = drift_warning
         self.log = log
-        self.kl_warned = False
+        self.drift_warned = False
         self.start = time.perf_counter()
         self.start_step = 0
         self.last_tokens = 0
@@ -122,11 +122,14 @@ class MetricsCallback(TrainerCallback):
             for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
                 if key in logs:
                     row[key] = logs[key]
-            row["kl"] = logs["kl"] if "kl" in logs else self._kl(row, totals)  # KTO logs its own KL estimate
-            if row["kl"] is not None and row["kl"] > self.kl_warning and not self.kl_warned:
-                self.kl_warned = True
-                row["warning"] = (f"KL estimate {row['kl']:.3f} > {self.kl_warning}: the policy is drifting from "
-                                  "the SFT policy; raise beta or lower the learning rate.")
+            if "kl" in logs:  # KTO logs its own KL estimate (TRL's, on mismatched pairs)
+                row["kl"] = logs["kl"]
+            row["logratio_drift"] = self._drift(row, totals)
+            drift = row["logratio_drift"]
+            if drift is not None and drift > self.drift_warning and not self.drift_warned:
+                self.drift_warned = True
+                row["warning"] = (f"log-ratio drift {drift:.3f} > {self.drift_warning} per token: the policy is "
+                                  "drifting from the SFT policy; raise beta or lower the learning rate.")
                 self.log(f"warning: {row['warning']}")
         self.last_row = row
         append_jsonl(self.run.metrics_path, row)
@@ -135,7 +138,7 @@ class MetricsCallback(TrainerCallback):
         self.log(f"step {state.global_step}/{state.max_steps} {shown}")
         self._status(state)
 
-    def _kl(self, row: dict, totals: tuple[int, int, int] | None) -> float | None:
+    def _drift(self, row: dict, totals: tuple[int, int, int] | None) -> float | None:
         if totals is None or self.beta <= 0 or "rewards/chosen" not in row:
             return None
         _, completion, sequences = totals

@@ -15,7 +15,7 @@ from ..errors import UserError
 from ..models import ALL_PROJECTIONS, ATTENTION_PROJECTIONS, LoadOptions
 
 TARGET_PRESETS = {"all": list(ALL_PROJECTIONS), "attention-only": list(ATTENTION_PROJECTIONS)}
-KL_WARNING = 0.2
+DRIFT_WARNING = 0.2
 """The per-token drift estimate above which a DPO run warns (seed 000: keep KL under 0.2)."""
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo", "kto")
 """``sigmoid``/``ipo``/``hinge`` are DPOTrainer losses (reference = the SFT policy); ``simpo`` (CPOTrainer)
@@ -154,8 +154,9 @@ class DPOSettings(CommonSettings):
     """Completions longer than this are cut from the right."""
     simpo_gamma: float = 0.5
     """SimPO's target reward margin (gamma / beta ratio, TRL's ``simpo_gamma``)."""
-    kl_warning: float = KL_WARNING
-    """Warn when the KL estimate per token passes this (seed 000: keep KL under 0.2)."""
+    drift_warning: float = DRIFT_WARNING
+    """Warn when the log-ratio drift per token (``logratio_drift`` in metrics.jsonl) passes this
+    (seed 000's "keep KL under 0.2", applied to the drift measured on the data)."""
     with_human_picks: bool = False
     """Add the workspace's ``preferences.jsonl`` (picks made in Compare) to the training pairs."""
 
