@@ -5,10 +5,18 @@ A pick of the best column appends one preference pair per other column to the wo
 the DPO tab can add them to its data: seed 002's human ranking). A tie carries no preference, so
 it goes to ``preferences.ties.jsonl`` beside it, where it is kept but never trained on. Every
 row is appended and fsynced, so a restart loses nothing already picked.
+
+**Blind picks**: Compare can show the answers shuffled and unlabeled (:func:`blind_order`); such a
+pick stores what was on screen (``shown``: the column order and the picked position), so
+:func:`pick_report` can check position balance (a picker who favours the left column, not a
+variant) and, given an LLM judge, its agreement with the human (Cohen's kappa). Each pick also
+records the split its brief belongs to (``split``); DPO training leaves out picks on validation
+and test briefs (:func:`held_out_prompts`), so evaluation stays held out.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -17,6 +25,38 @@ from .fsio import append_jsonl, atomic_write_jsonl, atomic_write_text, read_json
 from .workspace import Workspace
 
 TIE = "tie"
+HELD_OUT_SPLITS = ("validation", "test")
+
+
+def blind_order(columns: tuple[str, ...] = ("base", "sft", "dpo"), rng: random.Random | None = None) -> list[str]:
+    """The columns in a random order, for a blind comparison."""
+    order = list(columns)
+    (rng or random.Random()).shuffle(order)
+    return order
+
+
+def _user_turn(messages) -> str:
+    if isinstance(messages, str):
+        return " ".join(messages.split())
+    return " ".join(next((m.get("content", "") for m in reversed(messages or []) if m.get("role") == "user"), "").split())
+
+
+def held_out_prompts(data_dir: Path) -> dict[str, str]:
+    """Normalised briefs of the data folder's validation and test splits -> split name."""
+    from .data.folder import DataFolder
+
+    folder = DataFolder(Path(data_dir))
+    out: dict[str, str] = {}
+    for split in HELD_OUT_SPLITS:
+        out.update({_user_turn(brief): split for brief in folder.briefs(split)})
+        out.update({_user_turn(pair["prompt"]): split for pair in folder.pairs(split, required=False)})
+    out.pop("", None)
+    return out
+
+
+def split_of_brief(data_dir: Path | None, prompt) -> str | None:
+    """``validation``/``test`` when ``prompt`` is a held-out brief of ``data_dir``, else None."""
+    return held_out_prompts(data_dir).get(_user_turn(prompt)) if data_dir else None
 
 
 def ties_path(workspace: Workspace) -> Path:
@@ -24,18 +64,24 @@ def ties_path(workspace: Workspace) -> Path:
 
 
 def record_pick(workspace: Workspace, prompt: str, answers: dict[str, str], best: str, *,
-                system: str | None = None) -> str:
+                system: str | None = None, shown: list[str] | None = None) -> str:
     """Record that column ``best`` (or ``"tie"``) answered ``prompt`` best among ``answers``
-    (column -> text). Returns a one-line summary of what was saved."""
+    (column -> text). ``shown``: the column order on screen of a blind comparison (stored with the
+    picked position). Returns a one-line summary of what was saved."""
     if not prompt or not prompt.strip():
         raise UserError("the brief is empty: generate answers for a brief before picking.")
     answers = {column: text for column, text in answers.items() if text and text.strip()}
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    split = split_of_brief(workspace.data_dir, prompt)
+    extra: dict = {"split": split}
+    if shown:
+        extra["shown"] = {"order": list(shown), "position": shown.index(best) if best in shown else None}
     if best == TIE:
         if len(answers) < 2:
             raise UserError("a tie needs at least two answers: generate them first.")
-        append_jsonl(ties_path(workspace), {"prompt": messages, "answers": answers, "source": "human", "time": now})
+        append_jsonl(ties_path(workspace), {"prompt": messages, "answers": answers, "source": "human", "time": now,
+                                            **extra})
         return f"tie between {', '.join(answers)} kept in {ties_path(workspace).name} (not used for training)"
     if best not in answers:
         raise UserError(f"column {best!r} has no answer to pick: generate first, or pick one of "
@@ -48,11 +94,85 @@ def record_pick(workspace: Workspace, prompt: str, answers: dict[str, str], best
             "prompt": messages,
             "chosen": [{"role": "assistant", "content": answers[best]}],
             "rejected": [{"role": "assistant", "content": answers[column]}],
-            "source": "human", "time": now, "columns": {"chosen": best, "rejected": column},
+            "source": "human", "time": now, "columns": {"chosen": best, "rejected": column}, **extra,
         })
     total = len(read_jsonl(workspace.preferences_path))
+    note = (f"; this brief is from the {split} split, so DPO training leaves it out (it stays held out for "
+            "evaluation)") if split else ""
     return (f"{best} preferred over {', '.join(rejected)}: {len(rejected)} pair(s) added to "
-            f"{workspace.preferences_path.name} ({total} in total)")
+            f"{workspace.preferences_path.name} ({total} in total){note}")
+
+
+def trainable_picks(preferences_path: Path, data_dir: Path | None) -> tuple[list[dict], int]:
+    """The human picks DPO may train on, and how many were left out because their brief is in
+    ``data_dir``'s validation or test split (or was recorded so): training on them would leak into
+    the evaluation."""
+    from .data.folder import preference_pair
+    from .fsio import read_jsonl
+
+    path = Path(preferences_path)
+    held = held_out_prompts(data_dir) if data_dir else {}
+    kept, excluded = [], 0
+    for line, row in enumerate(read_jsonl(path) if path.is_file() else [], start=1):
+        pair = preference_pair(row, path, line)
+        if _user_turn(pair["prompt"]) in held or row.get("split") in HELD_OUT_SPLITS:
+            excluded += 1
+        else:
+            kept.append(pair)
+    return kept, excluded
+
+
+def pick_report(preferences_path: Path, data_dir: Path | None = None, judge=None, seed: int = 0) -> dict:
+    """What the human picks say about themselves: how many, how many are on held-out briefs (left out
+    of DPO training), the position balance of blind picks (share of picks per position on screen;
+    a chi-square p-value against "no position preference") and, with an LLM ``judge``, Cohen's
+    kappa between the judge's verdicts and the human picks on the same pairs."""
+    from .fsio import read_jsonl
+
+    rows = read_jsonl(preferences_path) if Path(preferences_path).is_file() else []
+    held = held_out_prompts(data_dir) if data_dir else {}
+    picks = {(r.get("time"), _user_turn(r.get("prompt"))): r for r in rows}  # one pick = one row per rejected column
+    blind = [r["shown"] for r in picks.values() if isinstance(r.get("shown"), dict)
+             and isinstance(r["shown"].get("position"), int)]
+    report: dict = {"pairs": len(rows), "picks": len(picks),
+                    "held_out_pairs_excluded": sum(_user_turn(r.get("prompt")) in held or r.get("split") in HELD_OUT_SPLITS
+                                                   for r in rows),
+                    "blind_picks": len(blind)}
+    if blind:
+        width = max(len(s["order"]) for s in blind)
+        counts = [sum(s["position"] == i for s in blind) for i in range(width)]
+        report["position_counts"] = {str(i + 1): n for i, n in enumerate(counts)}
+        report["position_share"] = {str(i + 1): round(n / len(blind), 4) for i, n in enumerate(counts)}
+        if len(blind) >= 2:
+            from scipy.stats import chisquare
+
+            report["position_p_value"] = round(float(chisquare(counts).pvalue), 4)
+    if judge is not None and getattr(judge, "name", "rule") != "rule" and rows:
+        report["judge_agreement"] = judge_agreement(rows, judge, seed)
+    return report
+
+
+def judge_agreement(rows: list[dict], judge, seed: int = 0) -> dict:
+    """Cohen's kappa between ``judge`` and the humans on the picked pairs: each pair is shown to the
+    judge as A/B in a seeded random orientation (both orders are asked, see ``Judge.verdicts``);
+    the human's label is the side holding their chosen answer."""
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = random.Random(seed)
+    briefs, a, b, human = [], [], [], []
+    for row in rows:
+        chosen, rejected = row["chosen"][-1]["content"], row["rejected"][-1]["content"]
+        flip = rng.random() < 0.5
+        briefs.append(_user_turn(row["prompt"]))
+        a.append(rejected if flip else chosen)
+        b.append(chosen if flip else rejected)
+        human.append("b" if flip else "a")
+    verdicts, agreed = judge.verdicts(briefs, a, b)
+    labels = sorted(set(human) | set(verdicts))
+    kappa = cohen_kappa_score(human, verdicts, labels=labels) if len(labels) > 1 else None
+    return {"judge": judge.name, "pairs": len(rows), "kappa": None if kappa is None or kappa != kappa else round(float(kappa), 4),
+            "agreement": round(sum(h == v for h, v in zip(human, verdicts)) / len(rows), 4),
+            "judge_ties": verdicts.count("tie"), "order_agreement": round(agreed, 4)}
 
 
 def export_comparison(rows: list[dict], jsonl_path: str | Path, md_path: str | Path | None = None,

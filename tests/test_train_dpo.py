@@ -177,11 +177,14 @@ def test_human_picks_join_the_training_pairs(tmp_path, tiny_model_dir):
             "chosen": [{"role": "assistant", "content": "Mondays: ship small."}],
             "rejected": [{"role": "assistant", "content": "Mondays are an important part of the week."}],
             "source": "human", "time": "2026-11-23T12:00:00Z"}
+    test_brief = {**pick, "prompt": [{"role": "user", "content": "Write about Fridays."}], "split": "test"}
     preferences = tmp_path / "preferences.jsonl"
-    preferences.write_text(json.dumps(pick) + "\n")
+    preferences.write_text(json.dumps(pick) + "\n" + json.dumps(test_brief) + "\n")
     tokenizer = load_tokenizer(tiny_model_dir)
-    train, _, dropped = load_pairs(data, tokenizer, dpo_settings(max_steps=-1), preferences)
-    assert len(train) == 4 and dropped == 0
+    said = []
+    train, _, dropped = load_pairs(data, tokenizer, dpo_settings(max_steps=-1), preferences, said.append)
+    assert len(train) == 4 and dropped == 0  # the pick on a test brief is left out, and the log says so
+    assert said == ["human picks: 1 pair(s) added, 1 left out (their briefs are in the validation/test split)"]
     assert train[-1] == {k: pick[k] for k in ("prompt", "chosen", "rejected")}
     with pytest.raises(UserError, match="every prompt is longer than max_prompt_length=8"):
         load_pairs(data, tokenizer, dpo_settings(max_steps=-1, max_prompt_length=8), None)

@@ -3,7 +3,10 @@
 One base model stays in memory with the SFT and DPO adapters on it; the three columns decode
 together as one batch, a row per column, and stream side by side (the pipeline's Variants). Many visitors can generate at once up to ``--compare-concurrency``; the rest
 wait in Gradio's queue and see their position. A pick appends a preference pair to the project's
-``preferences.jsonl``, which the DPO tab can train on.
+``preferences.jsonl``, which the DPO tab can train on. In blind mode the three answers are shown
+in a shuffled order as "Answer 1/2/3" and named only after the pick (the pick stores what was on
+screen). The text boxes and pick buttons are positions on screen: in plain mode position i is
+base, SFT, DPO.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def build(studio: Studio) -> None:
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", elem_id="compare-generate")
         stop = gr.Button("Stop", variant="stop")
+        blind = gr.Checkbox(value=False, label="Blind: shuffle the answers and hide which is which until you pick",
+                            elem_id="compare-blind")
     cli = cli_box("compare-cli")
     texts, stats = {}, {}
     with gr.Row(equal_height=True):
@@ -55,6 +60,8 @@ def build(studio: Studio) -> None:
     with gr.Row():
         picks = {column: gr.Button(f"{TITLES[column]} is best", elem_id=f"pick-{column}") for column in COLUMNS}
         tie = gr.Button("Tie", elem_id="pick-tie")
+    gr.Markdown("Picks on briefs from the dataset's validation or test split are saved but left out of DPO "
+                "training, so the evaluation stays held out.", elem_classes="hint")
     pick_status = gr.Markdown(elem_id="pick-status")
     with gr.Row():
         export = gr.Button("Export this session's comparisons (JSONL + Markdown)", size="sm")
@@ -76,8 +83,9 @@ def build(studio: Studio) -> None:
 
         as_messages(prompt)  # an empty brief fails here, before any model loads
 
-    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
+    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model, blind):
         from pipeline.infer import SamplingSettings, stream_columns
+        from pipeline.preferences import blind_order
 
         workspace = workspace_of(path)
         model = allowed_path(config, model, "base model")
@@ -86,6 +94,7 @@ def build(studio: Studio) -> None:
                                     top_p=float(top_p), seed=int(seed))
         sources = {"sft": _source(config, workspace, sft) if sft else None,
                    "dpo": _source(config, workspace, dpo) if dpo else None}
+        order = blind_order(COLUMNS) if blind else list(COLUMNS)  # the column shown at each position
         text = {c: "" for c in COLUMNS}
         stat = {c: "" for c in COLUMNS}
         finished: dict = {}
@@ -94,15 +103,17 @@ def build(studio: Studio) -> None:
             stat[column] = _stats_text(done) if done is not None else "generating…"
             if done is not None:
                 finished[column] = done.as_dict()
-            row = {"prompt": prompt, **{c: text[c] for c in COLUMNS if text[c]}, "stats": dict(finished)}
-            yield (*[text[c] for c in COLUMNS], *[stat[c] for c in COLUMNS], row, shown)
+            row = {"prompt": prompt, **{c: text[c] for c in COLUMNS if text[c]}, "stats": dict(finished),
+                   **({"shown": order} if blind else {})}
+            yield (*[gr.update(value=text[c], label=_label(order, i, blind)) for i, c in enumerate(order)],
+                   *[stat[c] for c in order], row, shown)
 
     outputs = [*texts.values(), *stats.values(), answers, cli]
     # The brief is checked first: an empty one gives one message, not an error badge on every column.
     event = generate.click(user_errors(check), prompt, None).success(
         user_errors(run_compare),
-        [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p, seed, studio.model],
-        outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency, api_name="compare")
+        [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p, seed, studio.model,
+         blind], outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency, api_name="compare")
     event.success(lambda row, rows: rows + [row], [answers, history], history, queue=False)
     stop.click(None, None, None, cancels=[event])
 
@@ -115,20 +126,34 @@ def build(studio: Studio) -> None:
 
     export.click(user_errors(do_export), history, exported)
 
-    def make_pick(best):
+    def make_pick(position: int | None):
         def pick(path, answers):
             from pipeline.preferences import record_pick
 
             if not answers or not answers.get("prompt"):
                 raise UserError("nothing to pick yet: generate the three answers first.")
             workspace = workspace_of(path)
-            result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best)
-            return f"Saved: {result}. The DPO tab can train on these picks."
+            order = answers.get("shown") or list(COLUMNS)
+            best = "tie" if position is None else order[position]
+            result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best,
+                                 shown=answers.get("shown"))
+            reveal = ""
+            if answers.get("shown"):
+                reveal = " Blind order: " + ", ".join(f"answer {i + 1} = {TITLES[c]}" for i, c in enumerate(order)) + "."
+            labels = [gr.update(label=f"{_label(order, i, bool(answers.get('shown')))}: {TITLES[c]}"
+                                if answers.get("shown") else TITLES[c]) for i, c in enumerate(order)]
+            return (f"Saved: {result}.{reveal} The DPO tab can train on these picks.", *labels)
         return pick
 
-    for column, button in picks.items():
-        button.click(user_errors(make_pick(column)), [studio.workspace, answers], pick_status)
-    tie.click(user_errors(make_pick("tie")), [studio.workspace, answers], pick_status)
+    for position, button in enumerate(picks.values()):
+        button.click(user_errors(make_pick(position)), [studio.workspace, answers], [pick_status, *texts.values()])
+    tie.click(user_errors(make_pick(None)), [studio.workspace, answers], [pick_status, *texts.values()])
+
+    def blind_labels(on):
+        return [gr.update(value=f"Answer {i + 1} is best" if on else f"{TITLES[c]} is best")
+                for i, c in enumerate(COLUMNS)]
+
+    blind.change(blind_labels, blind, list(picks.values()), queue=False)
 
     def held_out_brief(path):
         import random
@@ -153,6 +178,10 @@ def build(studio: Studio) -> None:
 
     latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
     studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
+
+
+def _label(order: list[str], position: int, blind: bool) -> str:
+    return f"Answer {position + 1}" if blind else TITLES[order[position]]
 
 
 def _source(config, workspace, source: str) -> str:

@@ -117,6 +117,14 @@ def _report_views(report: dict):
                  "of each variant's posts it calls the author's")
     elif authorship.get("skipped"):
         text += f"  \nauthorship test skipped: {authorship['skipped']}"
+    picks = report.get("human_picks") or {}
+    if picks.get("blind_picks"):
+        shares = " · ".join(f"position {k} {_fmt(v)}" for k, v in (picks.get("position_share") or {}).items())
+        text += f"  \nblind picks: {picks['blind_picks']} ({shares}; p = {_fmt(picks.get('position_p_value'))})"
+    if picks.get("held_out_pairs_excluded"):
+        text += f"  \n{picks['held_out_pairs_excluded']} picked pair(s) on validation/test briefs are kept out of DPO training"
+    if (picks.get("judge_agreement") or {}).get("kappa") is not None:
+        text += f"  \njudge vs human picks: Cohen's kappa {_fmt(picks['judge_agreement']['kappa'])}"
     judge = report.get("judge") or {}
     for matchup, result in judge.items():
         if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result):

@@ -171,6 +171,6 @@ def run_eval(args, log) -> dict:
         log(f"wrote {report['eval_path']}")
         return {}
     return {k: report[k] for k in ("margins", "chosen_win_rate", "margins_detail", "margins_other_generator",
-                                   "rejected_generators", "voice_rate", "authorship", "burrows_delta", "perplexity",
+                                   "rejected_generators", "voice_rate", "authorship", "burrows_delta", "human_picks", "perplexity",
                                    "style", "similarity", "judge", "see_more", "split", "pairs",
                                    "briefs_quoting_answer", "scoring_precision", "notices", "eval_path")}

@@ -213,6 +213,15 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         authorship_report = authorship.report
         voice_rate = {column: authorship.voice_rate(texts, settings.seed) for column, texts in generations.items()}
     delta = burrows_delta(real_train + generic_train, real_held, generations)
+    human_picks = None
+    if run_dir is not None:
+        from ..preferences import pick_report
+        from ..workspace import Workspace
+
+        preferences = Workspace(Path(run_dir).resolve().parent.parent).preferences_path
+        if preferences.is_file():
+            human_picks = pick_report(preferences, data_dir, judge if isinstance(judge, judging.TeacherJudge) else None,
+                                      settings.seed)
 
     report = {
         "run": str(Path(run_dir).resolve()) if run_dir else None,
@@ -235,6 +244,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         "authorship": authorship_report,
         "voice_rate": voice_rate,
         "burrows_delta": delta,
+        "human_picks": human_picks,
         "judge": judged,
         "see_more": see_more,
         "samples": [{"brief": brief_texts[i], **{c: generations[c][i] for c in generations}}

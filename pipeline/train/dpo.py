@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from ..data.folder import DataFolder, read_pairs
+from ..data.folder import DataFolder
 from ..errors import UserError
 from ..workspace import Run, Workspace
 from . import common
@@ -85,12 +85,18 @@ def _prompt_length(tokenizer, prompt: list[dict]) -> int:
     return len(tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=False))
 
 
-def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None):
-    """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``."""
+def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None, log: Callable = print):
+    """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``; human picks on
+    validation/test briefs are left out (counted in the log)."""
+    from ..preferences import trainable_picks
+
     folder = DataFolder(data_dir)
     train = folder.pairs("train")
     if preferences is not None:
-        train = train + read_pairs(preferences)
+        picks, excluded = trainable_picks(preferences, data_dir)
+        log(f"human picks: {len(picks)} pair(s) added" + (f", {excluded} left out (their briefs are in the "
+                                                          "validation/test split)" if excluded else ""))
+        train = train + picks
     validation = folder.pairs("validation", required=False)
     fits = [_prompt_length(tokenizer, r["prompt"]) <= settings.max_prompt_length for r in train]
     kept = [r for r, ok in zip(train, fits) if ok]
@@ -191,7 +197,7 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
     data_dir = Path(data_dir)
     common.set_threads(settings)
     model, tokenizer, backend, model_path, reference = load_policy(settings, parent, log)
-    train, validation, dropped = load_pairs(data_dir, tokenizer, settings, preferences)
+    train, validation, dropped = load_pairs(data_dir, tokenizer, settings, preferences, log)
     trainer_cls, config_cls, loss_fields, convert = _trainer_for(settings)
     if convert is not None:
         train, validation = convert(train), convert(validation)
