@@ -1,5 +1,8 @@
 """The product's promise on the real default model and the sample posts: the quick presets take
-SFT then DPO through the CLI, and the held-out reward margins come out ordered base < SFT < DPO."""
+SFT then DPO through the CLI, the held-out reward margins come out ordered base < SFT < DPO, and
+the authorship test calls few of the untrained voice's posts the author's and more of a trained
+one's. The untrained voice is the base column: a voice trained for 0 steps is the base model (a
+LoRA adapter starts at zero)."""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(tmp_path, de
         ("data", "build", "--input", SAMPLE, "--out", str(data)),
         ("train", "sft", "--data", str(data), "--out", str(sft), "--preset", "quick"),
         ("train", "dpo", "--data", str(data), "--sft", str(sft), "--out", str(dpo), "--preset", "quick"),
-        # margins and perplexity on every test pair; one short post per variant keeps generation brief
-        ("eval", "--run", str(dpo), "--data", str(data), "--split", "test", "--limit", "1",
-         "--max-new-tokens", "16", "--judge", "none"),
+        # margins and perplexity on every test pair; 8 short posts per variant (+ 8 base answers to
+        # training briefs for the authorship test) keep generation brief
+        ("eval", "--run", str(dpo), "--data", str(data), "--split", "test", "--limit", "8",
+         "--max-new-tokens", "64", "--authorship-answers", "8", "--judge", "none"),
     ]
     summaries = []
     for argv in steps:
@@ -32,3 +36,7 @@ def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(tmp_path, de
     assert report["pairs"] >= 5
     assert margins["base"] < margins["sft"] < margins["dpo"], margins
     assert report["chosen_win_rate"]["dpo"] > report["chosen_win_rate"]["base"]
+    voice = report["voice_rate"]
+    assert report["authorship"]["auc"] >= 0.8, report["authorship"]  # held-out posts vs held-out base answers
+    assert voice["base"]["mean"] <= 0.25 and voice["base"]["n"] == 8, voice
+    assert max(voice["sft"]["mean"], voice["dpo"]["mean"]) >= voice["base"]["mean"] + 0.25, voice
