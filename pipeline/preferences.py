@@ -16,6 +16,7 @@ and test briefs (:func:`held_out_prompts`), so evaluation stays held out.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from pathlib import Path
@@ -170,7 +171,8 @@ def judge_agreement(rows: list[dict], judge, seed: int = 0) -> dict:
     verdicts, agreed = judge.verdicts(briefs, a, b)
     labels = sorted(set(human) | set(verdicts))
     kappa = cohen_kappa_score(human, verdicts, labels=labels) if len(labels) > 1 else None
-    return {"judge": judge.name, "pairs": len(rows), "kappa": None if kappa is None or kappa != kappa else round(float(kappa), 4),
+    kappa = None if kappa is None or math.isnan(kappa) else round(float(kappa), 4)
+    return {"judge": judge.name, "pairs": len(rows), "kappa": kappa,
             "agreement": round(sum(h == v for h, v in zip(human, verdicts)) / len(rows), 4),
             "judge_ties": verdicts.count("tie"), "order_agreement": round(agreed, 4)}
 

@@ -27,8 +27,7 @@ from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
-from .quality import (duplicate_prompts, length_balance, rendered_samples, separability, split_identical,
-                      token_limits)
+from .quality import duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
 from .splits import SPLITS, split_by_prompt
 
 Progress = Callable[[float, str], None]

@@ -18,11 +18,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..weights import base_weights
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..gpu import import_record, is_main_process
 from ..models import Backend
+from ..weights import base_weights
 from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
 from .settings import DRIFT_WARNING, CommonSettings
