@@ -84,8 +84,9 @@ def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, setti
     quoted = _drop_quoted_answers(pairs, "chosen")
     _drop_quoted_answers(examples, "completion")
     if quoted:
-        notices.append(f"{quoted} of {len(pairs)} held-out pair brief(s) quoted their answer (\"The angle: ...\"); the quote was removed "
-                       "for this evaluation. Rebuild the data without --quote-hook for briefs that never hold it.")
+        notices.append(f"{quoted} of {len(pairs)} held-out pair brief(s) quoted their answer (\"The angle: ...\"); "
+                       "the quote was removed for this evaluation. Rebuild the data without --quote-hook for "
+                       "briefs that never hold it.")
     return HeldOut(data_dir, pairs, examples, split, notices, quoted)
 
 
