@@ -22,7 +22,6 @@ from ..workspace import Run
 from ..models import compute_device
 
 
-
 @dataclass
 class EvalSettings:
     """What to evaluate and how much of it."""
@@ -219,7 +218,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         from ..preferences import pick_report
         from ..workspace import Workspace
 
-        preferences = Workspace(Path(run_dir).resolve().parent.parent).preferences_path
+        preferences = Workspace.of_run(Run(Path(run_dir).resolve())).preferences_path
         if preferences.is_file():
             human_picks = pick_report(preferences, data_dir, judge if isinstance(judge, judging.TeacherJudge) else None,
                                       settings.seed)
