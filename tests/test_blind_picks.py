@@ -4,9 +4,9 @@ is part of the DPO data fingerprint."""
 
 import json
 
+from pipeline.data.folder import DataFolder
 from pipeline.evaluate.judge import RuleJudge
 from pipeline.fsio import atomic_write_jsonl
-from pipeline.data.folder import DataFolder
 from pipeline.preferences import blind_order, judge_agreement, pick_report, record_pick, trainable_picks
 
 VOICE = "I hired wrong for 3 years.\n\n- I stopped guessing.\n- I asked.\n\nSmall fix."

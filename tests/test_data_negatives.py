@@ -3,11 +3,11 @@
 import re
 
 import pytest
+from test_data_build import EXAMPLES
 
 from pipeline.data.ingest import read_all
 from pipeline.data.negatives import is_stock_opener, rule_rewrite
 from pipeline.data.quality import SEPARABILITY_LIMIT, separability
-from test_data_build import EXAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,8 @@
 
 import random
 
-import pytest
-
 from lora_runs import TOPICS, chosen_post, rejected_post
+
 from pipeline.evaluate.authorship import bootstrap_mean, burrows_delta, train
 from pipeline.evaluate.report import gold_posts, split_posts
 from pipeline.fsio import atomic_write_jsonl
@@ -17,8 +16,9 @@ def _real(i):
 
 def _generic(i):
     topic = TOPICS[i % len(TOPICS)]
-    return random.Random(i).choice([rejected_post(topic, i), f"**{topic.title()}: A Comprehensive Guide**\n\nAs an AI, "
-                                    f"I believe {topic} is essential for success. Here are some tips to consider."])
+    guide = (f"**{topic.title()}: A Comprehensive Guide**\n\nAs an AI, I believe {topic} is essential for success. "
+             "Here are some tips to consider.")
+    return random.Random(i).choice([rejected_post(topic, i), guide])
 
 
 def test_authorship_test_tells_the_author_from_generic_text_on_held_out_texts():
@@ -27,7 +27,7 @@ def test_authorship_test_tells_the_author_from_generic_text_on_held_out_texts():
     assert test.report["auc"] > 0.95 and test.report["real_held_out"] == 10
     real = test.voice_rate([_real(i) for i in range(200, 220)])
     generic = test.voice_rate([_generic(i) for i in range(200, 220)])
-    assert real["mean"] > 0.8 > 0.2 > generic["mean"] and real["n"] == 20
+    assert real["mean"] > 0.8 and generic["mean"] < 0.2 and real["n"] == 20
     assert real["low"] <= real["mean"] <= real["high"]
     skipped = train([_real(0)], [_generic(0)] * 5, [_real(1)] * 5, [_generic(1)] * 5)
     assert "too few texts" in skipped["skipped"] and "real_train 1" in skipped["skipped"]
