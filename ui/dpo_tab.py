@@ -30,7 +30,8 @@ def build(studio: Studio) -> None:
         loss = gr.Dropdown(list(DPO_LOSSES), value="sigmoid", label="Loss")
         max_steps = gr.Number(value=30, precision=0, minimum=1, label="Max steps", elem_id="dpo-max-steps",
                               maximum=config.public_max_steps if config.public else None)
-        human = gr.Checkbox(value=True, label="Add my picks from Compare (preferences.jsonl)")
+        human = gr.Checkbox(value=True, label="Add my picks from Compare (preferences.jsonl)",
+                            info="picks on validation/test briefs are left out (the run log counts them)")
     with gr.Accordion("More settings", open=False):
         with gr.Row():
             learning_rate = gr.Number(value=None, label="Learning rate [preset: 1e-4 quick, 5e-5 standard]")
