@@ -109,7 +109,6 @@ def trainable_picks(preferences_path: Path, data_dir: Path | None) -> tuple[list
     ``data_dir``'s validation or test split (or was recorded so): training on them would leak into
     the evaluation."""
     from .data.folder import preference_pair
-    from .fsio import read_jsonl
 
     path = Path(preferences_path)
     held = held_out_prompts(data_dir) if data_dir else {}
@@ -128,16 +127,12 @@ def pick_report(preferences_path: Path, data_dir: Path | None = None, judge=None
     of DPO training), the position balance of blind picks (share of picks per position on screen;
     a chi-square p-value against "no position preference") and, with an LLM ``judge``, Cohen's
     kappa between the judge's verdicts and the human picks on the same pairs."""
-    from .fsio import read_jsonl
-
     rows = read_jsonl(preferences_path) if Path(preferences_path).is_file() else []
-    held = held_out_prompts(data_dir) if data_dir else {}
     picks = {(r.get("time"), _user_turn(r.get("prompt"))): r for r in rows}  # one pick = one row per rejected column
     blind = [r["shown"] for r in picks.values() if isinstance(r.get("shown"), dict)
              and isinstance(r["shown"].get("position"), int)]
     report: dict = {"pairs": len(rows), "picks": len(picks),
-                    "held_out_pairs_excluded": sum(_user_turn(r.get("prompt")) in held or r.get("split") in HELD_OUT_SPLITS
-                                                   for r in rows),
+                    "held_out_pairs_excluded": trainable_picks(preferences_path, data_dir)[1],
                     "blind_picks": len(blind)}
     if blind:
         width = max(len(s["order"]) for s in blind)
