@@ -120,7 +120,8 @@ def test_local_teacher_and_base_negatives_are_cached(tmp_path, tiny_model_dir):
                              cache_dir=tmp_path / "cache", brief_max_new_tokens=12, negative_max_new_tokens=12)
     first = build_dataset([tmp_path / "p.csv"], tmp_path / "d1", settings)
     # One model serves the briefs and the base answers; identical prompts are asked once.
-    assert 15 <= first.teacher["teacher_generated"] <= 20 and first.teacher["teacher_cache_hits"] == 0
+    # (template briefs no longer quote the hook, so these near-identical posts share a fallback brief: fewer asks)
+    assert 11 <= first.teacher["teacher_generated"] <= 20 and first.teacher["teacher_cache_hits"] == 0
     briefs = {r["messages"][-2]["content"] for r in read_jsonl(tmp_path / "d1" / "sft" / "train.jsonl")}
     template = sum(b.startswith("Write a post about") for b in briefs)
     assert template <= first.counts["brief_fallbacks"]  # model briefs were used where usable
