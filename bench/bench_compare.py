@@ -4,7 +4,7 @@ Three child processes, each measuring its own peak RSS, on the default model wit
 LoRA adapters (r16, all projections) saved as an SFT run and a DPO run on top of it:
 
 * ``plain``:    the base model alone, generating;
-* ``variants``: ``pipeline.infer.Variants`` with all three columns resident, generating in each,
+* ``variants``: ``pipeline.compare.variants.Variants`` with all three columns resident, generating in each,
   then Compare's three columns in one batch (``stream_columns``) against one column alone, alternating;
 * ``merged``:   for each of SFT and DPO, a plain model with that variant's adapters merged in
   (what the variant's speed is compared against).
@@ -54,7 +54,7 @@ def make_runs(root: Path) -> tuple[Path, Path]:
 
 
 def greedy_tokens_per_s(generate, tokens: int) -> float:
-    from pipeline.infer import SamplingSettings
+    from pipeline.generation import SamplingSettings
 
     settings = SamplingSettings(max_new_tokens=tokens, temperature=0)
     generate(settings)  # warm-up
@@ -65,7 +65,7 @@ def greedy_tokens_per_s(generate, tokens: int) -> float:
 def batch_vs_one_column(variants, tokens: int, repeats: int = 3) -> dict:
     """Seconds for Compare's three columns in one batch (``stream_columns``) and for one column
     decoded alone (the SFT column, merged: the plain model's speed), alternating, median of each."""
-    from pipeline.infer import SamplingSettings
+    from pipeline.generation import SamplingSettings
 
     settings = SamplingSettings(max_new_tokens=tokens, temperature=0)
     batched, alone = [], []
@@ -84,7 +84,8 @@ def batch_vs_one_column(variants, tokens: int, repeats: int = 3) -> dict:
 
 
 def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
-    from pipeline.infer import Variants, generate_text
+    from pipeline.compare.variants import Variants
+    from pipeline.generation import generate_text
     from pipeline.models import load_model
 
     result: dict = {}

@@ -20,7 +20,8 @@ def main() -> None:
 
     from pipeline.export import ExportSettings, export_run
     from pipeline.export.llama_worker import greedy
-    from pipeline.infer import SamplingSettings, Variants, chat_input_ids
+    from pipeline.compare.variants import Variants
+    from pipeline.generation import SamplingSettings, chat_input_ids
 
     quick = quick_flag()
     tokens = 24 if quick else 128

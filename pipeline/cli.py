@@ -23,8 +23,9 @@ from .errors import UserError
 COMMAND_MODULES = (
     "pipeline.commands",
     "pipeline.data.cli",
-    "pipeline.hub_cli",
+    "pipeline.hub.cli",
     "pipeline.train.cli",
+    "pipeline.compare.cli",
     "pipeline.evaluate.cli",
     "pipeline.export.cli",
 )

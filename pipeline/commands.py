@@ -46,7 +46,7 @@ def run_models(args, log) -> dict:
 
 
 def run_generate(args, log) -> dict:
-    from .infer import GenerationStats, SamplingSettings, as_messages, stream_chat
+    from .generation import GenerationStats, SamplingSettings, as_messages, stream_chat
     from .models import load_model
 
     as_messages(args.prompt, args.system)  # an empty prompt fails before a model loads
@@ -54,7 +54,7 @@ def run_generate(args, log) -> dict:
                                 top_p=args.top_p, seed=args.seed)
     stats = GenerationStats()
     if args.adapter:
-        from .infer import Variants
+        from .compare.variants import Variants
 
         variants = Variants.from_run(args.adapter, base=args.model, options=load_options(args), log=log)
         backend = variants.backend

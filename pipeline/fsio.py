@@ -7,6 +7,7 @@ place and renamed in one step. Readers report bad input by file and line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -118,3 +119,12 @@ def atomic_dir(final: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in blocks (model weights can be GBs)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -49,7 +49,7 @@ class LoadOptions:
     """``auto`` (float32 on CPU; on CUDA bfloat16 at compute capability >= 8, else float16), ``float32``, ``bfloat16`` or ``float16``."""
     load_in_4bit: bool | None = False
     """Quantise the base weights to 4-bit NF4 with double quantisation (QLoRA). ``None`` (Compare,
-    Evaluate: :class:`pipeline.infer.Variants`): as the runs being served trained; elsewhere as False."""
+    Evaluate: :class:`pipeline.compare.variants.Variants`): as the runs being served trained; elsewhere as False."""
     device: str = "auto"
     """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
     backend: str = "auto"

@@ -118,7 +118,7 @@ class LocalTeacher(Teacher):
     def _generate(self, conversations: list[list[dict]], max_new_tokens: int, temperature: float) -> list[str]:
         import torch
 
-        from .infer import chat_input_ids, context_length
+        from .generation import chat_input_ids, context_length
 
         model, tokenizer = self._load()
         max_prompt = max(1, context_length(model) - max_new_tokens)

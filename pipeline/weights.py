@@ -8,9 +8,10 @@ served on those same weights; the record names them and hashes the safetensors f
 
 from __future__ import annotations
 
-import hashlib
 from importlib import metadata
 from pathlib import Path
+
+from .fsio import file_sha256
 
 HASH_LIMIT_BYTES = 4 << 30
 """Folders with more safetensors bytes than this are recorded by size only (hashing takes too long)."""
@@ -34,12 +35,6 @@ def base_weights(model_path: Path) -> dict:
     else:
         origin = f"the model folder {model_path.name}"
     return {"origin": origin, "bytes": total,
-            "files": {f.name: (_sha256(f) if total <= HASH_LIMIT_BYTES else None) for f in files}}
+            "files": {f.name: (file_sha256(f) if total <= HASH_LIMIT_BYTES else None) for f in files}}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,6 +8,7 @@ code path that takes a model spec takes it). Tests marked ``slow`` use the real 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("VOICETUNE_HOME", str(Path(__file__).resolve().parents[1] / ".cache" / "voicetune"))
+# load_dataset caches what it read under a key that two builds of the same shape can share (seen with
+# pytest's recycled temp folders): each test session gets a datasets cache of its own.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="voicetune-datasets-cache-")
 
 TINY_CONFIG = dict(
     hidden_size=64,

@@ -107,7 +107,7 @@ def exports(runs, tmp_path_factory) -> dict:
 def test_merged_folder_reloads_with_the_logits_of_base_plus_adapters(exports, runs, one_thread):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from pipeline.hub import _load_stacked
+    from pipeline.merge import _load_stacked
 
     out = Path(exports["merged"]["out"])
     merged = AutoModelForCausalLM.from_pretrained(out)  # plain transformers, no PEFT
@@ -241,7 +241,7 @@ def test_vllm_folder_is_one_exact_adapter_with_its_serve_line(exports, runs, one
     from safetensors import safe_open
     from transformers import AutoModelForCausalLM
 
-    from pipeline.hub import _load_stacked
+    from pipeline.merge import _load_stacked
 
     out = Path(exports["vllm"]["out"])
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "adapter_config.json", "adapter_model.safetensors",

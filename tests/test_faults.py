@@ -162,7 +162,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, tiny_mod
 def test_pull_from_a_failing_hub_leaves_no_partial_folder(hub, hub_runs, tmp_path, monkeypatch):
     """What tests/test_hub_faults.py does not cover: a download (pull) hitting 5xx and a hang."""
     from pipeline.errors import UserError
-    from pipeline.hub import pull_adapter, push_run
+    from pipeline.hub.runs import pull_adapter, push_run
 
     push_run(hub_runs["sft"], "alice/ada-sft", log=lambda *a: None)
     out = tmp_path / "runs" / "pulled-sft"

@@ -202,7 +202,7 @@ def test_dpo_on_a_4bit_parent_is_exact_where_it_is_served(four_bit_runs):
     """reference (TRL: adapter off) == base(4-bit) + SFT, and Compare/Evaluate serve what trained."""
     from peft import PeftModel
 
-    from pipeline.infer import Variants
+    from pipeline.compare.variants import Variants
     from pipeline.train.dpo import build_dpo_trainer, load_policy
 
     data, sft, dpo, settings = four_bit_runs
@@ -237,7 +237,7 @@ def test_merged_push_of_a_4bit_run_is_the_trained_policy(four_bit_runs, tmp_path
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from pipeline.hub import merge_full_model
+    from pipeline.merge import merge_full_model
     from pipeline.train.dpo import load_policy
 
     _, sft, dpo, settings = four_bit_runs

@@ -13,7 +13,7 @@ def test_push_dataset_round_trip_card_and_idempotent_repush(hub, data_dir, tmp_p
     from datasets import load_dataset
     from huggingface_hub import DatasetCard
 
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     logs = []
     result = push_dataset(data_dir, "alice/ada-posts", log=logs.append)
@@ -76,14 +76,18 @@ def test_a_built_data_folder_without_its_card_is_pushed_with_the_card_rendered_a
 
     from pipeline.data.build import BuildSettings, build_dataset
     from pipeline.fsio import read_jsonl
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     posts = tmp_path / "posts.csv"
     with open(posts, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["text", "likes", "comments"])
         writer.writeheader()
-        writer.writerows({"text": f"Post {i}: I shipped on a Friday and learned {i} things about rollbacks and sleep.",
-                          "likes": 3 * i, "comments": i} for i in range(24))
+        topics = ["billing", "search", "onboarding", "pricing", "caching", "logging", "exports", "invoices",
+                  "webhooks", "alerts", "backups", "payroll", "sharing", "imports", "reports", "themes",
+                  "uploads", "tagging", "filters", "comments", "calendars", "mobile", "offline", "printing"]
+        # distinct topics: template briefs name a post's keywords, and one brief never spans two splits
+        writer.writerows({"text": f"Post {i}: I shipped {topic} on a Friday and learned {i} things about rollbacks.",
+                          "likes": 3 * i, "comments": i} for i, topic in enumerate(topics))
     data = tmp_path / "data"
     build_dataset([posts], data, BuildSettings())
     built_card = (data / "README.md").read_text()

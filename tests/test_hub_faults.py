@@ -17,7 +17,7 @@ def quiet(*args, **kwargs):
 
 @pytest.mark.parametrize("repo_id", ["no-slash", "alice/bad name", "a/b/c", "alice/double--dash", "alice/x.git", ""])
 def test_invalid_repo_ids_fail_before_any_request(hub, data_dir, repo_id):
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     with pytest.raises(UserError, match="invalid repo id"):
         push_dataset(data_dir, repo_id, log=quiet)
@@ -25,7 +25,7 @@ def test_invalid_repo_ids_fail_before_any_request(hub, data_dir, repo_id):
 
 
 def test_token_problems_each_get_their_fix(hub, data_dir, monkeypatch, tmp_path):
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     monkeypatch.delenv("HF_TOKEN")
     with pytest.raises(UserError, match=r"no Hugging Face token: set HF_TOKEN, run `hf auth login`"):
@@ -52,7 +52,7 @@ def test_token_problems_each_get_their_fix(hub, data_dir, monkeypatch, tmp_path)
 
 
 def test_someone_elses_repo_is_refused_and_left_unchanged(hub, data_dir):
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     bob = push_dataset(data_dir, "bob/shared", private=False, token=BOB_TOKEN, log=quiet)
     (data_dir / "README.md").write_text((data_dir / "README.md").read_text() + "\nAlice was here.\n")
@@ -62,7 +62,7 @@ def test_someone_elses_repo_is_refused_and_left_unchanged(hub, data_dir):
 
 
 def test_5xx_is_retried_then_reported_and_a_later_push_succeeds(hub, data_dir):
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     before = folder_digest(data_dir)
     logs = []
@@ -82,7 +82,7 @@ def test_5xx_is_retried_then_reported_and_a_later_push_succeeds(hub, data_dir):
 
 
 def test_a_hanging_hub_times_out_then_a_retry_succeeds(hub, data_dir, monkeypatch):
-    from pipeline.hub import push_dataset
+    from pipeline.hub.datasets import push_dataset
 
     monkeypatch.setenv("VOICETUNE_HUB_TIMEOUT", "0.5")
     before = folder_digest(data_dir)
@@ -97,7 +97,7 @@ def test_run_without_adapter_bad_template_and_offline_mode(hub, hub_runs, tmp_pa
     from huggingface_hub import constants
 
     from pipeline.cards import TEMPLATES_DIR
-    from pipeline.hub import push_run
+    from pipeline.hub.runs import push_run
 
     unfinished = tmp_path / "runs" / "sft-2"
     unfinished.mkdir(parents=True)
@@ -120,7 +120,7 @@ def test_run_without_adapter_bad_template_and_offline_mode(hub, hub_runs, tmp_pa
 
 
 def test_pull_errors(hub, tmp_path):
-    from pipeline.hub import pull_adapter
+    from pipeline.hub.runs import pull_adapter
 
     with pytest.raises(UserError, match="model repo alice/nothing .* not found"):
         pull_adapter("alice/nothing", None, tmp_path / "out", log=quiet)

@@ -34,7 +34,7 @@ def test_sft_adapter_round_trip_with_peft_and_model_card(hub, hub_runs, tiny_mod
     from huggingface_hub import ModelCard
     from peft import PeftModel
 
-    from pipeline.hub import push_run
+    from pipeline.hub.runs import push_run
 
     result = push_run(hub_runs["sft"], "alice/ada-sft", base_model="HuggingFaceTB/SmolLM2-135M-Instruct",
                       dataset_repo="alice/ada-posts", log=lambda *a: None)
@@ -70,7 +70,7 @@ def test_dpo_run_with_exact_combined_adapter_then_pull(hub, hub_runs, tiny_model
     import torch
     from peft import PeftModel
 
-    from pipeline.hub import pull_adapter, push_run
+    from pipeline.hub.runs import pull_adapter, push_run
     from pipeline.workspace import Run
 
     first = push_run(hub_runs["dpo"], "alice/ada-dpo", combined=True, log=lambda *a: None)
@@ -110,7 +110,7 @@ def test_merged_full_model_matches_the_adapter(hub, hub_runs, tiny_model_dir):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from pipeline.hub import push_run
+    from pipeline.hub.runs import push_run
 
     from huggingface_hub import ModelCard
 
@@ -132,7 +132,7 @@ def test_merged_full_model_matches_the_adapter(hub, hub_runs, tiny_model_dir):
 
 def test_combined_needs_a_dpo_run_with_a_parent(hub, hub_runs):
     from pipeline.errors import UserError
-    from pipeline.hub import push_run
+    from pipeline.hub.runs import push_run
 
     with pytest.raises(UserError, match="this run is an SFT run"):
         push_run(hub_runs["sft"], "alice/x", combined=True, log=lambda *a: None)
@@ -160,6 +160,6 @@ def test_cli_push_run_then_pull_json(hub, hub_runs, tmp_path):
 @pytest.mark.parametrize("value, expected", [(0.5, 0.5), ({"sft": 0.6, "dpo": 2.0}, 0.6), ({"sft": {"mean": 0.7}}, 0.7),
                                              ({"dpo": 1.0}, None), (True, None), (None, None)])
 def test_eval_json_numbers_are_read_in_each_shape(value, expected):
-    from pipeline.hub import _stage_value
+    from pipeline.hub.runs import _stage_value
 
     assert _stage_value(value, "sft", "mean") == expected

@@ -37,7 +37,7 @@ def project(tmp_path) -> Path:
 def test_deploy_gradio_space_then_redeploy_only_changes(hub, project):
     from huggingface_hub import SpaceCard
 
-    from pipeline.hub import deploy_space
+    from pipeline.hub.space import deploy_space
 
     result = deploy_space("alice/voicetune", "t4-small", project_root=project, log=lambda *a: None)
     repo = hub.repos[("space", "alice/voicetune")]
@@ -69,7 +69,7 @@ def test_deploy_gradio_space_then_redeploy_only_changes(hub, project):
 def test_deploy_docker_space_ships_the_dockerfile_for_the_hardware(hub, project):
     from huggingface_hub import SpaceCard
 
-    from pipeline.hub import deploy_space
+    from pipeline.hub.space import deploy_space
 
     deploy_space("alice/vt-docker", "cpu-basic", sdk="docker", private=False, project_root=project, log=lambda *a: None)
     repo = hub.repos[("space", "alice/vt-docker")]
@@ -82,7 +82,7 @@ def test_deploy_docker_space_ships_the_dockerfile_for_the_hardware(hub, project)
 
 def test_deploy_rejects_unknown_hardware_before_any_request(hub, project):
     from pipeline.errors import UserError
-    from pipeline.hub import deploy_space
+    from pipeline.hub.space import deploy_space
 
     with pytest.raises(UserError, match="unknown Space hardware 'h100-please': use one of cpu-basic"):
         deploy_space("alice/voicetune", "h100-please", project_root=project, log=lambda *a: None)
@@ -97,5 +97,5 @@ def test_cli_deploys_this_checkout(hub):
     summary = last_json(proc.stdout)
     repo = hub.repos[("space", "alice/voicetune-live")]
     assert summary["url"] == f"{hub.endpoint}/spaces/alice/voicetune-live" and summary["commit"] == repo.head.sha
-    assert {"app.py", "pipeline/hub.py", "README.md"} <= set(repo.head.files)
+    assert {"app.py", "pipeline/hub/client.py", "README.md"} <= set(repo.head.files)
     assert hub.file_bytes("space", "alice/voicetune-live", "requirements.txt") == (ROOT / "requirements.txt").read_bytes()

@@ -10,7 +10,8 @@ import torch
 from hub_fixtures import hub  # noqa: F401 (fixture)
 from lora_runs import lora_runs, one_thread  # noqa: F401 (fixtures)
 from pipeline.errors import UserError
-from pipeline.infer import SamplingSettings, Variants, stream_chat
+from pipeline.compare.variants import Variants
+from pipeline.generation import SamplingSettings, stream_chat
 
 PROMPT = "Write a post about hiring."
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -191,7 +192,7 @@ def test_a_hub_adapter_fills_a_column(hub, lora_runs, tiny_model_dir):
 
 
 def test_the_app_path_keeps_one_shared_model(lora_runs, tiny_model_dir):
-    from pipeline.infer import shared_variants, stream_columns
+    from pipeline.compare.variants import shared_variants, stream_columns
 
     sources = {"base": str(tiny_model_dir), "sft": str(lora_runs["sft"]), "dpo": str(lora_runs["dpo"])}
     events = list(stream_columns(str(tiny_model_dir), sources, PROMPT, SamplingSettings(max_new_tokens=4),

@@ -6,7 +6,7 @@ import json
 
 from huggingface_hub import ModelCard
 
-from pipeline.hub import model_card_text
+from pipeline.hub.runs import model_card_text
 from pipeline.weights import base_weights
 from pipeline.workspace import Run
 

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import last_json, run_cli
 from pipeline.errors import UserError
-from pipeline.infer import SamplingSettings, generate_text
+from pipeline.generation import SamplingSettings, generate_text
 from pipeline.models import (ALL_PROJECTIONS, LoadOptions, choose_backend, default_gguf_path, describe_model,
                              ensure_default_model, load_model, resolve_model_path)
 

@@ -79,13 +79,14 @@ def build(studio: Studio) -> None:
                        "--top-p", top_p, "--seed", int(seed)]
 
     def check(prompt):
-        from pipeline.infer import as_messages
+        from pipeline.generation import as_messages
 
         as_messages(prompt)  # an empty brief fails here, before any model loads
 
     def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model, blind):
-        from pipeline.infer import SamplingSettings, stream_columns
-        from pipeline.preferences import blind_order
+        from pipeline.compare.variants import stream_columns
+        from pipeline.generation import SamplingSettings
+        from pipeline.compare.picks import blind_order
 
         workspace = workspace_of(path)
         model = allowed_path(config, model, "base model")
@@ -118,7 +119,7 @@ def build(studio: Studio) -> None:
     stop.click(None, None, None, cancels=[event])
 
     def do_export(rows):
-        from pipeline.preferences import export_comparison
+        from pipeline.compare.picks import export_comparison
 
         folder = Path(tempfile.mkdtemp(prefix="voicetune-compare-"))
         result = export_comparison(rows, folder / "comparison.jsonl", folder / "comparison.md")
@@ -128,7 +129,7 @@ def build(studio: Studio) -> None:
 
     def make_pick(position: int | None):
         def pick(path, answers):
-            from pipeline.preferences import record_pick
+            from pipeline.compare.picks import record_pick
 
             if not answers or not answers.get("prompt"):
                 raise UserError("nothing to pick yet: generate the three answers first.")

@@ -118,7 +118,8 @@ def infer(out):
 
     from pipeline.evaluate.margins import encode_pairs, reward_margins
     from pipeline.fsio import read_jsonl
-    from pipeline.infer import SamplingSettings, Variants
+    from pipeline.compare.variants import Variants
+    from pipeline.generation import SamplingSettings
 
     v = Variants.from_run(str(W / "ws/runs/dpo-gpu"))
     print("variants", json.dumps(v.describe(), default=str))

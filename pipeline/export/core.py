@@ -163,7 +163,7 @@ def _export(source: ExportSource, settings: ExportSettings, tmp: Path, work: Pat
         step("Converting the adapter to a LoRA GGUF (convert_lora_to_gguf.py)...", 0.9)
         summary["lora_gguf"] = _lora_gguf(source, tmp, work).name
     if settings.to == "ollama":
-        from ..infer import SamplingSettings
+        from ..generation import SamplingSettings
         from .ollama import modelfile_text
 
         atomic_write_text(tmp / "Modelfile", modelfile_text(model_file.name, fmt, stops, source.system, SamplingSettings()))
@@ -196,7 +196,7 @@ def _check_gguf(path: Path, merged: Path, stops: list[str]) -> dict:
 
 
 def _lora_gguf(source: ExportSource, tmp: Path, work: Path) -> Path:
-    from ..hub import combine_adapters
+    from ..merge import combine_adapters
     from . import gguf
 
     adapters = [path for _, path in source.adapters]

@@ -27,7 +27,7 @@ def write_merged(source: ExportSource, out_dir: Path, dtype=None) -> list[str]:
     end tokens (end-of-turn first)."""
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-    from ..hub import merge_full_model
+    from ..merge import merge_full_model
 
     merge_full_model(source.base_path, list(source.adapters), out_dir, four_bit=source.four_bit, dtype=dtype)
     config = AutoConfig.from_pretrained(str(out_dir))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ..errors import UserError
-from ..infer import SamplingSettings
+from ..generation import SamplingSettings
 from .template import ROLES, TurnFormat
 
 

@@ -28,7 +28,7 @@ def push_gguf(run_dir: str | os.PathLike, repo_id: str, *, quant: str = "q8_0", 
 
     repo_id = hub.check_repo_id(repo_id)
     settings = ExportSettings(to="ollama", quant=quant, base_model_id=base_model).check()
-    api = hub._connect(token, repo_id, "model", log)
+    api = hub.connect(token, repo_id, "model", log)
     summary = export_run(run_dir, settings, progress=progress, log=log)
     out = Path(summary["out"])
     base_id = summary["base_model_id"]
@@ -46,5 +46,5 @@ def push_gguf(run_dir: str | os.PathLike, repo_id: str, *, quant: str = "q8_0", 
         for name in (summary["gguf"], "Modelfile"):
             os.link(out / name, staging / name)  # same file system: no copy of a GGUF of gigabytes
         (staging / "README.md").write_text(card, encoding="utf-8")
-        return hub._push_folder(api, staging, repo_id, "model", private=private, log=log,
+        return hub.push_folder(api, staging, repo_id, "model", private=private, log=log,
                                 title=f"GGUF {quant.upper()} of {kind.upper()} run {Path(summary['run']).name}")

@@ -30,7 +30,8 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
     summary."""
     from safetensors import safe_open
 
-    from ..hub import _point_at_base, combine_adapters
+    from ..hub.runs import _point_at_base
+    from ..merge import combine_adapters
 
     adapters = [path for _, path in source.adapters]
     if len(adapters) == 2:

@@ -88,7 +88,7 @@ def _prompt_length(tokenizer, prompt: list[dict]) -> int:
 def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None, log: Callable = print):
     """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``; human picks on
     validation/test briefs are left out (counted in the log)."""
-    from ..preferences import trainable_picks
+    from ..compare.picks import trainable_picks
 
     folder = DataFolder(data_dir)
     train = folder.pairs("train")

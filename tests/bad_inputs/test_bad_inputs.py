@@ -255,7 +255,7 @@ CASES = [
     Case("space-id-with-space", ("deploy-space", "--repo", "alice/my space"),
          f"invalid repo id 'alice/my space': {REPO_RULE}"),
     Case("combined-with-a-dataset", ("push", "--data", "{F}/train/ok", "--repo", "alice/ok", "--combined"),
-         "--combined, --merged and --cards-dir apply to --run, not --data."),
+         "--combined, --merged, --gguf and --cards-dir apply to --run, not --data."),
     Case("push-a-missing-run", ("push", "--run", "{T}/runs/nothing", "--repo", "alice/ok"),
          "{T}/runs/nothing: no such run folder; pick a run under runs/."),
     Case("push-a-folder-without-splits", ("push", "--data", "{F}/convert", "--repo", "alice/ok"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import add_command
-from .errors import UserError
+from ..cli import add_command
+from ..errors import UserError
 
 
 def register(subparsers) -> None:
@@ -62,14 +62,14 @@ def _cards(args) -> dict:
 
 
 def run_push(args, log) -> dict:
-    from . import hub
+    from .. import hub
 
     if args.data is not None:
         if args.combined or args.merged or args.cards_dir or args.gguf:
             raise UserError("--combined, --merged, --gguf and --cards-dir apply to --run, not --data.")
         result = hub.push_dataset(args.data, args.repo, private=args.private, log=log)
     elif args.gguf:
-        from .export.publish import push_gguf
+        from ..export.publish import push_gguf
 
         if args.combined or args.merged:
             raise UserError("--gguf pushes the merged policy as one GGUF; drop --combined / --merged.")
@@ -85,8 +85,8 @@ def run_push(args, log) -> dict:
 
 
 def run_pull(args, log) -> dict:
-    from . import hub
-    from .workspace import Run
+    from .. import hub
+    from ..workspace import Run
 
     run = Run(hub.pull_adapter(args.repo, args.revision, args.out, log=log))
     source = run.config()["source"]
@@ -95,7 +95,7 @@ def run_pull(args, log) -> dict:
 
 
 def run_deploy_space(args, log) -> dict:
-    from . import hub
+    from .. import hub
 
     result = hub.deploy_space(args.repo, args.hardware, sdk=args.sdk, private=args.private, log=log, **_cards(args))
     if not args.json:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import UserError
+from ..errors import UserError
 
 
 def _row_lora_module():

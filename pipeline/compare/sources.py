@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
-from .fsio import read_json
-from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
-from .workspace import Run
+from ..errors import UserError
+from ..fsio import read_json
+from ..models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
+from ..workspace import Run
 
 ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "*.json", "*.md"]
 _SNAPSHOT = re.compile(r"models--([^/]+)--([^/]+)/snapshots/")
