@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import time
 
@@ -75,15 +74,10 @@ def run_generate(args, log) -> dict:
 def run_doctor(args, log) -> dict:
     import torch
 
-    from .models import default_model_dir, ensure_default_model
+    from .models import default_model_dir, ensure_default_model, package_versions
 
-    versions = {}
-    for package in ("torch", "transformers", "peft", "trl", "datasets", "huggingface_hub", "accelerate",
-                    "bitsandbytes", "gradio", "unsloth"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
+    versions = package_versions(("torch", "transformers", "peft", "trl", "datasets", "huggingface_hub", "accelerate",
+                                 "bitsandbytes", "gradio", "unsloth"))
     from .gpu import device_summary
     from .gpu_fit import presets_for
 

@@ -67,6 +67,19 @@ class Backend:
     device: str
 
 
+def package_versions(packages) -> dict[str, str | None]:
+    """The installed version of each package (None when it is not installed), for run records and doctor."""
+    import importlib.metadata
+
+    out = {}
+    for package in packages:
+        try:
+            out[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            out[package] = None
+    return out
+
+
 # ----------------------------------------------------------------------------- backends
 
 

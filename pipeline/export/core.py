@@ -15,7 +15,6 @@ generation there. ``voicetune_export.json`` records what was exported and how lo
 from __future__ import annotations
 
 import errno
-import importlib.metadata
 import json
 import shutil
 import time
@@ -25,6 +24,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json, atomic_write_text
+from ..models import package_versions
 from .gguf import QUANTS
 from .source import ExportSource, resolve_source
 
@@ -127,7 +127,7 @@ def _export(source: ExportSource, settings: ExportSettings, tmp: Path, work: Pat
                "base_model": source.base_id or source.base_spec, "base_model_id": source.base_id,
                "adapters": [name for name, _ in source.adapters],
                "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
-               "versions": _versions()}
+               "versions": package_versions(("llama_cpp_python", "transformers", "peft", "torch"))}
     if settings.to == "vllm":
         from .vllm import write_vllm
 
@@ -211,16 +211,6 @@ def _float16():
     import torch
 
     return torch.float16
-
-
-def _versions() -> dict:
-    versions = {}
-    for package in ("llama_cpp_python", "transformers", "peft", "torch"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
 
 
 def read_manifest(out: Path) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import importlib.metadata
 import os
 import shutil
 import signal
@@ -21,7 +20,7 @@ from typing import Callable, Iterator
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..gpu import import_record, is_main_process
-from ..models import Backend
+from ..models import Backend, package_versions
 from ..weights import base_weights
 from ..workspace import Run, validate_name
 from .metrics import StopOnSignal, TokenCounter
@@ -31,16 +30,6 @@ VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "
 STAGING = ".staging"
 FULL_DISK_BYTES = 16 * 2**20
 """Less free space than this after a failed checkpoint write means the disk filled up."""
-
-
-def versions() -> dict:
-    out = {}
-    for package in VERSIONED:
-        try:
-            out[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            out[package] = None
-    return out
 
 
 def set_threads(settings: CommonSettings) -> int:
@@ -66,7 +55,7 @@ def write_config(run: Run, kind: str, settings: CommonSettings, model_path: Path
         "parent": str(parent) if parent else None,
         "backend": asdict(backend),
         "settings": settings.as_dict(),
-        "versions": versions(),
+        "versions": package_versions(VERSIONED),
         "data": {"dir": str(Path(data_dir).resolve()), "fingerprint": data_fingerprint},
         "cuda": cuda_record(),
         "import_order": import_record(),
