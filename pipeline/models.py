@@ -340,7 +340,25 @@ def _load_hf(path: Path, options: LoadOptions, device: str, dtype):
         raise UserError(f"{path}: could not load the model ({str(e).splitlines()[0][:200]}).") from None
     if not options.load_in_4bit:
         model.to(target)
+    elif device == "cpu":
+        keep_cpu_4bit_exact(model)
     return model
+
+
+def keep_cpu_4bit_exact(model) -> int:
+    """Keep bitsandbytes' CPU 4-bit layers computing what they trained with; returns how many.
+
+    On a CPU with AVX512-BF16, a ``Linear4bit`` that runs in eval mode without gradients repacks its
+    weights for a bf16 kernel, scales rounded to bf16 (bitsandbytes' ``_convert_weight_packed_for_cpu``):
+    Compare and Evaluate would then score a model about 4e-3 (relative logits) away from the one that
+    trained, and the DPO reference would no longer be the policy it serves.
+    """
+    import bitsandbytes as bnb
+
+    layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    for layer in layers:
+        layer.support_avx512bf16_for_cpu = False
+    return len(layers)
 
 
 def _load_unsloth(path: Path, options: LoadOptions):

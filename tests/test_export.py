@@ -146,10 +146,11 @@ def test_the_rewritten_tokenizer_encodes_and_decodes_like_the_original(exports, 
 
 @pytest.mark.parametrize("quant", ["f16", "q8_0"])
 def test_llama_cpp_continues_like_the_merged_model(exports, quant, one_thread):
-    """5 chat-templated prompts, greedy, 20 new tokens. f16: the first 16 tokens are the same (all 20
-    were, measured). q8_0 on this 64-wide random model (its logits span about +-0.7): the same, or
-    the two part at a near-tie, where the merged model's logits for the two tokens are within 0.01
-    (measured: 4 of 5 prompts agreed on all 32 tokens; the fifth parted at a tie of 0.003)."""
+    """5 chat-templated prompts, greedy, 20 new tokens, on this 64-wide random model (its logits span
+    about +-0.7): the first 16 tokens are the same, or the two part at a near-tie, where the merged
+    model's logits for the two tokens are within 0.001 (f16) or 0.01 (q8_0). Measured: f16 agreed on
+    all 20 tokens on a CPU without AVX512-BF16; on one with it, one prompt parted at a tie of 8e-5.
+    q8_0 parted at ties of 8e-5 to 0.0063."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from pipeline.export.llama_worker import greedy
@@ -165,7 +166,7 @@ def test_llama_cpp_continues_like_the_merged_model(exports, quant, one_thread):
         ids = chat_ids(tokenizer, prompt)
         expected = hf_greedy(model, ids, 20, end_ids)
         got, _ = greedy(str(gguf), ids, 20, end_ids, threads=1)
-        assert_alike(model, ids, expected, got, near_tie=0.01 if quant == "q8_0" else None)
+        assert_alike(model, ids, expected, got, near_tie=0.01 if quant == "q8_0" else 0.001)
 
 
 def test_lora_gguf_on_the_base_gguf_continues_like_the_merged_model(exports, runs, tmp_path, one_thread):
