@@ -50,7 +50,8 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
     trainer.train()
     seconds = time.perf_counter() - start
-    return {"steps": steps, "tokens": counter.tokens, "seconds": round(seconds, 3),
+    return {"steps": steps, "tokens": counter.tokens, "completion_tokens": counter.completion_tokens,
+            "seconds": round(seconds, 3),
             "tokens_per_s": round(counter.tokens / seconds, 2), "trl_defaults": trl_defaults}
 
 

@@ -46,3 +46,37 @@ def test_segment_attention_matches_sdpa_on_packed_rows(tmp_path, tiny_model_dir)
                                                                      "max_length_k", "seq_idx", "position_ids")},
                      fused_lm_head=True).loss
     assert abs(crossing.item() - whole_row[0].item()) > 1e-4
+
+
+def test_bf16_segments_are_as_close_to_float32_as_the_flash_kernel():
+    """The bf16 path (eager formula per example) against float32 attention: output and input
+    gradients no further off than PyTorch's bf16 flash kernel, and examples still kept apart."""
+    from pipeline.train.attention import segment_sdpa
+
+    torch.manual_seed(0)
+    bounds = torch.tensor([0, 37, 100, 164])
+    q, k, v = (torch.randn(1, h, 164, 16) for h in (6, 2, 2))
+
+    def attend(fn, dtype):
+        inputs = [t.detach().to(dtype, copy=True).requires_grad_() for t in (q, k, v)]
+        out = fn(*inputs)
+        (out.float() * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        return [out.float()] + [t.grad.float() for t in inputs]
+
+    def ours(q, k, v):
+        return segment_sdpa(None, q, k, v, None, cu_seq_lens_q=bounds)[0]
+
+    def flash(q, k, v):
+        parts = [torch.nn.functional.scaled_dot_product_attention(q[:, :, a:b], k[:, :, a:b], v[:, :, a:b],
+                                                                  is_causal=True, enable_gqa=True)
+                 for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+        return torch.cat(parts, dim=2).transpose(1, 2)
+
+    exact = attend(flash, torch.float32)
+    for got, kernel, want in zip(attend(ours, torch.bfloat16), attend(flash, torch.bfloat16), exact):
+        assert (got - want).abs().max() <= 2 * (kernel - want).abs().max() + 1e-3
+    moved = q.clone()
+    moved[:, :, :37] += 1  # the first example's queries: the others' outputs must not change
+    first = segment_sdpa(None, q.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
+    second = segment_sdpa(None, moved.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
+    assert torch.equal(first[:, 37:], second[:, 37:]) and not torch.equal(first[:, :37], second[:, :37])

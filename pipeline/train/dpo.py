@@ -34,6 +34,7 @@ from ..data.folder import DataFolder
 from ..errors import UserError
 from ..workspace import Run, Workspace
 from . import common
+from .frozen_bf16 import use_frozen_bf16
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import DPOSettings
@@ -211,6 +212,7 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
                           eval_dataset=Dataset.from_list(validation) if validation else None,
                           processing_class=tokenizer, peft_config=peft_config)
     use_compact_lm_head(trainer, outputs=("log_sum_sq_probs",) if getattr(trainer, "use_weighting", False) else ())
+    use_frozen_bf16(trainer)
     if uses_reference:
         trainer.add_reference_logps()
     counter = trainer.token_counter = TokenCounter()

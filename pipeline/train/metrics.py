@@ -51,6 +51,8 @@ class TokenCounter:
         if completion is not None:
             self.completion_tokens += int(completion.sum())
             self.sequences += int(completion.shape[0])
+        elif hasattr(batch.get("labels"), "shape"):  # SFT's collator folds the mask into the labels
+            self.completion_tokens += int((batch["labels"][:, 1:] != -100).sum())
 
     def totals(self) -> tuple[int, int, int]:
         """``(tokens, completion_tokens, sequences)`` summed over every process of a distributed run

@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..workspace import Run
 from . import common
 from .attention import use_segment_attention
+from .frozen_bf16 import use_frozen_bf16
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import SFTSettings
@@ -80,6 +81,7 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     # SFTTrainer logs token accuracy and entropy from these fields; entropy costs three more passes
     # over the (tokens x vocab) logits per step, so TRL's logged entropy reads 0 on CPU.
     use_compact_lm_head(trainer, outputs=("is_top1",))
+    use_frozen_bf16(trainer)  # CPU bf16 autocast: the frozen weights' casts once, not every step
     if settings.packing:  # attention inside each packed example only, not over the whole packed row
         use_segment_attention(trainer.model.get_base_model() if hasattr(trainer.model, "get_base_model") else trainer.model)
     counter = trainer.token_counter = TokenCounter()
