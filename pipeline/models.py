@@ -131,11 +131,15 @@ def _unsloth_importable() -> tuple[bool, str]:
     return True, ""
 
 
+def unwrap_peft(model):
+    """The model inside a PEFT wrapper (its LoRA layers stay in place), or ``model`` itself."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def compute_device(model):
     """The device the logits are computed on: the LM head's weight (Unsloth may offload the embeddings
     to the CPU, so the first parameter can be on another device than the compute)."""
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    head = inner.get_output_embeddings()
+    head = unwrap_peft(model).get_output_embeddings()
     weight = getattr(head, "weight", None) if head is not None else None
     return weight.device if weight is not None else next(model.parameters()).device
 
@@ -280,7 +284,7 @@ def split_lm(model):
     """``(decoder, lm_head)`` of a causal LM, through a PEFT wrapper (its LoRA layers live in the
     decoder), so callers can project only the positions they need; None when the logits need more
     than the head's matmul (soft-capping or scaling, e.g. Gemma 2)."""
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inner = unwrap_peft(model)
     config = inner.config.get_text_config()
     if getattr(config, "final_logit_softcapping", None) or getattr(config, "logit_scale", None) not in (None, 1, 1.0):
         return None
@@ -345,8 +349,8 @@ def _load_hf(path: Path, options: LoadOptions, device: str, dtype):
     return model
 
 
-def keep_cpu_4bit_exact(model) -> int:
-    """Keep bitsandbytes' CPU 4-bit layers computing what they trained with; returns how many.
+def keep_cpu_4bit_exact(model) -> None:
+    """Keep bitsandbytes' CPU 4-bit layers computing what they trained with.
 
     On a CPU with AVX512-BF16, a ``Linear4bit`` that runs in eval mode without gradients repacks its
     weights for a bf16 kernel, scales rounded to bf16 (bitsandbytes' ``_convert_weight_packed_for_cpu``):
@@ -355,10 +359,9 @@ def keep_cpu_4bit_exact(model) -> int:
     """
     import bitsandbytes as bnb
 
-    layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
-    for layer in layers:
-        layer.support_avx512bf16_for_cpu = False
-    return len(layers)
+    for layer in model.modules():
+        if isinstance(layer, bnb.nn.Linear4bit):
+            layer.support_avx512bf16_for_cpu = False
 
 
 def _load_unsloth(path: Path, options: LoadOptions):

@@ -29,7 +29,7 @@ from typing import Iterator
 
 from ..errors import UserError
 from ..generation import GenerationStats, SamplingSettings, as_messages, chat_input_ids, context_length, stream_chat
-from ..models import LoadOptions
+from ..models import LoadOptions, unwrap_peft
 
 # ----------------------------------------------------------------------------- base | SFT | DPO
 
@@ -76,7 +76,7 @@ class Variants:
         """What differs from the trained policy (a base loaded otherwise than in training)."""
         self._lock = threading.Lock()  # a plain Lock: a UI may resume a generator on another thread
         self._active: str | None = None
-        self._inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._inner = unwrap_peft(model)
         self._slots = _lora_slots(self._inner)
         self._activate("base")
 

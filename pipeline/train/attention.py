@@ -32,12 +32,11 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     bounds = bounds.tolist()
-    gqa = query.shape[1] != key.shape[1]
     if query.dtype == torch.bfloat16 and dropout == 0.0:
         attend = functools.partial(_causal_bf16, scale=scaling if scaling is not None else query.shape[-1] ** -0.5)
     else:
         attend = functools.partial(torch.nn.functional.scaled_dot_product_attention, dropout_p=dropout, scale=scaling,
-                                   is_causal=True, enable_gqa=gqa)
+                                   is_causal=True, enable_gqa=query.shape[1] != key.shape[1])
     parts = [attend(query[:, :, start:stop], key[:, :, start:stop], value[:, :, start:stop])
              for start, stop in itertools.pairwise(bounds) if stop > start]
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None

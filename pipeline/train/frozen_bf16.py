@@ -43,6 +43,8 @@ def use_frozen_bf16(trainer) -> int:
     from peft.tuners.lora import LoraLayer
     from torch import nn
 
+    from ..models import unwrap_peft
+
     model = trainer.model
     if not trainer.args.bf16 or next(model.parameters()).device.type != "cpu":
         return 0
@@ -56,8 +58,7 @@ def use_frozen_bf16(trainer) -> int:
             layers += 1
         if all(isinstance(d, nn.Identity) for d in module.lora_dropout.values()):
             module.cast_input_dtype_enabled = False
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    head = inner.get_output_embeddings()
+    head = unwrap_peft(model).get_output_embeddings()
     if type(head) is nn.Linear and not head.weight.requires_grad and head.weight.dtype == torch.float32:
         _give_bf16_copy(head)
         layers += 1

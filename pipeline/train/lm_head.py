@@ -63,8 +63,9 @@ def label_logprobs(hidden, labels, lm_head, extras: tuple[str, ...] = ()) -> dic
 
 def use_compact_lm_head(trainer, outputs: tuple[str, ...]) -> bool:
     """:func:`add_compact_lm_head` on the causal LM inside ``trainer`` (unwrapping PEFT)."""
-    model = trainer.model.get_base_model() if hasattr(trainer.model, "get_base_model") else trainer.model
-    return add_compact_lm_head(model, outputs)
+    from ..models import unwrap_peft
+
+    return add_compact_lm_head(unwrap_peft(trainer.model), outputs)
 
 
 def add_compact_lm_head(model, outputs: tuple[str, ...] = ()) -> bool:

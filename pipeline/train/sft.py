@@ -14,6 +14,7 @@ from typing import Callable
 
 from ..data.folder import DataFolder
 from ..errors import UserError
+from ..models import unwrap_peft
 from ..workspace import Run
 from . import common
 from .attention import use_segment_attention
@@ -83,7 +84,7 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     use_compact_lm_head(trainer, outputs=("is_top1",))
     use_frozen_bf16(trainer)  # CPU bf16 autocast: the frozen weights' casts once, not every step
     if settings.packing:  # attention inside each packed example only, not over the whole packed row
-        use_segment_attention(trainer.model.get_base_model() if hasattr(trainer.model, "get_base_model") else trainer.model)
+        use_segment_attention(unwrap_peft(trainer.model))
     counter = trainer.token_counter = TokenCounter()
     info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
             "validation_examples": len(validation), "dropped_too_long": dropped}
