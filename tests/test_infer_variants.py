@@ -120,7 +120,9 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
     its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone."""
     v = Variants.from_run(lora_runs["dpo"], switch=switch, log=lambda *a, **k: None)
     settings = SamplingSettings(max_new_tokens=24, temperature=temperature, seed=5)
+    modules = [(name, type(m)) for name, m in v._inner.named_modules()]
     texts, finals, _ = _batched(v, settings)
+    assert [(name, type(m)) for name, m in v._inner.named_modules()] == modules  # every wrapper taken out
     for column in ("base", "sft", "dpo"):
         alone, stats = v.generate(column, PROMPT, settings)
         assert texts[column] == alone
@@ -130,6 +132,20 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
     assert _batched(v, settings, PROMPT)[0] == texts  # the model is left as it was
     with v.use("sft") as model:  # switching still works after a batch
         assert model is v._inner
+
+
+def test_few_rows_run_weight_major_with_the_same_values():
+    import torch
+
+    from pipeline.compare.batched import FEW_ROWS, few_rows_linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 48)
+    for shape in [(1, 64), (3, 1, 64), (FEW_ROWS, 64), (2, 20, 64)]:  # the last one: a prompt, F.linear as is
+        x = torch.randn(shape)
+        out = few_rows_linear(linear, x)
+        assert out.shape == (*shape[:-1], 48) and out.is_contiguous()
+        torch.testing.assert_close(out, linear(x), rtol=1e-5, atol=1e-5)
 
 
 def test_closing_a_batched_stream_frees_the_model(variants):

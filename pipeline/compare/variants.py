@@ -228,7 +228,7 @@ class Variants:
             eos = model.generation_config.eos_token_id
             stop_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
             start = time.perf_counter()
-            with row_adapters(self._slots, [self.columns[c].adapters for c in order]):
+            with row_adapters(model, self._slots, [self.columns[c].adapters for c in order]):
                 for step in sample_rows(model, ids, len(order), settings, stop_ids):
                     elapsed = time.perf_counter() - start
                     for column, row in zip(order, step):
