@@ -205,6 +205,14 @@ class Variants:
         text = "".join(self.stream(column, prompt, settings, system, stats))
         return text, stats
 
+    def generate_columns(self, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
+                         system: str | None = None) -> dict[str, str]:
+        """Every column's whole reply to ``prompt``, decoded as one batch (:meth:`stream_columns`)."""
+        texts = dict.fromkeys(self.columns, "")
+        for column, piece, _ in self.stream_columns(prompt, settings, system):
+            texts[column] += piece
+        return texts
+
     def stream_columns(self, prompt: str | list[dict], settings: SamplingSettings = SamplingSettings(),
                        system: str | None = None, columns: tuple[str, ...] | None = None
                        ) -> Iterator[tuple[str, str, GenerationStats | None]]:

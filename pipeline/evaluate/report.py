@@ -18,7 +18,7 @@ from ..data.folder import DataFolder
 from ..errors import UserError
 from ..fsio import atomic_write_json
 from ..compare.variants import Variants
-from ..generation import SamplingSettings, generate_text
+from ..generation import SamplingSettings
 from ..workspace import Run
 from ..models import compute_device
 
@@ -156,21 +156,20 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     generators = rejected_generators(data_dir, "base" in columns)
     other_rows = pairs_rows if generators["margins_other_generator"] else []
     train_briefs = authorship_briefs(data_dir, settings.authorship_answers) if "base" in columns else []
-    margins, margins_other, ppl, generations, base_train_answers = {}, {}, {}, {}, []
+    margins, margins_other, ppl, base_train_answers = {}, {}, {}, []
+    generations: dict[str, list[str]] = {column: [] for column in columns}
+    for number, brief in enumerate(briefs):  # every column's post in one batch: about one column's time
+        step(f"writing post {number + 1}/{len(briefs)} ({', '.join(columns)} in one batch)", 0.4 * number / len(briefs))
+        for column, text in variants.generate_columns(brief, sampling).items():
+            generations[column].append(text)
+    for number, brief in enumerate(train_briefs):
+        step(f"base: answering training brief {number + 1}/{len(train_briefs)} (authorship test)",
+             0.4 + 0.1 * number / len(train_briefs))
+        base_train_answers.append(variants.generate("base", brief, sampling)[0])
     for index, column in enumerate(columns):
-        share = 1 / len(columns)
+        share = 0.45 / len(columns)
         with variants.use(column) as model:
-            generations[column] = []
-            for number, brief in enumerate(briefs):
-                step(f"{column}: writing post {number + 1}/{len(briefs)}", (index + 0.4 * number / len(briefs)) * share)
-                text, _ = generate_text(model, tokenizer, brief, sampling)
-                generations[column].append(text)
-            if column == "base":
-                for number, brief in enumerate(train_briefs):
-                    step(f"base: answering training brief {number + 1}/{len(train_briefs)} (authorship test)",
-                         (index + 0.4 + 0.2 * number / len(train_briefs)) * share)
-                    base_train_answers.append(generate_text(model, tokenizer, brief, sampling)[0])
-            step(f"{column}: reward margins on {len(pairs)} pairs", (index + 0.6) * share)
+            step(f"{column}: reward margins on {len(pairs)} pairs", 0.5 + index * share)
             margins[column] = summarize_margins(*margins_with_tokens(model, pairs, batch_size=settings.batch_size,
                                                                      pad_id=pad_id, precision=settings.precision),
                                                 seed=settings.seed)
@@ -180,7 +179,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
                 margins_other[column] = summarize_margins(*margins_with_tokens(
                     model, encode_pairs(tokenizer, rows, settings.max_length), batch_size=settings.batch_size,
                     pad_id=pad_id, precision=settings.precision), seed=settings.seed)
-            step(f"{column}: perplexity on {len(examples)} posts", (index + 0.8) * share)
+            step(f"{column}: perplexity on {len(examples)} posts", 0.5 + (index + 0.5) * share)
             ppl[column] = perplexity(model, examples, batch_size=settings.batch_size, pad_id=pad_id,
                                      precision=settings.precision)
 
