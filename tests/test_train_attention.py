@@ -80,3 +80,22 @@ def test_bf16_segments_are_as_close_to_float32_as_the_flash_kernel():
     first = segment_sdpa(None, q.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
     second = segment_sdpa(None, moved.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
     assert torch.equal(first[:, 37:], second[:, 37:]) and not torch.equal(first[:, :37], second[:, :37])
+
+
+def test_bf16_autocast_attends_with_the_bf16_path():
+    """Under CPU bf16 autocast the rotary embedding hands float32 queries and keys to attention
+    (values are bf16): that is a bf16 attention all the same (SDPA would cast them), so it gets the
+    eager formula, not the flash kernel whose bf16 backward is slow."""
+    from pipeline.train.attention import segment_sdpa
+
+    torch.manual_seed(0)
+    bounds = torch.tensor([0, 40, 96])
+    q, k, v = (torch.randn(1, h, 96, 16) for h in (6, 2, 2))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        in_training = segment_sdpa(None, q, k, v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
+        flash = torch.cat([torch.nn.functional.scaled_dot_product_attention(
+            q[:, :, a:b], k[:, :, a:b], v[:, :, a:b].bfloat16(), is_causal=True, enable_gqa=True)
+            for a, b in ((0, 40), (40, 96))], dim=2).transpose(1, 2)
+    eager = segment_sdpa(None, q.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
+    assert in_training.dtype == torch.bfloat16
+    assert torch.equal(in_training, eager) and not torch.equal(in_training, flash)

@@ -32,7 +32,7 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     bounds = bounds.tolist()
-    if query.dtype == torch.bfloat16 and dropout == 0.0:
+    if _in_bf16(query) and dropout == 0.0:
         attend = functools.partial(_causal_bf16, scale=scaling if scaling is not None else query.shape[-1] ** -0.5)
     else:
         attend = functools.partial(torch.nn.functional.scaled_dot_product_attention, dropout_p=dropout, scale=scaling,
@@ -42,18 +42,29 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
 
 
+def _in_bf16(query) -> bool:
+    """Whether attention on ``query`` runs in bf16: bf16 tensors, or CPU bf16 autocast, where the
+    rotary embedding hands over float32 queries and keys and SDPA casts them to bf16 itself."""
+    import torch
+
+    device = query.device.type
+    return query.dtype == torch.bfloat16 or (
+        torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device) == torch.bfloat16)
+
+
 def _causal_bf16(query, key, value, scale: float):
     """Causal attention as transformers' eager path computes it (bf16 matmuls, float32 softmax), the
     query heads grouped onto their shared key/value head. For bf16 on CPU, forward plus backward of
     a 48-128 token example took 0.6-0.7x the time of PyTorch's flash kernel (about equal at 256)."""
     import torch
 
+    query, key, value = (t.to(torch.bfloat16) for t in (query, key, value))
     batch, heads, length, dim = query.shape
     kv_heads = key.shape[1]
     grouped = query.view(batch, kv_heads, heads // kv_heads, length, dim)
     scores = (grouped @ key.unsqueeze(2).transpose(-1, -2)).float() * scale
     future = torch.ones(length, length, dtype=torch.bool, device=query.device).triu(1)
-    weights = scores.masked_fill(future, float("-inf")).softmax(-1).to(query.dtype)
+    weights = scores.masked_fill(future, float("-inf")).softmax(-1).to(torch.bfloat16)
     return (weights @ value.unsqueeze(2)).view(batch, heads, length, dim)
 
 
