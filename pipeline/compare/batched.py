@@ -32,7 +32,7 @@ def few_rows_linear(linear, x):
     """``linear(x)`` for a plain ``torch.nn.Linear``, computed as ``(W x^T)^T`` when ``x`` has at
     most :data:`FEW_ROWS` rows.
 
-    Why: on the project's AMD EPYC CPU, MKL's sgemm for 2-16 rows in ``F.linear``'s order ran 1.4-4x
+    Why: on the project's AMD EPYC CPU, MKL's sgemm for 2-16 rows in ``F.linear``'s order ran 1.4-6x
     slower than the same product weight-major (all 30 layers' projections of the default model,
     3 rows: 59 ms vs 21 ms; the LM head 35 ms vs 6 ms), so three columns decoded in one batch took
     twice one column's time. Weight-major, 3 rows cost what 1 row costs (one row runs MKL's gemv
