@@ -1,13 +1,14 @@
 """Compare: memory of base | SFT | DPO resident on one model, and their speed vs merged models.
 
-Three child processes, each measuring its own peak RSS, on the default model with two random
+Two child processes, each measuring its own peak RSS, on the default model with two random
 LoRA adapters (r16, all projections) saved as an SFT run and a DPO run on top of it:
 
 * ``plain``:    the base model alone, generating;
 * ``variants``: ``pipeline.compare.variants.Variants`` with all three columns resident, generating in each,
-  then Compare's three columns in one batch (``stream_columns``) against one column alone, alternating;
-* ``merged``:   for each of SFT and DPO, a plain model with that variant's adapters merged in
-  (what the variant's speed is compared against).
+  and Compare's three columns in one batch (``stream_columns``) against one column alone, alternating;
+  its peak RSS is read there. Then, for each of SFT and DPO, a plain model with that variant's
+  adapters merged in (what the resident column's speed is compared against), generating in turn
+  with the resident column, so both see the same moments of a busy machine.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def greedy_tokens_per_s(generate, tokens: int) -> float:
     return sorted(rates)[1]  # the median of three
 
 
+def alternating_tokens_per_s(first, second, tokens: int, repeats: int = 3) -> tuple[float, float]:
+    """Greedy tokens/s of two generators taking turns (after a warm-up of each), median of each."""
+    from pipeline.generation import SamplingSettings
+
+    settings = SamplingSettings(max_new_tokens=tokens, temperature=0)
+    first(settings), second(settings)
+    rates = [(first(settings).tokens_per_s, second(settings).tokens_per_s) for _ in range(repeats)]
+    return tuple(sorted(column)[repeats // 2] for column in zip(*rates))
+
+
 def batch_vs_one_column(variants, tokens: int, repeats: int = 3) -> dict:
     """Seconds for Compare's three columns in one batch (``stream_columns``) and for one column
     decoded alone (the SFT column, merged: the plain model's speed), alternating, median of each.
@@ -88,32 +99,35 @@ def batch_vs_one_column(variants, tokens: int, repeats: int = 3) -> dict:
 
 
 def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
+    """``plain`` or ``variants`` (see the module doc): what that child measured."""
+    from peft import PeftModel
+
     from pipeline.compare.variants import Variants
-    from pipeline.generation import generate_text
+    from pipeline.generation import SamplingSettings, generate_text
     from pipeline.models import load_model
 
-    result: dict = {}
     if mode == "plain":
         model, tokenizer, _, _ = load_model("default")
-        result["tokens_per_s"] = greedy_tokens_per_s(lambda s: generate_text(model, tokenizer, PROMPT, s)[1], tokens)
-    elif mode == "variants":
-        variants = Variants.load(sft=str(sft), dpo=str(dpo), log=lambda *a, **k: None)
-        for column in ("base", "sft", "dpo"):
-            result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(
-                lambda s, c=column: variants.generate(c, PROMPT, s)[1], tokens)
-        result["switch"] = variants.switch
-        result.update(batch_vs_one_column(variants, tokens))
-    else:
-        from peft import PeftModel
-
-        for column, stack in (("sft", [sft]), ("dpo", [sft, dpo])):
-            model, tokenizer, _, _ = load_model("default")
-            for run in stack:
-                model = PeftModel.from_pretrained(model, str(run / "adapter")).merge_and_unload()
-            result[f"{column}_tokens_per_s"] = greedy_tokens_per_s(
-                lambda s, m=model: generate_text(m, tokenizer, PROMPT, s)[1], tokens)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"tokens_per_s": greedy_tokens_per_s(lambda s: generate_text(model, tokenizer, PROMPT, s)[1], tokens),
+                "peak_rss_mb": peak_rss_mb()}
+    variants = Variants.load(sft=str(sft), dpo=str(dpo), log=lambda *a, **k: None)
+    warm_up = SamplingSettings(max_new_tokens=tokens, temperature=0)
+    for column in ("base", "sft", "dpo"):
+        variants.generate(column, PROMPT, warm_up)
+    result = {"switch": variants.switch, **batch_vs_one_column(variants, tokens),
+              "peak_rss_mb": peak_rss_mb()}  # before any merged copy is loaded
+    for column, stack in (("sft", [sft]), ("dpo", [sft, dpo])):
+        model, tokenizer, _, _ = load_model("default")
+        for run in stack:
+            model = PeftModel.from_pretrained(model, str(run / "adapter")).merge_and_unload()
+        result[f"{column}_tokens_per_s"], result[f"merged_{column}_tokens_per_s"] = alternating_tokens_per_s(
+            lambda s, c=column: variants.generate(c, PROMPT, s)[1],
+            lambda s, m=model: generate_text(m, tokenizer, PROMPT, s)[1], tokens)
     return result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
@@ -128,16 +142,15 @@ def main() -> None:
         sft, dpo = make_runs(Path(tmp))
         plain = run_child("plain", sft, dpo, tokens)
         variants = run_child("variants", sft, dpo, tokens)
-        merged = run_child("merged", sft, dpo, tokens)
     emit([
         Figure("compare: peak RSS of 3 resident variants / 1 model", variants["peak_rss_mb"] / plain["peak_rss_mb"],
                1.15, higher_is_better=False, details={"plain_mb": round(plain["peak_rss_mb"]),
                                                       "variants_mb": round(variants["peak_rss_mb"]),
                                                       "switch": variants["switch"]}),
         *[Figure(f"compare: {column.upper()} tokens/s, resident / merged",
-                 variants[f"{column}_tokens_per_s"] / merged[f"{column}_tokens_per_s"], 0.9,
+                 variants[f"{column}_tokens_per_s"] / variants[f"merged_{column}_tokens_per_s"], 0.9,
                  details={"resident": round(variants[f"{column}_tokens_per_s"], 1),
-                          "merged": round(merged[f"{column}_tokens_per_s"], 1), "new_tokens": tokens})
+                          "merged": round(variants[f"merged_{column}_tokens_per_s"], 1), "new_tokens": tokens})
           for column in ("sft", "dpo")],
         Figure("compare: 3 columns in one batch / 1 column alone (time)",
                variants["batch_s"] / variants["one_column_s"], 1.3, higher_is_better=False,
