@@ -27,12 +27,16 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    from .frozen_bf16 import in_cpu_bf16_autocast
+
     bounds = kwargs.get("cu_seq_lens_q")
     if bounds is None or query.shape[0] != 1 or key.shape[2] != query.shape[2] or kwargs.get("output_attentions"):
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     bounds = bounds.tolist()
-    if _in_bf16(query) and dropout == 0.0:
+    # bf16 also under CPU bf16 autocast, where the rotary embedding hands over float32 queries and
+    # keys and SDPA would cast them to bf16 itself (segment attention runs on CPU models only)
+    if (query.dtype == torch.bfloat16 or in_cpu_bf16_autocast()) and dropout == 0.0:
         attend = functools.partial(_causal_bf16, scale=scaling if scaling is not None else query.shape[-1] ** -0.5)
     else:
         attend = functools.partial(torch.nn.functional.scaled_dot_product_attention, dropout_p=dropout, scale=scaling,
@@ -40,16 +44,6 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     parts = [attend(query[:, :, start:stop], key[:, :, start:stop], value[:, :, start:stop])
              for start, stop in itertools.pairwise(bounds) if stop > start]
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
-
-
-def _in_bf16(query) -> bool:
-    """Whether attention on ``query`` runs in bf16: bf16 tensors, or CPU bf16 autocast, where the
-    rotary embedding hands over float32 queries and keys and SDPA casts them to bf16 itself."""
-    import torch
-
-    device = query.device.type
-    return query.dtype == torch.bfloat16 or (
-        torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device) == torch.bfloat16)
 
 
 def _causal_bf16(query, key, value, scale: float):

@@ -19,11 +19,18 @@ from __future__ import annotations
 import types
 
 
+def in_cpu_bf16_autocast() -> bool:
+    """Whether CPU autocast is on and casts to bf16 (training's forward and backward on a bf16 CPU)."""
+    import torch
+
+    return torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
 def _bf16_linear_forward(self, x):
     import torch
     import torch.nn.functional as F
 
-    if torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16:
+    if in_cpu_bf16_autocast():
         bias = None if self.bias is None else self.bias.to(torch.bfloat16)
         return F.linear(x.to(torch.bfloat16), self.bf16_weight, bias)
     return F.linear(x, self.weight, self.bias)
