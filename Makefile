@@ -37,7 +37,7 @@ model: install
 
 # llama.cpp for Export (GGUF, Ollama): llama-cpp-python built once from its sdist (it vendors
 # llama.cpp; the registry has no wheel) with only the library the bindings load (no multimodal
-# mtmd library), the wheel kept in $(LLAMA_BUILD_CACHE)/wheels so a new venv installs it in seconds, and
+# mtmd library), the wheel kept in $(LLAMA_BUILD_CACHE)/wheels/<build flags key> so a new venv installs it in seconds, and
 # llama.cpp's converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, with their own gguf-py)
 # unpacked from the same sdist into .cache/llama/llama.cpp-VERSION.
 # The sdist and the built wheel live in a per-user cache outside the checkout, so a fresh clone on
@@ -46,11 +46,17 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CACHE := .cache/llama
 LLAMA_BUILD_CACHE ?= $(HOME)/.cache/voicetune-build
 LLAMA_SDIST := $(LLAMA_BUILD_CACHE)/llama_cpp_python-$(LLAMA_VERSION).tar.gz
-LLAMA_WHEELS := $(LLAMA_BUILD_CACHE)/wheels
 LLAMA_SCRIPTS := $(LLAMA_CACHE)/llama.cpp-$(LLAMA_VERSION)
-LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# No AMX: with -march=native on a CPU that has it (Intel Sapphire Rapids and later) ggml multiplies
+# q8_0 weights with its AMX kernels, which crashed (segfault in ggml_backend_amx_mul_mat) on this
+# project's machines; upstream reports the same kernels' wrong results for Q4_0/Q4_1 (llama.cpp #16315).
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8
+# The built wheel and the venv's stamp are keyed by the build flags: other flags, another build.
+LLAMA_FLAGS_KEY := $(shell echo '$(LLAMA_CMAKE_ARGS)' | md5sum | cut -c1-8)
+LLAMA_WHEELS := $(LLAMA_BUILD_CACHE)/wheels/$(LLAMA_FLAGS_KEY)
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAGS_KEY)
 
-$(VENV)/.llama-$(LLAMA_VERSION): $(VENV)/.installed
+$(LLAMA_STAMP): $(VENV)/.installed
 	mkdir -p $(LLAMA_WHEELS) $(LLAMA_CACHE)
 	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary :all: \
 		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_BUILD_CACHE)
@@ -64,7 +70,7 @@ $(VENV)/.llama-$(LLAMA_VERSION): $(VENV)/.installed
 	mv $(LLAMA_SCRIPTS).tmp $(LLAMA_SCRIPTS)
 	touch $@
 
-llama: $(VENV)/.llama-$(LLAMA_VERSION)
+llama: $(LLAMA_STAMP)
 
 # Go's text/template, to render the Ollama Modelfile's TEMPLATE in the tests, from Debian.
 go:
