@@ -99,3 +99,39 @@ def test_bf16_autocast_attends_with_the_bf16_path():
     eager = segment_sdpa(None, q.bfloat16(), k.bfloat16(), v.bfloat16(), None, cu_seq_lens_q=bounds)[0]
     assert in_training.dtype == torch.bfloat16
     assert torch.equal(in_training, eager) and not torch.equal(in_training, flash)
+
+
+def test_stacked_query_heads_give_the_broadcast_form_and_sum_kv_gradients_in_float32():
+    """The query heads of a key/value head stacked into one matmul (:func:`_causal_bf16`): the same
+    output and query gradients as broadcasting the key/value head to each query head, bit for bit;
+    key/value gradients summed in float32 are at least as close to a float32 attention on average."""
+    from pipeline.train.attention import _causal_bf16
+
+    def broadcast(query, key, value, scale):  # the former formula: keys and values copied per query head
+        query, key, value = (t.to(torch.bfloat16) for t in (query, key, value))
+        batch, heads, length, dim = query.shape
+        grouped = query.view(batch, key.shape[1], heads // key.shape[1], length, dim)
+        scores = (grouped @ key.unsqueeze(2).transpose(-1, -2)).float() * scale
+        future = torch.ones(length, length, dtype=torch.bool).triu(1)
+        weights = scores.masked_fill(future, float("-inf")).softmax(-1).to(torch.bfloat16)
+        return (weights @ value.unsqueeze(2)).view(batch, heads, length, dim)
+
+    def float32(query, key, value, scale):
+        groups = query.shape[1] // key.shape[1]
+        return torch.nn.functional.scaled_dot_product_attention(
+            query, key.repeat_interleave(groups, 1), value.repeat_interleave(groups, 1), is_causal=True, scale=scale)
+
+    torch.manual_seed(0)
+    q, k, v, weight = torch.randn(1, 9, 115, 64), torch.randn(1, 3, 115, 64), torch.randn(1, 3, 115, 64), torch.randn(1, 9, 115, 64)
+
+    def run(fn):
+        inputs = [t.clone().requires_grad_() for t in (q, k, v)]
+        out = fn(*inputs, 0.125)
+        (out.float() * weight).sum().backward()
+        return [out.float()] + [t.grad for t in inputs]
+
+    stacked, old, exact = run(_causal_bf16), run(broadcast), run(float32)
+    assert torch.equal(stacked[0], old[0]) and torch.equal(stacked[1], old[1])
+    for i in (2, 3):  # key and value gradients
+        assert (stacked[i] - old[i]).abs().max() <= 0.02 * old[i].abs().max()
+        assert (stacked[i] - exact[i]).abs().mean() <= (old[i] - exact[i]).abs().mean()
