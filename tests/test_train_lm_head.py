@@ -60,6 +60,10 @@ def test_sft_head_matches_the_full_logits(tmp_path, tiny_model_dir, monkeypatch,
     assert labelled.sum() > 20 and (~labelled).sum() > 5  # prompts are skipped, replies scored
     assert torch.allclose(compact.log_probs, plain.detach(), atol=1e-5)
     assert torch.equal(compact.label_mask, labelled)
+    with torch.no_grad():  # token accuracy: the label's logit is the top one (argmax of the full logits)
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}, use_cache=False).logits[:, :-1]
+    top1 = logits.argmax(-1) == batch["labels"][:, 1:]
+    assert torch.equal(compact.is_top1, top1 & labelled) and top1[labelled].any() and not top1[labelled].all()
     assert compact_grads.keys() == plain_grads.keys() and len(compact_grads) > 0
     for name, grad in plain_grads.items():
         assert torch.allclose(compact_grads[name], grad, atol=1e-5, rtol=1e-3), name

@@ -42,8 +42,8 @@ def _score(hidden, labels, lm_head, extras: tuple[str, ...]):
                     out["log_sum_sq_probs"] = (2 * log_p).logsumexp(-1)
             if "mean_logits" in extras:
                 out["mean_logits"] = logits.mean(-1)
-            if "is_top1" in extras:
-                out["is_top1"] = logits.argmax(-1) == labels
+            if "is_top1" in extras:  # the label's logit is the largest: a max is 4-8x faster than argmax on CPU
+                out["is_top1"] = logits.gather(1, labels[:, None])[:, 0] >= logits.amax(-1)
     return out
 
 
