@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import shutil
 
 import pytest
@@ -115,9 +117,14 @@ def test_stream_columns_reports_stats_per_column(variants):
 
 @pytest.mark.parametrize("switch", ["merge", "stack"])
 @pytest.mark.parametrize("temperature", [0.0, 0.9])
-def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, temperature):
+@pytest.mark.parametrize("weight_major", [True, False])
+def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, temperature, weight_major, monkeypatch):
     """Greedy: the batched rows equal today's one-column-at-a-time decoding. Sampling: each row has
-    its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone."""
+    its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone.
+    Both orders of the decode steps' products (which one runs is timed per machine) give that."""
+    from pipeline.compare import batched
+
+    monkeypatch.setattr(batched, "_ORDER_CHOICE", collections.defaultdict(lambda: weight_major))
     v = Variants.from_run(lora_runs["dpo"], switch=switch, log=lambda *a, **k: None)
     settings = SamplingSettings(max_new_tokens=24, temperature=temperature, seed=5)
     modules = [(name, type(m)) for name, m in v._inner.named_modules()]
@@ -132,6 +139,20 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
     assert _batched(v, settings, PROMPT)[0] == texts  # the model is left as it was
     with v.use("sft") as model:  # switching still works after a batch
         assert model is v._inner
+
+
+def test_the_faster_order_of_few_rows_is_timed_once():
+    import torch
+
+    from pipeline.compare import batched
+
+    weights = [torch.randn(48, 64), torch.randn(64, 48)]
+    first = batched.weight_major_is_faster(weights, 3)
+    assert isinstance(first, bool) and len(batched._ORDER_CHOICE) >= 1
+    key = next(k for k in batched._ORDER_CHOICE if k[0] == ((48, 64), (64, 48)) and k[-1] == 3)
+    batched._ORDER_CHOICE[key] = not first  # a second call reads the recorded choice, it does not time again
+    assert batched.weight_major_is_faster(weights, 3) is (not first)
+    del batched._ORDER_CHOICE[key]
 
 
 def test_few_rows_run_weight_major_with_the_same_values():
