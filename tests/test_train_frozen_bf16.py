@@ -84,3 +84,39 @@ def test_float32_training_and_lora_dropout_keep_the_plain_path(tmp_path, tiny_mo
     lora = [m for m in dropout.model.modules() if isinstance(m, LoraLayer)]
     assert lora and all(m.cast_input_dtype_enabled for m in lora)  # dropout rounds in float32, as before
     assert all(hasattr(m.get_base_layer(), "bf16_weight") for m in lora)
+
+
+def test_scoring_casts_the_weights_once_with_the_same_log_probs(tiny_model_dir):
+    """Margins scored in several bf16 batches: each weight is cast to bf16 once for the call
+    (``bf16_weight_copies``), not by autocast in every batch; the log-probs are bit for bit the
+    same, and the model is left as it was."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from pipeline.evaluate.scoring import _weights_cast_once, encode_shared, pair_logprobs
+    from pipeline.train.frozen_bf16 import bf16_weight_copies
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([tokenizer("One voice, many posts: write like this.")["input_ids"]])
+
+    def logits():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+            return model(input_ids=ids).logits
+
+    plain = logits()
+    with bf16_weight_copies(model) as layers:
+        copied = logits()
+        assert layers == 7 * model.config.num_hidden_layers + 1  # every projection and the LM head
+    assert torch.equal(copied, plain)
+    assert not any(hasattr(m, "bf16_weight") or "forward" in vars(m) for m in model.modules())
+    for precision, batches, copies in (("bfloat16", 3, True), ("bfloat16", 1, False), ("float32", 3, False)):
+        with _weights_cast_once(model, precision, "cpu", batches=batches):
+            assert hasattr(model.lm_head, "bf16_weight") is copies, (precision, batches)
+
+    pairs = [tuple(encode_shared(tokenizer, [{"role": "user", "content": f"Brief {i}"}],
+                                 [[{"role": "assistant", "content": f"A post number {i}, short."}],
+                                  [{"role": "assistant", "content": "As an AI, here is a generic post."}]], 256))
+             for i in range(5)]
+    batched = pair_logprobs(model, pairs, batch_size=2, precision="bfloat16", pad_id=tokenizer.pad_token_id or 0)
+    assert len(batched) == 5 and all(c < 0 and r < 0 for c, r in batched)
+    assert not any(hasattr(m, "bf16_weight") for m in model.modules())

@@ -16,11 +16,13 @@ predict a completion token (:func:`token_logprobs`), with log-softmax in float32
 ``auto`` runs the matmuls in bf16 where the hardware has them natively (4.7x float32's matmul rate
 on this project's CPU); on the sample data margins then moved by 0.3 nats per pair on average and
 1.2 at most (``bench/bench_margins.py`` prints the largest difference). ``float32`` is exact.
+A call that runs several bf16 batches on a CPU casts the weights to bf16 once, not once per batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -96,6 +98,16 @@ def scoring_precision(precision: str, device: str):
     return contextlib.nullcontext()
 
 
+def _weights_cast_once(model, precision: str, device: str, batches: int):
+    """bf16 copies of the weights for a whole call that runs several bf16 batches on a CPU
+    (:func:`pipeline.train.frozen_bf16.bf16_weight_copies`); nothing otherwise."""
+    from ..train.frozen_bf16 import bf16_weight_copies
+
+    if device == "cpu" and batches > 1 and resolve_precision(precision, device) == "bfloat16":
+        return bf16_weight_copies(model)
+    return contextlib.nullcontext()
+
+
 def token_logprobs(model, ids, attention, rows, columns, targets, position_ids=None):
     """log P(``targets[k]`` | the sequence up to and including ``ids[rows[k], columns[k]]``), float32.
 
@@ -133,34 +145,35 @@ def completion_logprobs(model, sequences: list[Encoded], *, batch_size: int = 8,
     results: list[tuple[float, int]] = [(0.0, 0)] * len(sequences)
     device = next(model.parameters()).device
     start = 0
-    while start < len(order):
-        longest = len(sequences[order[start]].prompt) + len(sequences[order[start]].completion)
-        size = max(1, min(batch_size, max_batch_tokens // max(1, longest)))
-        batch = order[start:start + size]
-        start += len(batch)
-        ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-        attention = torch.zeros_like(ids)
-        rows, columns, targets = [], [], []
-        for row, index in enumerate(batch):
-            seq = sequences[index]
-            tokens = seq.prompt + seq.completion
-            ids[row, :len(tokens)] = torch.tensor(tokens)
-            attention[row, :len(tokens)] = 1
-            # position p predicts token p+1: the completion is predicted from the prompt's last token on
-            p, c = len(seq.prompt), len(seq.completion)
-            rows += [row] * c
-            columns += range(p - 1, p + c - 1)
-            targets += seq.completion
-        rows_t = torch.tensor(rows, dtype=torch.long)
-        with torch.inference_mode(), scoring_precision(precision, device.type):
-            logps = token_logprobs(model, ids.to(device), attention.to(device), rows_t.to(device),
-                                   torch.tensor(columns, dtype=torch.long).to(device),
-                                   torch.tensor(targets, dtype=torch.long).to(device))
-        sums = torch.zeros(len(batch), dtype=torch.float64).index_add_(0, rows_t, logps.double().cpu())
-        for row, index in enumerate(batch):
-            results[index] = (float(sums[row]), len(sequences[index].completion))
-        if progress:
-            progress(len(batch))
+    with _weights_cast_once(model, precision, device.type, batches=math.ceil(len(order) / batch_size)):
+        while start < len(order):
+            longest = len(sequences[order[start]].prompt) + len(sequences[order[start]].completion)
+            size = max(1, min(batch_size, max_batch_tokens // max(1, longest)))
+            batch = order[start:start + size]
+            start += len(batch)
+            ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
+            attention = torch.zeros_like(ids)
+            rows, columns, targets = [], [], []
+            for row, index in enumerate(batch):
+                seq = sequences[index]
+                tokens = seq.prompt + seq.completion
+                ids[row, :len(tokens)] = torch.tensor(tokens)
+                attention[row, :len(tokens)] = 1
+                # position p predicts token p+1: the completion is predicted from the prompt's last token on
+                p, c = len(seq.prompt), len(seq.completion)
+                rows += [row] * c
+                columns += range(p - 1, p + c - 1)
+                targets += seq.completion
+            rows_t = torch.tensor(rows, dtype=torch.long)
+            with torch.inference_mode(), scoring_precision(precision, device.type):
+                logps = token_logprobs(model, ids.to(device), attention.to(device), rows_t.to(device),
+                                       torch.tensor(columns, dtype=torch.long).to(device),
+                                       torch.tensor(targets, dtype=torch.long).to(device))
+            sums = torch.zeros(len(batch), dtype=torch.float64).index_add_(0, rows_t, logps.double().cpu())
+            for row, index in enumerate(batch):
+                results[index] = (float(sums[row]), len(sequences[index].completion))
+            if progress:
+                progress(len(batch))
     return results
 
 
@@ -188,43 +201,44 @@ def pair_logprobs(model, pairs: list[tuple[Encoded, Encoded]], *, batch_size: in
     device = next(model.parameters()).device
     results: list[tuple[float, float]] = [(0.0, 0.0)] * len(pairs)
     start = 0
-    while start < len(order):
-        longest = lengths[order[start]]
-        batch = order[start:start + max(1, min(batch_size, max_batch_tokens // max(1, longest)))]
-        start += len(batch)
-        rows = len(batch)
-        ids = torch.full((rows, longest), pad_id, dtype=torch.long)
-        positions = torch.zeros((rows, longest), dtype=torch.long)
-        segment = torch.full((rows, longest), -1, dtype=torch.long)  # 0 prompt, 1 chosen, 2 rejected, -1 pad
-        row_of, column_of, targets, slot = [], [], [], []  # slot: 2*row for chosen, 2*row+1 for rejected
-        for row, index in enumerate(batch):
-            chosen, rejected = pairs[index]
-            p, c, r = len(chosen.prompt), len(chosen.completion), len(rejected.completion)
-            ids[row, :p + c + r] = torch.tensor(chosen.prompt + chosen.completion + rejected.completion)
-            positions[row, :p + c + r] = torch.cat([torch.arange(p + c), torch.arange(p, p + r)])
-            segment[row, :p], segment[row, p:p + c], segment[row, p + c:p + c + r] = 0, 1, 2
-            # chosen[j] is predicted at position p-1+j; rejected[0] also at p-1 (the prompt's end),
-            # rejected[j>0] at the position of rejected[j-1].
-            row_of += [row] * (c + r)
-            column_of += list(range(p - 1, p - 1 + c)) + [p - 1] + list(range(p + c, p + c + r - 1))
-            targets += chosen.completion + rejected.completion
-            slot += [2 * row] * c + [2 * row + 1] * r
-        query, key = segment.unsqueeze(2), segment.unsqueeze(1)
-        causal = torch.ones(longest, longest, dtype=torch.bool).tril()
-        allowed = causal & (key >= 0) & ((key == 0) | (key == query))
-        allowed |= torch.eye(longest, dtype=torch.bool)  # a pad position sees itself: no empty softmax row
-        attention = allowed.unsqueeze(1)
-        if model.config._attn_implementation == "eager":  # eager adds the mask to the scores; sdpa takes it as is
-            attention = torch.zeros(attention.shape).masked_fill_(~attention, torch.finfo(torch.float32).min)
-        with torch.inference_mode(), scoring_precision(precision, device.type):
-            logps = token_logprobs(model, ids.to(device), attention.to(device),
-                                   torch.tensor(row_of, dtype=torch.long).to(device),
-                                   torch.tensor(column_of, dtype=torch.long).to(device),
-                                   torch.tensor(targets, dtype=torch.long).to(device), position_ids=positions.to(device))
-        sums = torch.zeros(2 * rows, dtype=torch.float64).index_add_(0, torch.tensor(slot, dtype=torch.long),
-                                                                     logps.double().cpu())
-        for row, index in enumerate(batch):
-            results[index] = (float(sums[2 * row]), float(sums[2 * row + 1]))
-        if progress:
-            progress(2 * rows)
+    with _weights_cast_once(model, precision, device.type, batches=math.ceil(len(order) / batch_size)):
+        while start < len(order):
+            longest = lengths[order[start]]
+            batch = order[start:start + max(1, min(batch_size, max_batch_tokens // max(1, longest)))]
+            start += len(batch)
+            rows = len(batch)
+            ids = torch.full((rows, longest), pad_id, dtype=torch.long)
+            positions = torch.zeros((rows, longest), dtype=torch.long)
+            segment = torch.full((rows, longest), -1, dtype=torch.long)  # 0 prompt, 1 chosen, 2 rejected, -1 pad
+            row_of, column_of, targets, slot = [], [], [], []  # slot: 2*row for chosen, 2*row+1 for rejected
+            for row, index in enumerate(batch):
+                chosen, rejected = pairs[index]
+                p, c, r = len(chosen.prompt), len(chosen.completion), len(rejected.completion)
+                ids[row, :p + c + r] = torch.tensor(chosen.prompt + chosen.completion + rejected.completion)
+                positions[row, :p + c + r] = torch.cat([torch.arange(p + c), torch.arange(p, p + r)])
+                segment[row, :p], segment[row, p:p + c], segment[row, p + c:p + c + r] = 0, 1, 2
+                # chosen[j] is predicted at position p-1+j; rejected[0] also at p-1 (the prompt's end),
+                # rejected[j>0] at the position of rejected[j-1].
+                row_of += [row] * (c + r)
+                column_of += list(range(p - 1, p - 1 + c)) + [p - 1] + list(range(p + c, p + c + r - 1))
+                targets += chosen.completion + rejected.completion
+                slot += [2 * row] * c + [2 * row + 1] * r
+            query, key = segment.unsqueeze(2), segment.unsqueeze(1)
+            causal = torch.ones(longest, longest, dtype=torch.bool).tril()
+            allowed = causal & (key >= 0) & ((key == 0) | (key == query))
+            allowed |= torch.eye(longest, dtype=torch.bool)  # a pad position sees itself: no empty softmax row
+            attention = allowed.unsqueeze(1)
+            if model.config._attn_implementation == "eager":  # eager adds the mask to the scores; sdpa takes it as is
+                attention = torch.zeros(attention.shape).masked_fill_(~attention, torch.finfo(torch.float32).min)
+            with torch.inference_mode(), scoring_precision(precision, device.type):
+                logps = token_logprobs(model, ids.to(device), attention.to(device),
+                                       torch.tensor(row_of, dtype=torch.long).to(device),
+                                       torch.tensor(column_of, dtype=torch.long).to(device),
+                                       torch.tensor(targets, dtype=torch.long).to(device), position_ids=positions.to(device))
+            sums = torch.zeros(2 * rows, dtype=torch.float64).index_add_(0, torch.tensor(slot, dtype=torch.long),
+                                                                         logps.double().cpu())
+            for row, index in enumerate(batch):
+                results[index] = (float(sums[2 * row]), float(sums[2 * row + 1]))
+            if progress:
+                progress(2 * rows)
     return results
