@@ -135,3 +135,41 @@ def test_stacked_query_heads_give_the_broadcast_form_and_sum_kv_gradients_in_flo
     for i in (2, 3):  # key and value gradients
         assert (stacked[i] - old[i]).abs().max() <= 0.02 * old[i].abs().max()
         assert (stacked[i] - exact[i]).abs().mean() <= (old[i] - exact[i]).abs().mean()
+
+
+def test_padded_batches_take_the_bf16_formula_with_their_mask():
+    """A padded batch (DPO's pairs) under CPU bf16 autocast: the mask transformers builds for sdpa
+    (causal and padding) on the bf16 formula; the real positions come out as close to a float32
+    attention as PyTorch's bf16 kernel with that mask, padding keys are never attended to, and a
+    padding query that may attend nowhere gives no NaN."""
+    from transformers.masking_utils import sdpa_mask
+
+    from pipeline.train.attention import segment_sdpa
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, h, 40, 16) for h in (6, 2, 2))
+    real = torch.ones(2, 40, dtype=torch.bool)
+    real[0, :7] = False  # the first row is left-padded, the second right-padded
+    real[1, 31:] = False
+    mask = sdpa_mask(batch_size=2, q_length=40, kv_length=40, attention_mask=real, allow_is_causal_skip=False)
+    assert mask.dtype == torch.bool and mask.shape == (2, 1, 40, 40)
+
+    def kernel(q, k, v, dtype):
+        groups = q.shape[1] // k.shape[1]
+        out = torch.nn.functional.scaled_dot_product_attention(
+            q.to(dtype), k.repeat_interleave(groups, 1).to(dtype), v.repeat_interleave(groups, 1).to(dtype),
+            attn_mask=mask)
+        return out.transpose(1, 2).float()
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = segment_sdpa(None, q, k, v.bfloat16(), mask)[0].float()
+    exact, bf16_kernel = kernel(q, k, v, torch.float32), kernel(q, k, v, torch.bfloat16)
+    assert torch.isfinite(ours).all()
+    rows = real[:, :, None, None].expand_as(ours)  # real query positions
+    assert (ours - exact)[rows].abs().max() <= 2 * (bf16_kernel - exact)[rows].abs().max() + 1e-3
+    moved = k.clone()
+    moved[0, :, :7] += 5  # the left padding's keys
+    moved[1, :, 31:] += 5  # the right padding's keys
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        unmoved = segment_sdpa(None, q, moved, v.bfloat16(), mask)[0].float()
+    assert torch.equal(unmoved[rows], ours[rows])

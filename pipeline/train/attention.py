@@ -11,7 +11,9 @@ sixth of each quick-preset step.
 causally on each example's slice; anything else (padded batches, evaluation, generation) goes to
 transformers' own ``sdpa`` function unchanged. Mathematically the same attention (a test compares
 loss and LoRA gradients with the ``sdpa`` path). In bf16 (CPU autocast) each example runs the eager
-formula instead of the flash kernel, whose CPU backward is slow in bf16 (:func:`_causal_bf16`).
+formula instead of the flash kernel, whose CPU backward is slow in bf16 (:func:`_causal_bf16`), and
+so do padded batches (DPO's pairs) with their mask: the flash kernel's bf16 backward was a fifth
+of a DPO step on an Intel Xeon with AMX.
 """
 
 from __future__ import annotations
@@ -29,19 +31,24 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
 
     from .frozen_bf16 import in_cpu_bf16_autocast
 
+    # bf16 also under CPU bf16 autocast, where the rotary embedding hands over float32 queries and
+    # keys and SDPA would cast them to bf16 itself (segment attention runs on CPU models only)
+    bf16 = (query.dtype == torch.bfloat16 or in_cpu_bf16_autocast()) and dropout == 0.0
+    scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    length = query.shape[2]
+    usable = key.shape[2] == length and length > 1 and not kwargs.get("output_attentions")
     bounds = kwargs.get("cu_seq_lens_q")
     bounds = bounds.tolist() if bounds is not None else None
-    length = query.shape[2]
-    if (not bounds or bounds[0] != 0 or bounds[-1] != length or query.shape[0] != 1 or key.shape[2] != length
-            or kwargs.get("output_attentions")):
+    if bounds is None and bf16 and usable and (attention_mask is None or attention_mask.dtype == torch.bool):
+        # a padded batch (DPO's pairs, evaluation): the mask sdpa would get, on the bf16 formula
+        return _causal_bf16(query, key, value, scale, attention_mask).transpose(1, 2).contiguous(), None
+    if not bounds or bounds[0] != 0 or bounds[-1] != length or query.shape[0] != 1 or not usable:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     # split, not slicing: the backward of N slices fills N zero tensors of the whole row and adds them up
     sizes = [stop - start for start, stop in itertools.pairwise(bounds)]
-    # bf16 also under CPU bf16 autocast, where the rotary embedding hands over float32 queries and
-    # keys and SDPA would cast them to bf16 itself (segment attention runs on CPU models only)
-    if (query.dtype == torch.bfloat16 or in_cpu_bf16_autocast()) and dropout == 0.0:
-        attend = functools.partial(_causal_bf16, scale=scaling if scaling is not None else query.shape[-1] ** -0.5)
+    if bf16:
+        attend = functools.partial(_causal_bf16, scale=scale)
     else:
         attend = functools.partial(torch.nn.functional.scaled_dot_product_attention, dropout_p=dropout, scale=scaling,
                                    is_causal=True, enable_gqa=query.shape[1] != key.shape[1])
@@ -50,8 +57,12 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     return torch.cat(parts, dim=1), None  # (batch, positions, heads, dim), as transformers' functions return it
 
 
-def _causal_bf16(query, key, value, scale: float):
+def _causal_bf16(query, key, value, scale: float, allowed=None):
     """Causal attention as transformers' eager path computes it (bf16 matmuls, float32 softmax).
+
+    ``allowed``: None (causal), or the boolean (batch, 1, positions, positions) mask transformers
+    builds for sdpa (causal and padding; True = attend). Masked scores get float32's lowest value, as
+    in the eager path, so a query that may attend nowhere (a padding position) gives no NaN.
 
     The query heads that share a key/value head are stacked along the rows of one matmul with it:
     no copy of the keys and values per query head, and their gradients are summed in the matmul's
@@ -68,8 +79,11 @@ def _causal_bf16(query, key, value, scale: float):
     groups = heads // kv_heads
     stacked = query.reshape(batch, kv_heads, groups * length, dim)
     scores = (stacked @ key.transpose(-1, -2)).float() * scale
-    future = torch.ones(length, length, dtype=torch.bool, device=query.device).triu(1)
-    scores = scores.view(batch, kv_heads, groups, length, length).masked_fill(future, float("-inf"))
+    if allowed is None:
+        masked = torch.ones(length, length, dtype=torch.bool, device=query.device).triu(1)
+    else:
+        masked = ~allowed.unsqueeze(2)  # (batch, 1, 1, positions, positions): every head and group
+    scores = scores.view(batch, kv_heads, groups, length, length).masked_fill(masked, torch.finfo(torch.float32).min)
     weights = scores.softmax(-1).to(torch.bfloat16).view(batch, kv_heads, groups * length, length)
     return (weights @ value).view(batch, heads, length, dim)
 

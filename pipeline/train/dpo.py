@@ -32,8 +32,10 @@ from typing import Callable
 
 from ..data.folder import DataFolder
 from ..errors import UserError
+from ..models import unwrap_peft
 from ..workspace import Run, Workspace
 from . import common
+from .attention import use_segment_attention
 from .frozen_bf16 import use_frozen_bf16
 from .lm_head import use_compact_lm_head
 from .metrics import TokenCounter
@@ -213,6 +215,7 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
                           processing_class=tokenizer, peft_config=peft_config)
     use_compact_lm_head(trainer, outputs=("log_sum_sq_probs",) if getattr(trainer, "use_weighting", False) else ())
     use_frozen_bf16(trainer)
+    use_segment_attention(unwrap_peft(trainer.model))  # padded pairs: the bf16 attention formula on a bf16 CPU
     if uses_reference:
         trainer.add_reference_logps()
     counter = trainer.token_counter = TokenCounter()
