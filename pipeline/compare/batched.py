@@ -172,8 +172,8 @@ def row_adapters(model, slots: list[tuple], rows: list[tuple[str, ...]]):
     slot_keys = {(id(parent), attribute) for parent, attribute, _ in slots}
     others = [(parent, attribute, linear) for parent, attribute, linear in _plain_linears(model, LoraLayer)
               if (id(parent), attribute) not in slot_keys]  # in merge mode a slot holds its plain base Linear
-    floats = [m.weight for m in [layer.get_base_layer() for _, _, layer in slots if isinstance(layer, LoraLayer)]
-              + [linear for _, _, linear in others] if type(m) is torch.nn.Linear]
+    bases = [layer.get_base_layer() for _, _, layer in slots if isinstance(layer, LoraLayer)]
+    floats = [m.weight for m in bases + [linear for _, _, linear in others] if type(m) is torch.nn.Linear]
     weight_major = 1 < len(rows) <= FEW_ROWS and bool(floats) and weight_major_is_faster(floats, len(rows))
     previous = []
     try:

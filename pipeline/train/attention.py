@@ -1,4 +1,4 @@
-"""Attention over packed SFT batches, one packed example at a time (CPU).
+"""Attention for CPU training: packed SFT rows one example at a time; padded batches in bf16.
 
 TRL's padding-free packing puts several examples in one row and passes their boundaries
 (``cu_seq_lens_q``) with restarting position ids. transformers' ``sdpa`` path then builds a
@@ -8,12 +8,12 @@ explicit mask the kernel cannot use its causal shortcut. On this project's CPU t
 sixth of each quick-preset step.
 
 :func:`use_segment_attention` switches a model to ``segment_sdpa``: for a packed row it runs SDPA
-causally on each example's slice; anything else (padded batches, evaluation, generation) goes to
-transformers' own ``sdpa`` function unchanged. Mathematically the same attention (a test compares
-loss and LoRA gradients with the ``sdpa`` path). In bf16 (CPU autocast) each example runs the eager
-formula instead of the flash kernel, whose CPU backward is slow in bf16 (:func:`_causal_bf16`), and
-so do padded batches (DPO's pairs) with their mask: the flash kernel's bf16 backward was a fifth
-of a DPO step on an Intel Xeon with AMX.
+causally on each example's slice. Mathematically the same attention (a test compares loss and LoRA
+gradients with the ``sdpa`` path). In bf16 (CPU autocast) each example runs the eager formula
+instead of the flash kernel, whose CPU backward is slow in bf16 (:func:`_causal_bf16`), and so do
+padded batches (DPO's pairs) with the boolean mask transformers builds for sdpa: the flash kernel's
+bf16 backward was a fifth of a DPO step on an Intel Xeon with AMX. Anything else (float32 padded
+batches, decoding with a cache, a float mask) goes to transformers' own ``sdpa`` function unchanged.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _causal_bf16(query, key, value, scale: float, allowed=None):
     which took 0.6-0.7x that of PyTorch's flash kernel."""
     import torch
 
-    # cast per example: a cast slice comes out contiguous, so stacking its query heads is free
+    # a packed row's example slice, cast here, comes out contiguous: stacking its query heads is free
     query, key, value = (t.to(torch.bfloat16) for t in (query, key, value))
     batch, heads, length, dim = query.shape
     kv_heads = key.shape[1]
