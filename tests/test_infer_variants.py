@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-
 import shutil
 
 import pytest
