@@ -4,7 +4,7 @@ Two child processes, each measuring its own peak RSS, on the default model with 
 LoRA adapters (r16, all projections) saved as an SFT run and a DPO run on top of it:
 
 * ``plain``:    the base model alone, generating;
-* ``variants``: ``pipeline.compare.variants.Variants`` with all three columns resident, generating in each,
+* ``variants``: ``pipeline.serving.variants.Variants`` with all three columns resident, generating in each,
   and Compare's three columns in one batch (``stream_columns``) against one column alone, alternating;
   its peak RSS is read there. Then, for each of SFT and DPO, a plain model with that variant's
   adapters merged in (what the resident column's speed is compared against), generating in turn
@@ -102,7 +102,7 @@ def child(mode: str, sft: Path, dpo: Path, tokens: int) -> dict:
     """``plain`` or ``variants`` (see the module doc): what that child measured."""
     from peft import PeftModel
 
-    from pipeline.compare.variants import Variants
+    from pipeline.serving.variants import Variants
     from pipeline.generation import SamplingSettings, generate_text
     from pipeline.models import load_model
 

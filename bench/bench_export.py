@@ -20,7 +20,7 @@ def main() -> None:
 
     from pipeline.export import ExportSettings, export_run
     from pipeline.export.llama_worker import greedy
-    from pipeline.compare.variants import Variants
+    from pipeline.serving.variants import Variants
     from pipeline.generation import SamplingSettings, chat_input_ids
 
     quick = quick_flag()

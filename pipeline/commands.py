@@ -53,7 +53,7 @@ def run_generate(args, log) -> dict:
                                 top_p=args.top_p, seed=args.seed)
     stats = GenerationStats()
     if args.adapter:
-        from .compare.variants import Variants
+        from .serving.variants import Variants
 
         variants = Variants.from_run(args.adapter, base=args.model, options=load_options(args), log=log)
         backend = variants.backend
@@ -78,7 +78,7 @@ def run_doctor(args, log) -> dict:
 
     versions = package_versions(("torch", "transformers", "peft", "trl", "datasets", "huggingface_hub", "accelerate",
                                  "bitsandbytes", "gradio", "unsloth"))
-    from .gpu import device_summary
+    from .models import device_summary
     from .gpu_fit import presets_for
 
     summary = device_summary()  # unsloth is looked for, not imported: doctor runs before any training

@@ -251,14 +251,3 @@ def launch_processes(requested: int, visible: int) -> int:
     if requested > 1 and requested > visible:
         raise UserError(f"--gpus {requested}: only {visible} CUDA GPU(s) visible; use --gpus {max(visible, 1)}.")
     return requested
-
-
-def device_summary() -> dict:
-    """What the app's header and ``doctor`` show: the backend SFT trains with, the device, the GPUs,
-    and :func:`cuda_problem` (found without importing unsloth)."""
-    from .models import choose_backend
-
-    facts = cuda_facts()
-    backend = choose_backend("auto", purpose="sft", import_check=False)
-    return {"backend": backend.name, "device": backend.device, "reason": backend.reason, "gpus": facts.names,
-            "cuda": facts.as_dict(), "problem": cuda_problem(facts)}

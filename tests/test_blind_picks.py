@@ -7,7 +7,7 @@ import json
 from pipeline.data.folder import DataFolder
 from pipeline.evaluate.judge import RuleJudge
 from pipeline.fsio import atomic_write_jsonl
-from pipeline.compare.picks import blind_order, judge_agreement, pick_report, record_pick, trainable_picks
+from pipeline.picks import blind_order, judge_agreement, pick_report, record_pick, trainable_picks
 
 VOICE = "I hired wrong for 3 years.\n\n- I stopped guessing.\n- I asked.\n\nSmall fix."
 FLUFF = "In today's fast-paced world, hiring is an incredibly important and truly transformative journey."

@@ -14,7 +14,7 @@ from pipeline.evaluate.margins import encode_pairs, reward_margins, summarize
 from pipeline.evaluate.perplexity import encode_examples, perplexity
 from pipeline.evaluate.report import EvalSettings, evaluate_run
 from pipeline.evaluate.scoring import completion_logprobs, encode
-from pipeline.compare.variants import Variants
+from pipeline.serving.variants import Variants
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 QUIET = dict(log=lambda *a, **k: None)

@@ -23,7 +23,7 @@ from lora_runs import ONE_THREAD_ENV, SYSTEM, one_thread, train_lora, write_data
 
 from pipeline.errors import UserError
 from pipeline.export import ExportSettings, export_run
-from pipeline.export.merge import plain_byte_level
+from pipeline.merge import plain_byte_level
 
 GO_RENDER = Path(__file__).resolve().parent / "go" / "render_template.go"
 PROMPTS = ["Write a post about hiring.", "Write a post about burnout.", "Write a post about pricing.",

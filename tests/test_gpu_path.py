@@ -1,4 +1,4 @@
-"""The GPU Space path, tested where a CPU can (issue 13): CUDA health, T4 precision, backend choice,
+"""The GPU Space path, tested where a CPU can: CUDA health, T4 precision, backend choice,
 Unsloth import order, rank-aware writes, exact 4-bit policies, the CPU check, the memory estimate.
 
 What only a GPU can show (Unsloth training, fp16 on a T4, NCCL) is in bench/gpu/gpu_check.sh.
@@ -202,7 +202,7 @@ def test_dpo_on_a_4bit_parent_is_exact_where_it_is_served(four_bit_runs):
     """reference (TRL: adapter off) == base(4-bit) + SFT, and Compare/Evaluate serve what trained."""
     from peft import PeftModel
 
-    from pipeline.compare.variants import Variants
+    from pipeline.serving.variants import Variants
     from pipeline.train.dpo import build_dpo_trainer, load_policy
 
     data, sft, dpo, settings = four_bit_runs
@@ -257,7 +257,7 @@ def test_on_cpu_is_decided_by_the_lm_head(default_model_dir):
     """An offloaded embedding (here on the meta device) must not turn the CPU head off."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from pipeline.train.lm_head import add_compact_lm_head
+    from pipeline.cpu.lm_head import add_compact_lm_head
 
     config = LlamaConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                          num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False)

@@ -11,7 +11,7 @@ import torch
 from hub_fixtures import hub  # noqa: F401 (fixture)
 from lora_runs import lora_runs, one_thread  # noqa: F401 (fixtures)
 from pipeline.errors import UserError
-from pipeline.compare.variants import Variants
+from pipeline.serving.variants import Variants
 from pipeline.generation import SamplingSettings, stream_chat
 
 PROMPT = "Write a post about hiring."
@@ -157,7 +157,7 @@ def test_the_faster_order_of_few_rows_is_timed_once():
 def test_few_rows_run_weight_major_with_the_same_values():
     import torch
 
-    from pipeline.compare.batched import FEW_ROWS, few_rows_linear
+    from pipeline.serving.batched import FEW_ROWS, few_rows_linear
 
     torch.manual_seed(0)
     linear = torch.nn.Linear(64, 48)
@@ -228,7 +228,7 @@ def test_a_hub_adapter_fills_a_column(hub, lora_runs, tiny_model_dir):
 
 
 def test_the_app_path_keeps_one_shared_model(lora_runs, tiny_model_dir):
-    from pipeline.compare.variants import shared_variants, stream_columns
+    from pipeline.serving.variants import shared_variants, stream_columns
 
     sources = {"base": str(tiny_model_dir), "sft": str(lora_runs["sft"]), "dpo": str(lora_runs["dpo"])}
     events = list(stream_columns(str(tiny_model_dir), sources, PROMPT, SamplingSettings(max_new_tokens=4),

@@ -27,7 +27,7 @@ def lora_grads(model) -> dict:
 
 @pytest.mark.parametrize("chunk_tokens", [2048, 7])
 def test_sft_head_matches_the_full_logits(tmp_path, tiny_model_dir, monkeypatch, chunk_tokens):
-    from pipeline.train import lm_head
+    from pipeline.cpu import lm_head
     from pipeline.train.settings import settings_for
     from pipeline.train.sft import build_sft_trainer
 

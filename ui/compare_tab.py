@@ -84,9 +84,9 @@ def build(studio: Studio) -> None:
         as_messages(prompt)  # an empty brief fails here, before any model loads
 
     def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model, blind):
-        from pipeline.compare.variants import stream_columns
+        from pipeline.serving.variants import stream_columns
         from pipeline.generation import SamplingSettings
-        from pipeline.compare.picks import blind_order
+        from pipeline.picks import blind_order
 
         workspace = workspace_of(path)
         model = allowed_path(config, model, "base model")
@@ -119,7 +119,7 @@ def build(studio: Studio) -> None:
     stop.click(None, None, None, cancels=[event])
 
     def do_export(rows):
-        from pipeline.compare.picks import export_comparison
+        from pipeline.picks import export_comparison
 
         folder = Path(tempfile.mkdtemp(prefix="voicetune-compare-"))
         result = export_comparison(rows, folder / "comparison.jsonl", folder / "comparison.md")
@@ -129,7 +129,7 @@ def build(studio: Studio) -> None:
 
     def make_pick(position: int | None):
         def pick(path, answers):
-            from pipeline.compare.picks import record_pick
+            from pipeline.picks import record_pick
 
             if not answers or not answers.get("prompt"):
                 raise UserError("nothing to pick yet: generate the three answers first.")

@@ -89,15 +89,15 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
 
 
 def describe_backend() -> str:
-    """The backend and device training will use, and a CUDA problem if any (pipeline.gpu.device_summary;
+    """The backend and device training will use, and a CUDA problem if any (pipeline.models.device_summary;
     imports torch, so it runs after load)."""
-    from pipeline.gpu import device_summary
+    from pipeline.models import device_summary
 
     return backend_markdown(device_summary())
 
 
 def backend_markdown(summary: dict) -> str:
-    """The header's backend line for :func:`pipeline.gpu.device_summary`'s answer, its CUDA problem in bold."""
+    """The header's backend line for :func:`pipeline.models.device_summary`'s answer, its CUDA problem in bold."""
     label = "Unsloth / GPU" if summary["backend"] == "unsloth" else "HF (transformers + PEFT)"
     text = f"**Backend:** {label} · **device:** {summary['device']}  \n<small>{summary['reason']}</small>"
     if summary["problem"]:

@@ -57,7 +57,8 @@ def probe():
 
     import torch
 
-    from pipeline.gpu import auto_dtype, device_capability, device_summary, mixed_precision
+    from pipeline.gpu import auto_dtype, device_capability, mixed_precision
+    from pipeline.models import device_summary
 
     summary = device_summary()
     print(json.dumps(summary, default=str))
@@ -118,7 +119,7 @@ def infer(out):
 
     from pipeline.evaluate.margins import encode_pairs, reward_margins
     from pipeline.fsio import read_jsonl
-    from pipeline.compare.variants import Variants
+    from pipeline.serving.variants import Variants
     from pipeline.generation import SamplingSettings
 
     v = Variants.from_run(str(W / "ws/runs/dpo-gpu"))

@@ -1,6 +1,6 @@
 """Clean post text for training while keeping its shape (line breaks and bullets are the style).
 
-Following seed 002's tweet pipeline: drop ``RT @user:`` prefixes, URLs -> ``[URL]``, @mentions ->
+A social-post clean-up: drop ``RT @user:`` prefixes, URLs -> ``[URL]``, @mentions ->
 ``[USER]``, collapse runs of ``!!!``/``???``/``....``, normalise spaces inside lines, and
 optionally strip emoji (off by default: emoji are part of many voices).
 """

@@ -1,4 +1,4 @@
-"""Engagement scores and the gold set (seed 000: an engagement-weighted corpus).
+"""Engagement scores and the gold set (the corpus is weighted by what the audience rewarded).
 
 Per post: engagement = likes + 2*comments + 3*reposts (weights configurable), velocity =
 engagement per hour between posting and scraping (when both dates are known), follower ratio =

@@ -8,7 +8,7 @@ from dataclasses import fields
 
 from ..cli import add_command
 from ..errors import UserError
-from ..compare.cli import column_flags, load_variants
+from ..serving.columns import column_flags, load_variants
 from .report import EvalSettings
 
 

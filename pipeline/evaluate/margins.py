@@ -1,4 +1,4 @@
-"""Reward margins on held-out preference pairs (seed 001's table).
+"""Reward margins on held-out preference pairs (how far each stage prefers the real post over the rejected one).
 
 margin = log P(chosen | prompt) - log P(rejected | prompt), each summed over the completion
 tokens; reported per variant as the mean margin and the fraction of pairs where chosen wins, and

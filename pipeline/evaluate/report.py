@@ -17,7 +17,7 @@ from typing import Callable
 from ..data.folder import DataFolder
 from ..errors import UserError
 from ..fsio import atomic_write_json
-from ..compare.variants import Variants
+from ..serving.variants import Variants
 from ..generation import SamplingSettings
 from ..workspace import Run
 from ..models import compute_device
@@ -215,7 +215,7 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     delta = burrows_delta(real_train + generic_train, real_held, generations)
     human_picks = None
     if run_dir is not None:
-        from ..compare.picks import pick_report
+        from ..picks import pick_report
         from ..workspace import Workspace
 
         preferences = Workspace.of_run(Run(Path(run_dir).resolve())).preferences_path

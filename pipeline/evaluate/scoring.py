@@ -100,8 +100,8 @@ def scoring_precision(precision: str, device: str):
 
 def _weights_cast_once(model, precision: str, device: str, batches: int):
     """bf16 copies of the weights for a whole call that runs several bf16 batches on a CPU
-    (:func:`pipeline.train.frozen_bf16.bf16_weight_copies`); nothing otherwise."""
-    from ..train.frozen_bf16 import bf16_weight_copies
+    (:func:`pipeline.cpu.frozen_bf16.bf16_weight_copies`); nothing otherwise."""
+    from ..cpu.frozen_bf16 import bf16_weight_copies
 
     if device == "cpu" and batches > 1 and resolve_precision(precision, device) == "bfloat16":
         return bf16_weight_copies(model)
@@ -112,13 +112,13 @@ def token_logprobs(model, ids, attention, rows, columns, targets, position_ids=N
     """log P(``targets[k]`` | the sequence up to and including ``ids[rows[k], columns[k]]``), float32.
 
     The decoder runs once on the batch; only the ``(rows, columns)`` hidden states go through the
-    LM head (:func:`pipeline.train.lm_head.label_logprobs`, chunked). Call it under
+    LM head (:func:`pipeline.cpu.lm_head.label_logprobs`, chunked). Call it under
     ``torch.inference_mode()``.
     """
     import torch.nn.functional as F
 
     from ..models import split_lm
-    from ..train.lm_head import label_logprobs
+    from ..cpu.lm_head import label_logprobs
 
     parts = split_lm(model)
     if parts is None:

@@ -1,4 +1,4 @@
-"""The "See More" proxy (seed 000): how likely a post's text is to be a high-engagement post.
+"""The "See More" proxy: how likely a post's text is to be a high-engagement post.
 
 A logistic regression (scikit-learn) on all-MiniLM-L6-v2 embeddings plus the structure of the
 text (hook length, lines, bullets, blank lines, fluff), trained on the imported posts

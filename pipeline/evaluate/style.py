@@ -1,8 +1,8 @@
-"""Style metrics of posts (seed 000): hook, "bento" formatting, fluff, structural entropy.
+"""Style metrics of posts: hook, "bento" formatting, fluff, structural entropy.
 
 Per post:
 
-* ``hook_words``: words in the first non-empty line (seed 000 wants a hook under 10 words);
+* ``hook_words``: words in the first non-empty line (a hook that reads before the fold is under 10 words);
 * ``lines`` (non-empty lines), ``blank_line_share`` (blank lines / all lines: airy layout),
   ``bullet_share`` (share of non-empty lines that are list items);
 * ``fluff_per_100_words``: lexicon hits (``fluff_lexicon.txt``) per 100 words;
@@ -12,7 +12,7 @@ Per post:
 
 A set of posts is summarised by the mean of each metric, plus ``short_hook_rate`` and
 ``bullet_post_rate``; :func:`against_base` adds the change in line-length variance vs the base
-(seed 000 targets +20%).
+(a trained voice should add about 20%).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ generation there. ``voicetune_export.json`` records what was exported and how lo
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -121,7 +120,7 @@ def _check_out(out: Path) -> None:
 
 def _export(source: ExportSource, settings: ExportSettings, tmp: Path, work: Path, out: Path, step) -> dict:
     from . import gguf
-    from .merge import write_merged
+    from ..merge import write_runtime_model
 
     summary = {"run": str(source.run_dir), "kind": source.kind, "to": settings.to,
                "base_model": source.base_id or source.base_spec, "base_model_id": source.base_id,
@@ -137,14 +136,15 @@ def _export(source: ExportSource, settings: ExportSettings, tmp: Path, work: Pat
     if settings.to == "ollama":
         from transformers import AutoTokenizer
 
-        from .template import turn_format
+        from ..chat_template import turn_format
 
         fmt = turn_format(AutoTokenizer.from_pretrained(str(source.base_path)))  # an unusable template fails first
     step("Merging the adapters into the base weights...", 0.05)
     merged = tmp if settings.to == "merged" else work / "merged"
     # The GGUF is made from f16 weights either way (llama.cpp quantises from f16): an f16 intermediate
     # rounds exactly as the converter would, with half the bytes to write and read.
-    stops = write_merged(source, merged, dtype=None if settings.to == "merged" else _float16())
+    stops = write_runtime_model(source.base_path, list(source.adapters), merged, four_bit=source.four_bit,
+                                dtype=None if settings.to == "merged" else _float16())
     summary.update(end_tokens=stops, system_prompt=source.system)
     if settings.to == "merged":
         return summary
@@ -211,11 +211,3 @@ def _float16():
     import torch
 
     return torch.float16
-
-
-def read_manifest(out: Path) -> dict:
-    """An export folder's voicetune_export.json."""
-    try:
-        return json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise UserError(f"{out}: not a finished VoiceTune export (no readable {MANIFEST}); export the run first.") from None

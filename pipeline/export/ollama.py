@@ -13,7 +13,7 @@ import json
 
 from ..errors import UserError
 from ..generation import SamplingSettings
-from .template import ROLES, TurnFormat
+from ..chat_template import ROLES, TurnFormat
 
 
 def _go(text: str) -> str:

@@ -2,7 +2,7 @@
 
 A DPO run exports base + SFT + DPO (its adapter holds only the delta trained on top of its SFT
 parent); an SFT run exports base + SFT. The run's adapter chain comes from
-:func:`pipeline.compare.sources.resolve_column`, the same reading Compare uses.
+:func:`pipeline.adapters.resolve_column`, the same reading Compare uses.
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ class ExportSource:
 
 def resolve_source(run_dir: str | Path, base_model_id: str | None = None, log: Callable = print) -> ExportSource:
     """The base and adapters of ``run_dir`` (a run folder or an adapter folder); UserError if it has no adapter."""
-    from ..compare.sources import check_base, resolve_column, trained_4bit
-    from ..hub.client import check_repo_id
-    from ..hub.runs import base_model_id as hub_base_id
-    from ..models import DEFAULT_SPEC, resolve_model_path
+    from ..adapters import base_model_id as hub_base_id
+    from ..adapters import check_base, resolve_column, trained_4bit
+    from ..models import DEFAULT_SPEC, check_repo_id, resolve_model_path
     from ..workspace import Run
 
     path = Path(run_dir).expanduser()

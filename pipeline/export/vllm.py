@@ -30,7 +30,7 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
     summary."""
     from safetensors import safe_open
 
-    from ..hub.runs import _point_at_base
+    from ..adapters import point_adapter_at_base
     from ..merge import combine_adapters
 
     adapters = [path for _, path in source.adapters]
@@ -61,7 +61,7 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
                             "ignores; train with one rank and alpha for every module.")
     shutil.copyfile(weights, out_dir / "adapter_model.safetensors")
     atomic_write_json(out_dir / "adapter_config.json", config)
-    _point_at_base(out_dir, source.base_id)
+    point_adapter_at_base(out_dir, source.base_id)
     rank = int(config["r"])
     max_rank = next((r for r in VLLM_LORA_RANKS if r >= rank), None)
     if max_rank is None:

@@ -23,7 +23,8 @@ into one or into the base weights is :mod:`pipeline.merge`.
 
 from .client import PushResult, check_repo_id, connect, endpoint, push_folder, repo_url, resolve_token
 from .datasets import dataset_card_text, dataset_splits, push_dataset
-from .runs import base_model_id, model_card_text, pull_adapter, push_run
+from ..adapters import base_model_id
+from .runs import model_card_text, pull_adapter, push_run
 from .space import deploy_space, space_hardware_choices, space_readme_text
 
 __all__ = ["PushResult", "check_repo_id", "connect", "endpoint", "push_folder", "repo_url", "resolve_token",

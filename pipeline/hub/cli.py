@@ -69,7 +69,7 @@ def run_push(args, log) -> dict:
             raise UserError("--combined, --merged, --gguf and --cards-dir apply to --run, not --data.")
         result = hub.push_dataset(args.data, args.repo, private=args.private, log=log)
     elif args.gguf:
-        from ..export.publish import push_gguf
+        from .gguf import push_gguf
 
         if args.combined or args.merged:
             raise UserError("--gguf pushes the merged policy as one GGUF; drop --combined / --merged.")

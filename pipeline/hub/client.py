@@ -11,7 +11,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..fsio import file_sha256
-from ..models import HUB_ID
+from ..models import check_repo_id  # noqa: F401 (re-exported by pipeline.hub)
 
 TIMEOUT_ENV = "VOICETUNE_HUB_TIMEOUT"
 
@@ -43,13 +43,6 @@ class PushResult:
 # ----------------------------------------------------------------------------- auth, retries, errors
 
 
-def check_repo_id(repo_id: str) -> str:
-    """Return ``repo_id`` if it is ``OWNER/NAME``, else raise a UserError saying why."""
-    repo_id = (repo_id or "").strip()
-    if not HUB_ID.match(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", ".git")):
-        raise UserError(f"invalid repo id {repo_id!r}: use OWNER/NAME with letters, digits, '-', '_' or '.' "
-                        "(no '--' or '..', not ending in '.' or '.git'), e.g. alice/voicetune-sft.")
-    return repo_id
 
 
 def resolve_token(token: str | None = None) -> str:

@@ -11,25 +11,17 @@ from pathlib import Path
 from typing import Callable
 
 from ..cards import TEMPLATES_DIR, render_card
-from ..compare.sources import trained_4bit
+from ..adapters import base_model_id, point_adapter_at_base, trained_4bit
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..merge import combine_adapters, merge_full_model
-from ..models import DEFAULT_HUB_ID, DEFAULT_SPEC, HUB_ID
+from ..models import DEFAULT_SPEC
 from ..workspace import Run
 from .client import PushResult, check_repo_id, connect, hub_step, push_folder, repo_url
 
 # ----------------------------------------------------------------------------- runs (adapters)
 
 
-def base_model_id(run: Run) -> str | None:
-    """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
-    spec = str(run.base_model or "")
-    if spec == DEFAULT_SPEC:
-        return DEFAULT_HUB_ID
-    if HUB_ID.match(spec) and not Path(spec).expanduser().exists():
-        return spec
-    return None
 
 
 def _stage_value(value, stage: str, *keys: str) -> float | None:
@@ -99,16 +91,9 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
 def _copy_adapter(source: Path, target: Path, base_id: str | None) -> None:
     """Copy an adapter folder, pointing its ``base_model_name_or_path`` at the Hub id when known."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"), dirs_exist_ok=True)
-    _point_at_base(target, base_id)
+    point_adapter_at_base(target, base_id)
 
 
-def _point_at_base(adapter_dir: Path, base_id: str | None) -> None:
-    """Set the adapter config's base model to its Hub id (a local path means nothing to others)."""
-    config_path = adapter_dir / "adapter_config.json"
-    if base_id and config_path.is_file():
-        adapter_config = json.loads(config_path.read_text(encoding="utf-8"))
-        adapter_config["base_model_name_or_path"] = base_id
-        config_path.write_text(json.dumps(adapter_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _public_run_config(config: dict, base_id: str | None) -> dict:
@@ -173,7 +158,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
             difference = combine_adapters(_base_path(run, log), parent.adapter_dir, run.adapter_dir,
                                           staging / "combined")
             log(f"Combined adapter matches SFT + DPO (largest relative logit difference {difference:.1e}).")
-            _point_at_base(staging / "combined", base_id)
+            point_adapter_at_base(staging / "combined", base_id)
         atomic_write_json(staging / "voicetune_run.json", public_config)
         (staging / "README.md").write_text(card, encoding="utf-8")
         result = push_folder(api, staging, repo_id, "model", title=f"{kind.upper()} adapter from run {run.name}",

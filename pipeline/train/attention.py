@@ -29,7 +29,7 @@ def segment_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    from .frozen_bf16 import in_cpu_bf16_autocast
+    from ..cpu.frozen_bf16 import in_cpu_bf16_autocast
 
     # bf16 also under CPU bf16 autocast, where the rotary embedding hands over float32 queries and
     # keys and SDPA would cast them to bf16 itself (segment attention runs on CPU models only)

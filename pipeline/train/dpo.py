@@ -36,8 +36,8 @@ from ..models import unwrap_peft
 from ..workspace import Run, Workspace
 from . import common
 from .attention import use_segment_attention
-from .frozen_bf16 import use_frozen_bf16
-from .lm_head import use_compact_lm_head
+from ..cpu.frozen_bf16 import use_frozen_bf16
+from ..cpu.lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import DPOSettings
 
@@ -91,7 +91,7 @@ def _prompt_length(tokenizer, prompt: list[dict]) -> int:
 def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Path | None, log: Callable = print):
     """(train, validation, dropped): pairs whose prompt fits ``max_prompt_length``; human picks on
     validation/test briefs are left out (counted in the log)."""
-    from ..compare.picks import trainable_picks
+    from ..picks import trainable_picks
 
     folder = DataFolder(data_dir)
     train = folder.pairs("train")

@@ -18,8 +18,8 @@ from ..models import unwrap_peft
 from ..workspace import Run
 from . import common
 from .attention import use_segment_attention
-from .frozen_bf16 import use_frozen_bf16
-from .lm_head import use_compact_lm_head
+from ..cpu.frozen_bf16 import use_frozen_bf16
+from ..cpu.lm_head import use_compact_lm_head
 from .metrics import TokenCounter
 from .settings import SFTSettings
 

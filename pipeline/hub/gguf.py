@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..cards import TEMPLATES_DIR, render_card
-from .core import ExportSettings, export_run
+from ..export.core import ExportSettings, export_run
+from ..models import check_repo_id
+from .client import connect, push_folder
 
 
 def push_gguf(run_dir: str | os.PathLike, repo_id: str, *, quant: str = "q8_0", private: bool = True,
@@ -24,11 +26,9 @@ def push_gguf(run_dir: str | os.PathLike, repo_id: str, *, quant: str = "q8_0", 
     (``base_model``: the base's Hub id for the card, when the run trained on a local folder)."""
     from huggingface_hub import ModelCardData
 
-    from .. import hub
-
-    repo_id = hub.check_repo_id(repo_id)
+    repo_id = check_repo_id(repo_id)
     settings = ExportSettings(to="ollama", quant=quant, base_model_id=base_model).check()
-    api = hub.connect(token, repo_id, "model", log)
+    api = connect(token, repo_id, "model", log)
     summary = export_run(run_dir, settings, progress=progress, log=log)
     out = Path(summary["out"])
     base_id = summary["base_model_id"]
@@ -46,5 +46,5 @@ def push_gguf(run_dir: str | os.PathLike, repo_id: str, *, quant: str = "q8_0", 
         for name in (summary["gguf"], "Modelfile"):
             os.link(out / name, staging / name)  # same file system: no copy of a GGUF of gigabytes
         (staging / "README.md").write_text(card, encoding="utf-8")
-        return hub.push_folder(api, staging, repo_id, "model", private=private, log=log,
+        return push_folder(api, staging, repo_id, "model", private=private, log=log,
                                 title=f"GGUF {quant.upper()} of {kind.upper()} run {Path(summary['run']).name}")

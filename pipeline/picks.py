@@ -2,7 +2,7 @@
 
 A pick of the best column appends one preference pair per other column to the workspace's
 ``preferences.jsonl`` (TRL conversational preference rows plus ``source: "human"`` and ``time``;
-the DPO tab can add them to its data: seed 002's human ranking). A tie carries no preference, so
+the DPO tab can add them to its data: a person's ranking is the strongest preference signal). A tie carries no preference, so
 it goes to ``preferences.ties.jsonl`` beside it, where it is kept but never trained on. Every
 row is appended and fsynced, so a restart loses nothing already picked.
 
@@ -21,9 +21,9 @@ import random
 import time
 from pathlib import Path
 
-from ..errors import UserError
-from ..fsio import append_jsonl, atomic_write_jsonl, atomic_write_text, read_jsonl
-from ..workspace import Workspace
+from .errors import UserError
+from .fsio import append_jsonl, atomic_write_jsonl, atomic_write_text, read_jsonl
+from .workspace import Workspace
 
 TIE = "tie"
 HELD_OUT_SPLITS = ("validation", "test")
@@ -44,7 +44,7 @@ def _user_turn(messages) -> str:
 
 def held_out_prompts(data_dir: Path) -> dict[str, str]:
     """Normalised briefs of the data folder's validation and test splits -> split name."""
-    from ..data.folder import DataFolder
+    from .data.folder import DataFolder
 
     folder = DataFolder(Path(data_dir))
     out: dict[str, str] = {}
@@ -108,7 +108,7 @@ def trainable_picks(preferences_path: Path, data_dir: Path | None) -> tuple[list
     """The human picks DPO may train on, and how many were left out because their brief is in
     ``data_dir``'s validation or test split (or was recorded so): training on them would leak into
     the evaluation."""
-    from ..data.folder import preference_pair
+    from .data.folder import preference_pair
 
     path = Path(preferences_path)
     held = held_out_prompts(data_dir) if data_dir else {}

@@ -15,15 +15,16 @@ another base, naming both.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
-from ..fsio import read_json
-from ..models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
-from ..workspace import Run
+from .errors import UserError
+from .fsio import read_json
+from .models import DEFAULT_HUB_ID, DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
+from .workspace import Run
 
 ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "*.json", "*.md"]
 _SNAPSHOT = re.compile(r"models--([^/]+)--([^/]+)/snapshots/")
@@ -172,3 +173,22 @@ def check_base(ref: AdapterRef, base_spec: str, base_path: Path) -> None:
         raise UserError(f"{ref.label} was trained on base model {ref.base_model!r}, but the base loaded is "
                         f"{base_spec!r} ({base_path}); pick that base (--base {ref.base_model}) or an adapter "
                         f"trained on {base_spec!r}.")
+
+
+def base_model_id(run: Run) -> str | None:
+    """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
+    spec = str(run.base_model or "")
+    if spec == DEFAULT_SPEC:
+        return DEFAULT_HUB_ID
+    if HUB_ID.match(spec) and not Path(spec).expanduser().exists():
+        return spec
+    return None
+
+
+def point_adapter_at_base(adapter_dir: Path, base_id: str | None) -> None:
+    """Set the adapter config's base model to its Hub id (a local path means nothing to others)."""
+    config_path = adapter_dir / "adapter_config.json"
+    if base_id and config_path.is_file():
+        adapter_config = json.loads(config_path.read_text(encoding="utf-8"))
+        adapter_config["base_model_name_or_path"] = base_id
+        config_path.write_text(json.dumps(adapter_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")

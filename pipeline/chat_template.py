@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UserError
+from .errors import UserError
 
 _MARK = "\x1evoicetune-{}\x1e"
 ROLES = ("system", "user", "assistant")

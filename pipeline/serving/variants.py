@@ -9,7 +9,7 @@ LoRA deltas add). Switching either merges the column's adapters into the base we
 (``merge``: decoding runs at the plain model's speed; float32 only, where un-merging restores the
 weights to within float rounding) or keeps them as side branches (``stack``: for 4-bit and
 half-precision bases, where merging would round the base weights). ``stream_columns`` decodes
-all columns at once instead, one batch row per column (:mod:`pipeline.compare.batched`).
+all columns at once instead, one batch row per column (:mod:`pipeline.serving.batched`).
 
 The base is loaded as the runs trained on it: 4-bit NF4 when their first run had ``load_in_4bit``
 (``LoadOptions(load_in_4bit=None)``, the default here), so the SFT column is exactly Q(W) + dSFT,
@@ -94,7 +94,7 @@ class Variants:
         the base the runs were trained on, else ``default``.
         """
         from ..models import load_model, resolve_model_path
-        from .sources import check_base, resolve_column
+        from ..adapters import check_base, resolve_column
 
         if switch not in SWITCH_MODES:
             raise UserError(f"unknown switch mode {switch!r}: use {', '.join(SWITCH_MODES)}.")
@@ -138,7 +138,7 @@ class Variants:
                  options: LoadOptions = LoadOptions(load_in_4bit=None), switch: str = "auto", log=print) -> "Variants":
         """The columns a run implies: a DPO run fills DPO (and SFT with its parent, unless ``sft``
         is given); an SFT run, an adapter folder or a Hub adapter fills SFT."""
-        from .sources import resolve_column
+        from ..adapters import resolve_column
 
         source = resolve_column(str(run), log=log)
         if source.kind == "dpo":
@@ -217,7 +217,7 @@ class Variants:
                        system: str | None = None, columns: tuple[str, ...] | None = None
                        ) -> Iterator[tuple[str, str, GenerationStats | None]]:
         """Every column at once, same prompt, settings and seed, decoded as one batch with a row per
-        column (:mod:`pipeline.compare.batched`; each column's text is what :meth:`stream` gives for it
+        column (:mod:`pipeline.serving.batched`; each column's text is what :meth:`stream` gives for it
         alone): ``(column, piece, None)`` as pieces arrive, then ``(column, "", stats)`` once that
         column is finished."""
         from .batched import row_adapters, row_order, sample_rows, text_pieces
@@ -340,7 +340,7 @@ def shared_variants(base: str | None, sft: str | None = None, dpo: str | None = 
                     options: LoadOptions = LoadOptions(load_in_4bit=None), log=print) -> Variants:
     """The app's one resident :class:`Variants`: reused while the sources are unchanged, replaced
     (the old one released) when they change or an adapter folder was rewritten."""
-    from .sources import resolve_column
+    from ..adapters import resolve_column
 
     stamps = []
     for spec in (sft, dpo):
