@@ -1,12 +1,9 @@
-"""Template briefs that do not hold their answer, and evaluation briefs with any quoted answer removed."""
+"""Template briefs that do not hold their answer."""
 
 from test_data_build import EXAMPLES
 
-from pipeline.data.briefs import answer_free_brief, quotes_answer, template_brief
+from pipeline.data.briefs import quotes_answer, template_brief
 from pipeline.data.ingest import read_all
-from pipeline.data.post import Post
-from pipeline.evaluate.report import EvalSettings, load_held_out
-from pipeline.fsio import atomic_write_jsonl
 
 
 def test_template_briefs_never_quote_the_post_unless_asked():
