@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from .errors import UserError
+
 
 METAVARS = {int: "N", float: "X", str: "TEXT", Path: "PATH"}
 
@@ -99,8 +101,11 @@ class SettingsFlags:
             return None
         kind = self.value_type(name)
         if kind is int and isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"{name} must be a whole number (got {value})")
-        return kind(value)
+            raise UserError(f"{name} must be a whole number (got {value}).")
+        try:
+            return kind(value)
+        except ValueError:
+            raise UserError(f"{name}: {value!r} is not a {kind.__name__}.") from None
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         """``--preset`` (with presets) and one flag per field. Unset flags stay None: the preset decides."""
