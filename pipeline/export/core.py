@@ -65,8 +65,7 @@ class ExportSettings:
         return source.run_dir / "exports" / name
 
 
-EXPORT_FLAGS = SettingsFlags(ExportSettings, names={"base_model_id": "base-model"},
-                             choices={"to": TARGETS, "quant": QUANTS})
+EXPORT_FLAGS = SettingsFlags(ExportSettings, names={"base_model_id": "base-model"}, choices={"to": TARGETS})
 """``python -m pipeline export``'s flags (and the Export tab's command)."""
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from ..export.gguf import QUANTS
 from ..flags import SettingsFlags
 from .client import PushResult
 
@@ -38,7 +37,7 @@ class PushSettings:
     """A run: a folder with your own ``model_card.md`` template (default ``datasets_cards/``)."""
 
 
-PUSH_FLAGS = SettingsFlags(PushSettings, off_names={"private": "public"}, choices={"quant": QUANTS})
+PUSH_FLAGS = SettingsFlags(PushSettings, off_names={"private": "public"})
 """``python -m pipeline push``'s settings flags (and the Publish tab's command)."""
 
 
