@@ -71,6 +71,7 @@ class SettingsFlags:
     default_preset: str | None = None
     """The preset a command line without ``--preset`` gets."""
     preset_help: str = ""
+    """What the presets are (the ``--preset`` help)."""
     names: Mapping[str, str] = field(default_factory=dict)
     """Fields whose flag is not the field name with dashes (``{"load_in_4bit": "4bit"}``)."""
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
