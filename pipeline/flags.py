@@ -26,7 +26,6 @@ from typing import Any, Mapping
 
 from .errors import UserError
 
-
 METAVARS = {int: "N", float: "X", str: "TEXT", Path: "PATH"}
 
 

@@ -9,9 +9,9 @@ logged, stored or shown back.
 
 from __future__ import annotations
 
-import gradio as gr
-
 from pathlib import Path
+
+import gradio as gr
 
 from pipeline.errors import UserError
 from pipeline.hub.push import PUSH_FLAGS, PushSettings

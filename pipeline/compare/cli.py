@@ -10,8 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..cli import add_command
-from ..generation import SAMPLING_FLAGS
 from ..errors import UserError
+from ..generation import SAMPLING_FLAGS
 from ..serving.columns import column_flags, load_variants
 
 
@@ -30,9 +30,9 @@ def register(subparsers) -> None:
 
 
 def run_compare(args, log) -> dict:
-    from ..picks import export_comparison
     from ..data.folder import DataFolder
     from ..generation import as_messages
+    from ..picks import export_comparison
 
     prompts = list(args.prompt)
     for prompt in prompts:
