@@ -137,6 +137,27 @@ def test_public_flag_gives_a_studio_with_visitor_caps_and_no_url_teacher(tmp_pat
     assert teacher_choices(local) == ["none", "local", "url"]
 
 
+def test_gradio_fills_every_progress_and_token_parameter_of_the_handlers(tmp_path):
+    """Gradio fills ``gr.Progress`` / ``gr.OAuthToken`` parameters only before a ``*values`` (the knobs'):
+    one after it would stay unfilled (no progress bar, the visitor's token never reaching a push)."""
+    import inspect
+
+    import gradio as gr
+
+    import app
+    from ui.common import AppConfig
+
+    special = []
+    for block_fn in app.build_app(AppConfig(root=tmp_path, public=True)).fns.values():
+        if block_fn.fn is None:
+            continue
+        for p in inspect.signature(block_fn.fn).parameters.values():
+            if isinstance(p.default, gr.Progress) or "OAuthToken" in str(p.annotation):
+                special.append(p.name)
+                assert p.kind is p.POSITIONAL_OR_KEYWORD, f"{block_fn.fn.__name__}: {p.name} comes after *values"
+    assert special.count("progress") >= 3 and special.count("oauth_token") == 4
+
+
 def test_readme_is_a_space_card():
     from huggingface_hub import metadata_load
 

@@ -75,7 +75,7 @@ def build(studio: Studio) -> None:
         saved = save_uploads(workspace, files, config)
         return gr.update(choices=uploads(workspace), value=sorted(set(selected or []) | set(saved))), None
 
-    def run_build(path, files, teacher, url, teacher_model, model, *values, progress=gr.Progress()):
+    def run_build(path, files, teacher, url, teacher_model, model, progress=gr.Progress(), *values):
         from pipeline.data.build import build_dataset
 
         workspace = workspace_of(path)

@@ -54,7 +54,7 @@ def build(studio: Studio) -> None:
     style = gr.Dataframe(label="Style metrics", interactive=False)
     download = gr.DownloadButton("Download eval.json", visible=False)
 
-    def run_eval(path, name, *values, progress=gr.Progress()):
+    def run_eval(path, name, progress=gr.Progress(), *values):
         from pipeline.evaluate.report import evaluate_run
 
         if not name:

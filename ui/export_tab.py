@@ -47,7 +47,7 @@ def build(studio: Studio) -> None:
     files = gr.File(label="Exported files", file_count="multiple", interactive=False, visible=False,
                     elem_id="export-files")
 
-    def do_export(path, name, *values, progress=gr.Progress()):
+    def do_export(path, name, progress=gr.Progress(), *values):
         from pipeline.export import export_run
 
         if not name:

@@ -7,6 +7,9 @@ handlers take the boxes' values in the registry's order (:attr:`Knobs.components
 with :meth:`Knobs.named`; :func:`settings_from_boxes` turns them into the settings object the tab
 runs (values cast to the field's type; a box left at its preset's value, or emptied, is no
 override), so the command the tab shows (``SettingsFlags.argv``) holds only what the user changed.
+
+A handler takes the boxes' values last, as ``*values``: Gradio fills a ``gr.Progress`` or
+``gr.OAuthToken`` parameter only where it comes before them.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def build(studio: Studio) -> None:
         state = f"new commit `{result.commit[:10]}`" if result.changed else f"unchanged (still `{result.commit[:10]}`)"
         return f"**Pushed** to [{result.url}]({result.url}): {state}", cli_command(*argv)
 
-    def do_push_data(path, repo, typed, *values, oauth_token: gr.OAuthToken | None = None):
+    def do_push_data(path, repo, typed, oauth_token: gr.OAuthToken | None = None, *values):
         from pipeline.hub.push import push
 
         workspace = workspace_of(path)
@@ -64,7 +64,7 @@ def build(studio: Studio) -> None:
         result = push(repo, settings, data_dir=workspace.data_dir, token=user_token(typed, oauth_token), log=quiet)
         return pushed(result, push_command("--data", workspace.data_dir, repo, settings))
 
-    def do_push_run(path, name, repo, typed, *values, oauth_token: gr.OAuthToken | None = None):
+    def do_push_run(path, name, repo, typed, oauth_token: gr.OAuthToken | None = None, *values):
         from pipeline.hub.push import push
 
         if not name:
