@@ -12,10 +12,15 @@ from ui.common import AppConfig, cli_command
 
 
 def shown_args(argv: list):
-    """The command as the tab shows it, typed again: parsed by the real CLI."""
+    """The command as the tab shows it (``cli_command``), typed again."""
+    return typed_again(cli_command(*argv))
+
+
+def typed_again(shown: str):
+    """A command line as shown in a tab's box, parsed by the real CLI."""
     from pipeline.cli import build_parser
 
-    words = shlex.split(cli_command(*argv))
+    words = shlex.split(shown)
     assert words[:3] == ["python", "-m", "pipeline"]
     return build_parser().parse_args(words[3:])
 
@@ -151,3 +156,34 @@ def test_every_settings_field_of_every_step_is_documented():
 
     for cls in (BuildSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
         assert set(field_docs(cls)) == {f.name for f in fields(cls)}, cls.__name__
+
+
+def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_path):
+    """The Build button's handler, called with its event's inputs the way Gradio calls it (public mode,
+    one knob changed): the data folder's recorded settings are the shown command's."""
+    from dataclasses import asdict
+
+    import gradio as gr
+    from gradio.helpers import special_args
+
+    import app
+    from pipeline.data.build import BUILD_FLAGS
+    from pipeline.data.folder import DataFolder
+    from ui.common import open_project
+
+    config = AppConfig(root=tmp_path, public=True)
+    event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_build")
+    workspace = open_project(config, "sample")  # seeded with the sample posts
+    values = []
+    for block in event.inputs:
+        if isinstance(block, gr.State):
+            values.append(str(workspace.root))
+        elif isinstance(block, gr.CheckboxGroup):
+            values.append(["posts.csv"])
+        else:
+            values.append(40 if getattr(block, "label", "") == "Min characters" else block.value)
+    args, *_ = special_args(event.fn, values)
+    shown = event.fn(*args)
+    settings = BUILD_FLAGS.from_args(typed_again(shown))
+    recorded = DataFolder(workspace.data_dir).report()["settings"]
+    assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
