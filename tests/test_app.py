@@ -187,7 +187,7 @@ def test_on_a_space_visitors_sign_in_and_elsewhere_no_oauth_is_attached(tmp_path
 
 def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     from pipeline.workspace import Workspace
-    from ui.jobs import _long_frame, _status_text, MARGIN_SERIES
+    from ui.jobs import MARGIN_SERIES, _long_frame, _status_text
 
     empty = _long_frame([], MARGIN_SERIES)
     assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
