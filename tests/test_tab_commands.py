@@ -187,3 +187,22 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     settings = BUILD_FLAGS.from_args(typed_again(shown))
     recorded = DataFolder(workspace.data_dir).report()["settings"]
     assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
+
+
+@pytest.mark.parametrize("kind", ["sft", "dpo"])
+def test_picking_the_standard_preset_fills_the_boxes_and_runs_its_epochs(tmp_path, kind):
+    """The preset radio's change event, as wired on the page: the boxes get the preset's values and
+    the run they start is the preset's (one epoch, no step cap sent)."""
+    import app
+    from pipeline.train.flags import settings_argv
+    from ui.jobs import training_settings
+
+    config = AppConfig(root=tmp_path)
+    fills = [f for f in app.build_app(config).fns.values() if getattr(f.fn, "__name__", "") == "fill"]
+    event = next(f for f in fills if f.fn.__self__.flags.cls.__name__ == f"{kind.upper()}Settings")
+    knobs = event.fn.__self__
+    assert event.outputs == knobs.components and knobs.boxes["max_steps"].value == knobs.flags.base("quick").max_steps
+    values = knobs.named(event.fn("standard"))
+    settings = training_settings(config, kind, "standard", values, "default")
+    assert (settings.max_steps, settings.epochs) == (-1, 1.0)
+    assert settings_argv(kind, settings) == ["--preset", "standard"]
