@@ -69,12 +69,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+def app_config(args: argparse.Namespace) -> AppConfig:
+    """The studio's settings from its flags (the projects root made absolute and created)."""
     config = AppConfig(root=args.root.expanduser().resolve(), public=args.public, max_upload_mb=args.max_upload_mb,
                        compare_concurrency=args.compare_concurrency)
     config.root.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    config = app_config(args)
     demo = build_app(config)
     # Events run one at a time unless they say otherwise (training starts, builds, evaluations are
     # heavy); Compare's generation sets its own, higher limit. Visitors see their queue position.

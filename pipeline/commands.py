@@ -7,6 +7,7 @@ import time
 
 from .cli import add_command, add_model_flags, load_options
 from .errors import UserError
+from .generation import SAMPLING_FLAGS
 
 
 def register(subparsers) -> None:
@@ -18,10 +19,7 @@ def register(subparsers) -> None:
     add_model_flags(p)
     p.add_argument("--prompt", required=True, help="what to ask the model")
     p.add_argument("--system", default=None, help="optional system prompt")
-    p.add_argument("--max-new-tokens", type=int, default=160, help="[160]")
-    p.add_argument("--temperature", type=float, default=0.7, help="0 = greedy [0.7]")
-    p.add_argument("--top-p", type=float, default=0.9, help="[0.9]")
-    p.add_argument("--seed", type=int, default=0, help="[0]")
+    SAMPLING_FLAGS.add_to(p)
     p.add_argument("--adapter", default=None, metavar="RUN_OR_DIR",
                    help="serve a trained policy: a run folder (a DPO run stacks its SFT parent), an adapter folder "
                         "or a Hub adapter id; the base defaults to the one it was trained on")
@@ -45,12 +43,11 @@ def run_models(args, log) -> dict:
 
 
 def run_generate(args, log) -> dict:
-    from .generation import GenerationStats, SamplingSettings, as_messages, stream_chat
+    from .generation import GenerationStats, as_messages, stream_chat
     from .models import load_model
 
     as_messages(args.prompt, args.system)  # an empty prompt fails before a model loads
-    settings = SamplingSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                                top_p=args.top_p, seed=args.seed)
+    settings = SAMPLING_FLAGS.from_args(args)
     stats = GenerationStats()
     if args.adapter:
         from .serving.variants import Variants

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .errors import UserError
+from .flags import SettingsFlags
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class SamplingSettings:
     max_new_tokens: int = 160
     """Upper bound on generated tokens (1-4096)."""
     temperature: float = 0.7
-    """0 means greedy decoding; clamped to 0-2."""
+    """Sampling temperature, 0 = greedy decoding; clamped to 0-2."""
     top_p: float = 0.9
     """Nucleus sampling mass, clamped to 0.05-1."""
     top_k: int = 50
@@ -51,6 +52,10 @@ class SamplingSettings:
                 changes[name] = type(low)(fixed)  # the bound's type is the field's (7 -> 7.0 for floats)
                 notices.append(f"{name}={value} is out of range {low}..{high}; using {changes[name]}.")
         return replace(self, **changes), notices
+
+
+SAMPLING_FLAGS = SettingsFlags(SamplingSettings)
+"""The sampling flags of ``generate`` and ``compare`` (and the Compare tab's command)."""
 
 
 @dataclass

@@ -114,13 +114,48 @@ def test_public_mode_caps_training_steps(tmp_path):
     assert public.max_steps(500) == 60 and public.max_steps(None) == 60 and public.max_steps(10) == 10
 
 
-def test_app_flags():
+def test_public_flag_gives_a_studio_with_visitor_caps_and_no_url_teacher(tmp_path):
+    """``app.py --public`` (flags -> config -> page): caps uploads and steps, makes the root, and the
+    Dataset tab offers no URL teacher (the server would call any address a visitor types)."""
+    import gradio as gr
+
     import app
 
-    args = app.parse_args(["--host", "0.0.0.0", "--port", "8000", "--share", "--public", "--root", "/tmp/x"])
-    assert (args.host, args.port, args.share, args.public, str(args.root)) == ("0.0.0.0", 8000, True, True, "/tmp/x")
-    defaults = app.parse_args([])
-    assert defaults.host == "127.0.0.1" and defaults.port == 7860 and not defaults.share
+    root = tmp_path / "projects" / "nested"
+    config = app.app_config(app.parse_args(["--public", "--root", str(root), "--max-upload-mb", "80"]))
+    assert config.root == root.resolve() and root.is_dir()
+    assert config.upload_limit_mb == config.public_max_upload_mb == 5 and config.max_steps(500) == 60
+    local = app.app_config(app.parse_args(["--no-public", "--root", str(root), "--max-upload-mb", "80"]))
+    assert local.upload_limit_mb == 80 and local.max_steps(500) == 500
+
+    def teacher_choices(config):
+        radios = [b for b in app.build_app(config).blocks.values()
+                  if isinstance(b, gr.Radio) and b.label == "Teacher for reverse instructions"]
+        return [value for _, value in radios[0].choices]
+
+    assert teacher_choices(config) == ["none", "local"]
+    assert teacher_choices(local) == ["none", "local", "url"]
+
+
+def test_gradio_fills_every_progress_and_token_parameter_of_the_handlers(tmp_path):
+    """Gradio fills ``gr.Progress`` / ``gr.OAuthToken`` parameters only before a ``*values`` (the knobs'):
+    one after it would stay unfilled (no progress bar, the visitor's token never reaching a push)."""
+    import inspect
+
+    import gradio as gr
+
+    import app
+    from ui.common import AppConfig
+
+    special = []
+    for block_fn in app.build_app(AppConfig(root=tmp_path, public=True)).fns.values():
+        if block_fn.fn is None:
+            continue
+        for p in inspect.signature(block_fn.fn).parameters.values():
+            if isinstance(p.default, gr.Progress) or "OAuthToken" in str(p.annotation):
+                special.append(p.name)
+                assert p.kind is p.POSITIONAL_OR_KEYWORD, f"{block_fn.fn.__name__}: {p.name} comes after *values"
+    assert special.count("progress") >= 3 and special.count("oauth_token") == 4
 
 
 def test_readme_is_a_space_card():
@@ -152,7 +187,7 @@ def test_on_a_space_visitors_sign_in_and_elsewhere_no_oauth_is_attached(tmp_path
 
 def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     from pipeline.workspace import Workspace
-    from ui.jobs import _long_frame, _status_text, optional_settings, MARGIN_SERIES
+    from ui.jobs import MARGIN_SERIES, _long_frame, _status_text
 
     empty = _long_frame([], MARGIN_SERIES)
     assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
@@ -163,8 +198,6 @@ def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     run = Workspace(tmp_path / "p").run("dpo-1")
     text = _status_text(run, {"state": "running", "step": 2, "max_steps": 10, "eta_s": 75}, rows)
     assert "step 2/10" in text and "ETA 01:15" in text and "above 0.2" in text
-    extra = optional_settings(learning_rate="0.0001", batch_size=2.0, max_length=None)
-    assert extra == {"learning_rate": 1e-4, "batch_size": 2}
 
 
 def test_page_reads_only_folders_under_the_projects_root_or_model_cache(tmp_path, tiny_model_dir):

@@ -1,12 +1,9 @@
-"""Template briefs that do not hold their answer, and evaluation briefs with any quoted answer removed."""
+"""Template briefs that do not hold their answer."""
 
 from test_data_build import EXAMPLES
 
-from pipeline.data.briefs import answer_free_brief, quotes_answer, template_brief
+from pipeline.data.briefs import quotes_answer, template_brief
 from pipeline.data.ingest import read_all
-from pipeline.data.post import Post
-from pipeline.evaluate.report import EvalSettings, load_held_out
-from pipeline.fsio import atomic_write_jsonl
 
 
 def test_template_briefs_never_quote_the_post_unless_asked():
@@ -19,17 +16,3 @@ def test_template_briefs_never_quote_the_post_unless_asked():
         if part in b.lower()}
     quoted = [template_brief(p, quote_hook=True) for p in posts]
     assert sum(quotes_answer(b, p.text) for b, p in zip(quoted, posts)) > 150  # the old behaviour, opt-in
-
-
-def test_evaluation_removes_a_quoted_answer_from_the_brief(tmp_path):
-    post = Post(text="Stop hiring for culture fit.\n\nHire for the work in front of you.\n\nThat's it.", source="x.csv")
-    old = template_brief(post, quote_hook=True)
-    assert quotes_answer(old, post.text) and '"Stop hiring for culture fit"' in old
-    assert answer_free_brief(old, post.text) == template_brief(post)
-    assert answer_free_brief('Write about "a tool nobody uses".', post.text) == 'Write about "a tool nobody uses".'
-    row = {"prompt": [{"role": "user", "content": old}], "chosen": [{"role": "assistant", "content": post.text}],
-           "rejected": [{"role": "assistant", "content": "Generic words about hiring."}]}
-    atomic_write_jsonl(tmp_path / "dpo" / "test.jsonl", [row, {**row, "prompt": [{"role": "user", "content": "Write a post."}]}])
-    held = load_held_out(None, tmp_path, EvalSettings())
-    assert held.quoted_briefs == 1 and not quotes_answer(held.pairs[0]["prompt"][-1]["content"], post.text)
-    assert any("quoted their answer" in n for n in held.notices)

@@ -17,11 +17,24 @@ from pathlib import Path
 import gradio as gr
 
 from pipeline.errors import UserError
+from pipeline.generation import SAMPLING_FLAGS, SamplingSettings, as_messages
 
 from .common import Studio, allowed_path, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .knobs import Knobs, settings_from_boxes
 
 COLUMNS = ("base", "sft", "dpo")
 TITLES = {"base": "Base", "sft": "SFT", "dpo": "DPO"}
+
+
+def sampling_settings(values: dict) -> SamplingSettings:
+    """The sampling the Generate button runs: the boxes' ``values`` (by field name) over the defaults."""
+    return settings_from_boxes(SAMPLING_FLAGS, None, values)
+
+
+def command(model: str, sources: dict, prompt: str, settings: SamplingSettings) -> list:
+    """``python -m pipeline compare`` with the same columns, brief and sampling."""
+    columns = [arg for column in ("sft", "dpo") if sources.get(column) for arg in (f"--{column}", sources[column])]
+    return ["compare", "--base", model, *columns, "--prompt", prompt, *SAMPLING_FLAGS.argv(settings)]
 
 
 def build(studio: Studio) -> None:
@@ -38,63 +51,31 @@ def build(studio: Studio) -> None:
         prompt = gr.Textbox(label="Brief", lines=2, placeholder="Write a LinkedIn post about shipping on Fridays",
                             elem_id="compare-prompt", scale=4)
         held_out = gr.Button("A brief from the test split", scale=1, elem_id="compare-held-out")
-    with gr.Accordion("Sampling (the same for all three columns)", open=False):
-        with gr.Row():
-            max_new_tokens = gr.Slider(16, 512, value=96, step=16, label="Max new tokens")
-            temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature (0 = greedy)")
-            top_p = gr.Slider(0.1, 1.0, value=0.9, step=0.05, label="Top-p")
-            seed = gr.Number(value=0, precision=0, label="Seed")
+    knobs = Knobs(SAMPLING_FLAGS)
+    with gr.Accordion("Sampling (the same for all three columns)", open=False), gr.Row():
+        knobs.add("max_new_tokens", gr.Slider, minimum=16, maximum=512, value=96, step=16, label="Max new tokens")
+        knobs.add("temperature", gr.Slider, minimum=0.0, maximum=1.5, step=0.05, label="Temperature (0 = greedy)")
+        knobs.add("top_p", gr.Slider, minimum=0.1, maximum=1.0, step=0.05, label="Top-p")
+        knobs.add("seed", gr.Number, label="Seed")
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", elem_id="compare-generate")
         stop = gr.Button("Stop", variant="stop")
         blind = gr.Checkbox(value=False, label="Blind: shuffle the answers and hide which is which until you pick",
                             elem_id="compare-blind")
     cli = cli_box("compare-cli")
-    texts, stats = {}, {}
-    with gr.Row(equal_height=True):
-        for column in COLUMNS:
-            with gr.Column():
-                texts[column] = gr.Textbox(label=TITLES[column], lines=10, max_lines=20, interactive=False,
-                                           elem_id=f"compare-{column}")
-                stats[column] = gr.Markdown(elem_id=f"compare-{column}-stats")
-    with gr.Row():
-        picks = {column: gr.Button(f"{TITLES[column]} is best", elem_id=f"pick-{column}") for column in COLUMNS}
-        tie = gr.Button("Tie", elem_id="pick-tie")
-    gr.Markdown("Picks on briefs from the dataset's validation or test split are saved but left out of DPO "
-                "training, so the evaluation stays held out.", elem_classes="hint")
-    pick_status = gr.Markdown(elem_id="pick-status")
-    with gr.Row():
-        export = gr.Button("Export this session's comparisons (JSONL + Markdown)", size="sm")
-        exported = gr.File(label="Comparison export", file_count="multiple", visible=False, elem_id="compare-export")
+    texts, stats = _answer_boxes()
     answers = gr.State({})
-    history = gr.State([])
 
-    def command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model):
-        workspace = workspace_of(path)
-        argv = ["compare", "--base", model]
-        for flag, source in (("--sft", sft), ("--dpo", dpo)):
-            if source:
-                argv += [flag, _source(config, workspace, source)]
-        return argv + ["--prompt", prompt, "--max-new-tokens", int(max_new_tokens), "--temperature", temperature,
-                       "--top-p", top_p, "--seed", int(seed)]
-
-    def check(prompt):
-        from pipeline.generation import as_messages
-
-        as_messages(prompt)  # an empty brief fails here, before any model loads
-
-    def run_compare(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model, blind):
-        from pipeline.serving.variants import stream_columns
-        from pipeline.generation import SamplingSettings
+    def run_compare(path, sft, dpo, prompt, model, blind, *values):
         from pipeline.picks import blind_order
+        from pipeline.serving.variants import stream_columns
 
         workspace = workspace_of(path)
         model = allowed_path(config, model, "base model")
-        shown = cli_command(*command(path, sft, dpo, prompt, max_new_tokens, temperature, top_p, seed, model))
-        settings = SamplingSettings(max_new_tokens=int(max_new_tokens), temperature=float(temperature),
-                                    top_p=float(top_p), seed=int(seed))
+        settings = sampling_settings(knobs.named(values))
         sources = {"sft": _source(config, workspace, sft) if sft else None,
                    "dpo": _source(config, workspace, dpo) if dpo else None}
+        shown = cli_command(*command(model, sources, prompt, settings))
         order = blind_order(COLUMNS) if blind else list(COLUMNS)  # the column shown at each position
         text = {c: "" for c in COLUMNS}
         stat = {c: "" for c in COLUMNS}
@@ -109,46 +90,48 @@ def build(studio: Studio) -> None:
             yield (*[gr.update(value=text[c], label=_label(order, i, blind)) for i, c in enumerate(order)],
                    *[stat[c] for c in order], row, shown)
 
-    outputs = [*texts.values(), *stats.values(), answers, cli]
     # The brief is checked first: an empty one gives one message, not an error badge on every column.
-    event = generate.click(user_errors(check), prompt, None).success(
+    event = generate.click(user_errors(as_messages), prompt, None).success(
         user_errors(run_compare),
-        [studio.workspace, sft_source, dpo_source, prompt, max_new_tokens, temperature, top_p, seed, studio.model,
-         blind], outputs, concurrency_id="compare", concurrency_limit=config.compare_concurrency, api_name="compare")
-    event.success(lambda row, rows: rows + [row], [answers, history], history, queue=False)
+        [studio.workspace, sft_source, dpo_source, prompt, studio.model, blind, *knobs.components],
+        [*texts.values(), *stats.values(), answers, cli], concurrency_id="compare",
+        concurrency_limit=config.compare_concurrency, api_name="compare")
     stop.click(None, None, None, cancels=[event])
+    _picks_and_export(studio, event, texts, answers, blind)
+    held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
+    latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
+    studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
 
-    def do_export(rows):
-        from pipeline.picks import export_comparison
 
-        folder = Path(tempfile.mkdtemp(prefix="voicetune-compare-"))
-        result = export_comparison(rows, folder / "comparison.jsonl", folder / "comparison.md")
-        return gr.update(value=[result["jsonl"], result["markdown"]], visible=True)
+def _answer_boxes() -> tuple[dict, dict]:
+    """A text box and a stats line per column, side by side."""
+    texts, stats = {}, {}
+    with gr.Row(equal_height=True):
+        for column in COLUMNS:
+            with gr.Column():
+                texts[column] = gr.Textbox(label=TITLES[column], lines=10, max_lines=20, interactive=False,
+                                           elem_id=f"compare-{column}")
+                stats[column] = gr.Markdown(elem_id=f"compare-{column}-stats")
+    return texts, stats
 
-    export.click(user_errors(do_export), history, exported)
 
-    def make_pick(position: int | None):
-        def pick(path, answers):
-            from pipeline.picks import record_pick
-
-            if not answers or not answers.get("prompt"):
-                raise UserError("nothing to pick yet: generate the three answers first.")
-            workspace = workspace_of(path)
-            order = answers.get("shown") or list(COLUMNS)
-            best = "tie" if position is None else order[position]
-            result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best,
-                                 shown=answers.get("shown"))
-            reveal = ""
-            if answers.get("shown"):
-                reveal = " Blind order: " + ", ".join(f"answer {i + 1} = {TITLES[c]}" for i, c in enumerate(order)) + "."
-            labels = [gr.update(label=f"{_label(order, i, bool(answers.get('shown')))}: {TITLES[c]}"
-                                if answers.get("shown") else TITLES[c]) for i, c in enumerate(order)]
-            return (f"Saved: {result}.{reveal} The DPO tab can train on these picks.", *labels)
-        return pick
-
+def _picks_and_export(studio: Studio, event, texts: dict, answers: gr.State, blind: gr.Checkbox) -> None:
+    """The pick buttons (a preference pair each) and the export of the session's comparisons."""
+    with gr.Row():
+        picks = {column: gr.Button(f"{TITLES[column]} is best", elem_id=f"pick-{column}") for column in COLUMNS}
+        tie = gr.Button("Tie", elem_id="pick-tie")
+    gr.Markdown("Picks on briefs from the dataset's validation or test split are saved but left out of DPO "
+                "training, so the evaluation stays held out.", elem_classes="hint")
+    pick_status = gr.Markdown(elem_id="pick-status")
+    with gr.Row():
+        export = gr.Button("Export this session's comparisons (JSONL + Markdown)", size="sm")
+        exported = gr.File(label="Comparison export", file_count="multiple", visible=False, elem_id="compare-export")
+    history = gr.State([])
+    event.success(lambda row, rows: rows + [row], [answers, history], history, queue=False)
+    export.click(user_errors(_export), history, exported)
     for position, button in enumerate(picks.values()):
-        button.click(user_errors(make_pick(position)), [studio.workspace, answers], [pick_status, *texts.values()])
-    tie.click(user_errors(make_pick(None)), [studio.workspace, answers], [pick_status, *texts.values()])
+        button.click(user_errors(_pick(position)), [studio.workspace, answers], [pick_status, *texts.values()])
+    tie.click(user_errors(_pick(None)), [studio.workspace, answers], [pick_status, *texts.values()])
 
     def blind_labels(on):
         return [gr.update(value=f"Answer {i + 1} is best" if on else f"{TITLES[c]} is best")
@@ -156,29 +139,55 @@ def build(studio: Studio) -> None:
 
     blind.change(blind_labels, blind, list(picks.values()), queue=False)
 
-    def held_out_brief(path):
-        import random
 
-        from pipeline.data.folder import DataFolder
+def _export(rows):
+    from pipeline.picks import export_comparison
 
-        folder = DataFolder(workspace_of(path).data_dir)
-        if not folder.split_path("sft", "test").is_file():
-            raise UserError("no test split yet: build the dataset in the Dataset tab first.")
-        briefs = folder.briefs("test")
-        if not briefs:
-            raise UserError("sft/test.jsonl is empty; rebuild the dataset with more posts.")
-        return random.choice(briefs)
+    folder = Path(tempfile.mkdtemp(prefix="voicetune-compare-"))
+    result = export_comparison(rows, folder / "comparison.jsonl", folder / "comparison.md")
+    return gr.update(value=[result["jsonl"], result["markdown"]], visible=True)
 
-    held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
 
-    def latest_runs(path):
+def _pick(position: int | None):
+    """The handler of the pick button at ``position`` on screen (None: Tie)."""
+    def pick(path, answers):
+        from pipeline.picks import record_pick
+
+        if not answers or not answers.get("prompt"):
+            raise UserError("nothing to pick yet: generate the three answers first.")
         workspace = workspace_of(path)
-        sft, dpo = runs_of_kind(workspace, "sft", with_adapter=True), runs_of_kind(workspace, "dpo", with_adapter=True)
-        return (gr.update(choices=sft, value=sft[0] if sft else None),
-                gr.update(choices=dpo, value=dpo[0] if dpo else None))
+        order = answers.get("shown") or list(COLUMNS)
+        best = "tie" if position is None else order[position]
+        result = record_pick(workspace, answers["prompt"], {c: answers.get(c, "") for c in COLUMNS}, best,
+                             shown=answers.get("shown"))
+        reveal = ""
+        if answers.get("shown"):
+            reveal = " Blind order: " + ", ".join(f"answer {i + 1} = {TITLES[c]}" for i, c in enumerate(order)) + "."
+        labels = [gr.update(label=f"{_label(order, i, bool(answers.get('shown')))}: {TITLES[c]}"
+                            if answers.get("shown") else TITLES[c]) for i, c in enumerate(order)]
+        return (f"Saved: {result}.{reveal} The DPO tab can train on these picks.", *labels)
+    return pick
 
-    latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
-    studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
+
+def held_out_brief(path):
+    import random
+
+    from pipeline.data.folder import DataFolder
+
+    folder = DataFolder(workspace_of(path).data_dir)
+    if not folder.split_path("sft", "test").is_file():
+        raise UserError("no test split yet: build the dataset in the Dataset tab first.")
+    briefs = folder.briefs("test")
+    if not briefs:
+        raise UserError("sft/test.jsonl is empty; rebuild the dataset with more posts.")
+    return random.choice(briefs)
+
+
+def latest_runs(path):
+    workspace = workspace_of(path)
+    sft, dpo = runs_of_kind(workspace, "sft", with_adapter=True), runs_of_kind(workspace, "dpo", with_adapter=True)
+    return (gr.update(choices=sft, value=sft[0] if sft else None),
+            gr.update(choices=dpo, value=dpo[0] if dpo else None))
 
 
 def _label(order: list[str], position: int, blind: bool) -> str:
@@ -190,7 +199,6 @@ def _source(config, workspace, source: str) -> str:
     folder the page may read (see :func:`~ui.common.allowed_path`)."""
     run = workspace.runs_dir / source
     return str(run) if "/" not in source and run.is_dir() else allowed_path(config, source, "adapter")
-
 
 
 def _stats_text(stats) -> str:

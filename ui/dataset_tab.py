@@ -1,6 +1,7 @@
 """Dataset tab: posts in (upload), SFT examples and preference pairs out, with the quality report.
 
-One action, `python -m pipeline data build`; the tab then shows the report as tables, the
+One action, `python -m pipeline data build` (its ``BuildSettings`` made from the boxes, ``ui/knobs.py``,
+and run in-process); the tab then shows the report as tables, the
 engagement of every post as a plot, a few examples rendered with the model's chat template, and
 offers the data folder as a zip download.
 """
@@ -14,43 +15,48 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from pipeline.data.build import BUILD_FLAGS, BuildSettings
 from pipeline.data.folder import DataFolder
-from pipeline.workspace import validate_name
+from pipeline.errors import UserError
+from pipeline.workspace import Workspace, validate_name
 
-from .common import (POST_FILE_TYPES, Studio, allowed_path, cli_box, cli_command, has_dataset, needs, save_uploads, uploads,
-                     user_errors, workspace_of)
+from .common import (POST_FILE_TYPES, AppConfig, Studio, allowed_path, cli_box, cli_command, has_dataset, needs,
+                     save_uploads, uploads, user_errors, workspace_of)
+from .knobs import Knobs, settings_from_boxes
 
 TEACHERS = ["none", "local", "url"]
 NEGATIVES = ["rule", "teacher", "base"]
+
+
+def build_settings(config: AppConfig, values: dict, teacher: str, url: str | None, teacher_model: str | None,
+                   model: str | None) -> BuildSettings:
+    """The settings the Build button runs: the boxes' ``values`` (by field name) over the defaults, the
+    teacher choice, the page's base model, and in public mode the gold-set cap."""
+    url = (url or "").strip()
+    if teacher == "url" and not url:
+        raise UserError("teacher 'url' needs the Teacher URL (an OpenAI-compatible endpoint).")
+    fixed = dict(teacher=url if teacher == "url" else teacher,
+                 teacher_model=(teacher_model or "").strip() or None if teacher == "url" else None,
+                 model=allowed_path(config, model, "base model"))
+    if config.public:
+        fixed["top_k"] = config.public_max_posts
+    settings = settings_from_boxes(BUILD_FLAGS, None, values, **fixed)
+    settings.check()
+    return settings
+
+
+def command(workspace: Workspace, files: list[str], settings: BuildSettings) -> list:
+    """``python -m pipeline data build`` with ``settings`` on ``files`` of the project's uploads."""
+    inputs = [arg for name in files for arg in ("--input", _upload(workspace, name))]
+    return ["data", "build", *inputs, "--out", workspace.data_dir, *BUILD_FLAGS.argv(settings)]
 
 
 def build(studio: Studio) -> None:
     config = studio.config
     needs("posts. Upload CSV / JSONL with a `text` column (engagement columns optional), an X archive "
           "`tweets.js` or a LinkedIn `Shares.csv`. The sample project already holds `posts.csv`.")
-    with gr.Row():
-        with gr.Column(scale=1):
-            upload = gr.File(label=f"Upload posts (≤ {config.upload_limit_mb} MB each)", file_count="multiple",
-                             file_types=list(POST_FILE_TYPES), elem_id="posts-upload", height=120)
-            inputs = gr.CheckboxGroup(label="Posts files in this project", choices=[], elem_id="posts-files")
-        with gr.Column(scale=1):
-            with gr.Row():
-                # public mode: no URL teacher (the server would call any address a visitor types)
-                teacher = gr.Radio(TEACHERS[:2] if config.public else TEACHERS, value="none", label="Teacher for reverse instructions",
-                                   info="none = template from the post's topic; local = the base model; "
-                                        "url = an OpenAI-compatible endpoint")
-                negatives = gr.Radio(NEGATIVES, value="rule", label="Rejected answers (negatives)",
-                                     info="rule = corporate rewrite; teacher = teacher rewrite; base = base model's answer")
-            with gr.Row(visible=False) as teacher_row:
-                teacher_url = gr.Textbox(label="Teacher URL", placeholder="http://127.0.0.1:8000/v1")
-                teacher_model = gr.Textbox(label="Teacher model name")
-            with gr.Row():
-                top_frac = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="Gold set: top fraction by engagement",
-                                     elem_id="top-frac")
-                seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
-            with gr.Row():
-                min_chars = gr.Number(value=30, precision=0, label="Min characters", minimum=0)
-                max_chars = gr.Number(value=3000, precision=0, label="Max characters", minimum=1)
+    knobs = Knobs(BUILD_FLAGS)
+    upload, inputs, teacher, teacher_row, teacher_url, teacher_model = _input_boxes(config, knobs)
     with gr.Row():
         build_button = gr.Button("Build the dataset", variant="primary", elem_id="build-dataset")
         download = gr.DownloadButton("Download data/ (zip)", visible=False, elem_id="download-dataset")
@@ -64,59 +70,30 @@ def build(studio: Studio) -> None:
                                 height=260, elem_id="engagement-plot")
     preview = gr.Chatbot(label="Examples rendered with the chat template", height=320, elem_id="dataset-preview")
 
-    def command(path, files, teacher, negatives, url, model_name, top_frac, seed, min_chars, max_chars, model):
-        workspace = workspace_of(path)
-        argv = ["data", "build"]
-        for name in files or []:
-            argv += ["--input", workspace.uploads_dir / name]
-        argv += ["--out", workspace.data_dir, "--teacher", url if teacher == "url" else teacher]
-        if teacher == "url" and model_name:
-            argv += ["--teacher-model", model_name]
-        argv += ["--negatives", negatives, "--top-frac", top_frac, "--min-chars", int(min_chars),
-                 "--max-chars", int(max_chars), "--model", model, "--seed", int(seed)]
-        if config.public:
-            argv += ["--top-k", config.public_max_posts]
-        return argv
-
     def on_upload(path, files, selected):
         workspace = workspace_of(path)
         saved = save_uploads(workspace, files, config)
         return gr.update(choices=uploads(workspace), value=sorted(set(selected or []) | set(saved))), None
 
-    def run_build(path, *values, progress=gr.Progress()):
-        from pipeline.data.build import BuildSettings, build_dataset
+    def run_build(path, files, teacher, url, teacher_model, model, progress=gr.Progress(), *values):
+        from pipeline.data.build import build_dataset
 
         workspace = workspace_of(path)
-        files, teacher, negatives, url, model_name, top_frac, seed, min_chars, max_chars, model = values
         if not files:
             raise gr.Error("no posts file selected: upload one or tick one in the list above.")
-        if teacher == "url" and not (url or "").strip():
-            raise gr.Error("teacher 'url' needs the Teacher URL (an OpenAI-compatible endpoint).")
-        settings = BuildSettings(teacher=url.strip() if teacher == "url" else teacher, teacher_model=model_name or None,
-                                 negatives=negatives, top_frac=float(top_frac), min_chars=int(min_chars),
-                                 max_chars=int(max_chars), model=allowed_path(config, model, "base model"), seed=int(seed),
-                                 top_k=config.public_max_posts if config.public else None)
-        inputs = [workspace.uploads_dir / validate_name(name, "file name") for name in files]
-        build_dataset(inputs, workspace.data_dir, settings, progress=lambda fraction, message: progress(fraction, desc=message))
-        return cli_command(*command(path, *values))
-
-    def show(workspace):
-        if not has_dataset(workspace):
-            return ("No dataset in this project yet.", None, None, None, None,
-                    gr.update(visible=False, value=None), gr.update(visible=False))
-        report = _read_report(workspace.data_dir)
-        return (_summary_text(report, workspace), _steps_table(report), _checks_table(report),
-                _engagement_frame(report), _preview_messages(report),
-                gr.update(visible=True, value=_zip(workspace.data_dir)), gr.update(visible=True))
+        settings = build_settings(config, knobs.named(values), teacher, url, teacher_model, model)
+        build_dataset([_upload(workspace, name) for name in files], workspace.data_dir, settings,
+                      progress=lambda fraction, message: progress(fraction, desc=message))
+        return cli_command(*command(workspace, files, settings))
 
     outputs = [summary, counts, checks, engagement, preview, download, to_sft]
-    settings = [inputs, teacher, negatives, teacher_url, teacher_model, top_frac, seed, min_chars, max_chars, studio.model]
     upload.upload(user_errors(on_upload), [studio.workspace, upload, inputs], [inputs, upload])
     # The build writes only the command box; the views refresh after it succeeds (a failure shows one
     # message, not an error badge on every plot and table).
-    build_button.click(user_errors(run_build), [studio.workspace, *settings], cli, show_progress_on=summary,
+    build_button.click(user_errors(run_build), [studio.workspace, inputs, teacher, teacher_url, teacher_model,
+                                                studio.model, *knobs.components], cli, show_progress_on=summary,
                        concurrency_id="heavy", concurrency_limit=1).success(
-        user_errors(lambda path: show(workspace_of(path))), studio.workspace, outputs)
+        user_errors(lambda path: _views(workspace_of(path))), studio.workspace, outputs)
     teacher.change(lambda t: gr.update(visible=t == "url"), teacher, teacher_row)
     if studio.tabs is not None:
         to_sft.click(lambda: gr.Tabs(selected="sft"), None, studio.tabs)
@@ -124,9 +101,53 @@ def build(studio: Studio) -> None:
     def refresh(path):
         workspace = workspace_of(path)
         files = uploads(workspace)
-        return (gr.update(choices=files, value=files), *show(workspace))
+        return (gr.update(choices=files, value=files), *_views(workspace))
 
     studio.on_workspace_change(refresh, [inputs, *outputs])
+
+
+def _input_boxes(config: AppConfig, knobs: Knobs) -> tuple:
+    """The upload, the posts files, the teacher choice and the build's knobs."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.File(label=f"Upload posts (≤ {config.upload_limit_mb} MB each)", file_count="multiple",
+                             file_types=list(POST_FILE_TYPES), elem_id="posts-upload", height=120)
+            inputs = gr.CheckboxGroup(label="Posts files in this project", choices=[], elem_id="posts-files")
+        with gr.Column(scale=1):
+            with gr.Row():
+                # public mode: no URL teacher (the server would call any address a visitor types)
+                teacher = gr.Radio(TEACHERS[:2] if config.public else TEACHERS, value="none", label="Teacher for reverse instructions",
+                                   info="none = template from the post's topic; local = the base model; "
+                                        "url = an OpenAI-compatible endpoint")
+                knobs.add("negatives", gr.Radio, choices=NEGATIVES, label="Rejected answers (negatives)",
+                          info="rule = corporate rewrite; teacher = teacher rewrite; base = base model's answer")
+            with gr.Row(visible=False) as teacher_row:
+                teacher_url = gr.Textbox(label="Teacher URL", placeholder="http://127.0.0.1:8000/v1")
+                teacher_model = gr.Textbox(label="Teacher model name")
+            with gr.Row():
+                # public mode: the gold set is the top posts up to the cap (--top-k), so no fraction to pick
+                knobs.add("top_frac", gr.Slider, minimum=0.05, maximum=1.0, step=0.05, visible=not config.public,
+                          label="Gold set: top fraction by engagement", elem_id="top-frac")
+                knobs.add("seed", gr.Number, label="Seed", minimum=0)
+            with gr.Row():
+                knobs.add("min_chars", gr.Number, label="Min characters", minimum=0)
+                knobs.add("max_chars", gr.Number, label="Max characters", minimum=1)
+    return upload, inputs, teacher, teacher_row, teacher_url, teacher_model
+
+
+def _upload(workspace: Workspace, name: str) -> Path:
+    return workspace.uploads_dir / validate_name(name, "file name")
+
+
+def _views(workspace: Workspace) -> tuple:
+    """Summary, tables, plot, preview and download of the project's dataset (hidden without one)."""
+    if not has_dataset(workspace):
+        return ("No dataset in this project yet.", None, None, None, None,
+                gr.update(visible=False, value=None), gr.update(visible=False))
+    report = _read_report(workspace.data_dir)
+    return (_summary_text(report, workspace), _steps_table(report), _checks_table(report),
+            _engagement_frame(report), _preview_messages(report),
+            gr.update(visible=True, value=_zip(workspace.data_dir)), gr.update(visible=True))
 
 
 def _read_report(data_dir: Path) -> dict:

@@ -7,11 +7,26 @@ which the tab shows as tables and a margin plot (and which the model card's mode
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
+from pipeline.evaluate.cli import EVAL_FLAGS
+from pipeline.evaluate.report import EvalSettings
+
 from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .knobs import Knobs, settings_from_boxes
+
+
+def eval_settings(values: dict) -> EvalSettings:
+    """The settings the Evaluate button runs: the boxes' ``values`` (by field name) over the defaults."""
+    return settings_from_boxes(EVAL_FLAGS, None, values)
+
+
+def command(run_dir: Path, data_dir: Path, settings: EvalSettings) -> list:
+    """``python -m pipeline eval`` of ``run_dir`` on ``data_dir`` with ``settings``."""
+    return ["eval", "--run", run_dir, "--data", data_dir, *EVAL_FLAGS.argv(settings)]
 
 
 def build(studio: Studio) -> None:
@@ -19,15 +34,15 @@ def build(studio: Studio) -> None:
     with gr.Row(equal_height=True):
         run = gr.Dropdown(label="DPO run to evaluate", choices=[], elem_id="eval-run", scale=3)
         latest = gr.Button("Use the latest DPO run", scale=1)
+    knobs = Knobs(EVAL_FLAGS)
     with gr.Row():
-        split = gr.Radio(["test", "validation"], value="test", label="Held-out split")
-        judge = gr.Radio(["rule", "none"], value="rule", label="Judge",
-                         info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
-        limit = gr.Number(value=8, precision=0, minimum=1, label="Briefs to generate for style metrics",
-                          elem_id="eval-limit")
-        precision = gr.Radio(["auto", "float32"], value="auto", label="Scoring precision",
-                             info="auto = bf16 matmuls where the hardware has them (faster, margins within about a "
-                                  "nat); float32 = exact")
+        knobs.add("split", gr.Radio, choices=["test", "validation"], label="Held-out split")
+        knobs.add("judge", gr.Radio, choices=["rule", "none"], label="Judge",
+                  info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
+        knobs.add("limit", gr.Number, minimum=1, label="Briefs to generate for style metrics", elem_id="eval-limit")
+        knobs.add("precision", gr.Radio, choices=["auto", "float32"], label="Scoring precision",
+                  info="auto = bf16 matmuls where the hardware has them (faster, margins within about a "
+                       "nat); float32 = exact")
     start = gr.Button("Evaluate", variant="primary", elem_id="start-eval")
     cli = cli_box("evaluate-cli")
     summary = gr.Markdown(elem_id="eval-summary")
@@ -39,21 +54,16 @@ def build(studio: Studio) -> None:
     style = gr.Dataframe(label="Style metrics", interactive=False)
     download = gr.DownloadButton("Download eval.json", visible=False)
 
-    def command(path, name, split, judge, limit, precision):
-        workspace = workspace_of(path)
-        return ["eval", "--run", workspace.run(name).path, "--data", workspace.data_dir, "--split", split,
-                "--judge", judge, "--limit", int(limit), "--precision", precision]
-
-    def run_eval(path, name, split, judge, limit, precision, progress=gr.Progress()):
-        from pipeline.evaluate.report import EvalSettings, evaluate_run
+    def run_eval(path, name, progress=gr.Progress(), *values):
+        from pipeline.evaluate.report import evaluate_run
 
         if not name:
             raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
         workspace = workspace_of(path)
-        settings = EvalSettings(split=split, judge=judge, limit=int(limit), precision=precision)
+        settings = eval_settings(knobs.named(values))
         evaluate_run(workspace.run(name).path, workspace.data_dir, settings,
                      progress=lambda message, fraction: progress(fraction, desc=message), log=quiet)
-        return cli_command(*command(path, name, split, judge, limit, precision))
+        return cli_command(*command(workspace.run(name).path, workspace.data_dir, settings))
 
     def show(path, name):
         if not path or not name:
@@ -66,7 +76,7 @@ def build(studio: Studio) -> None:
 
     outputs = [summary, margins, table, style, download]
     # The evaluation writes eval.json; the views refresh after it succeeds (a failure is one message).
-    start.click(user_errors(run_eval), [studio.workspace, run, split, judge, limit, precision], cli, show_progress_on=summary,
+    start.click(user_errors(run_eval), [studio.workspace, run, *knobs.components], cli, show_progress_on=summary,
                 concurrency_id="heavy", concurrency_limit=1).success(
         user_errors(show), [studio.workspace, run], outputs)
     run.change(user_errors(show), [studio.workspace, run], outputs)

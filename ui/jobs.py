@@ -8,6 +8,7 @@ reload, a second tab or an app restart all see the same run.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import gradio as gr
 import pandas as pd
@@ -17,7 +18,8 @@ from pipeline.train.runner import ACTIVE
 from pipeline.train.settings import DRIFT_WARNING
 from pipeline.workspace import Run
 
-from .common import Studio, runs_of_kind, user_errors, workspace_of
+from .common import AppConfig, Studio, allowed_path, runs_of_kind, user_errors, workspace_of
+from .knobs import settings_from_boxes
 
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
@@ -171,9 +173,17 @@ def start_training(workspace, kind: str, settings, sft_run: str | None = None) -
                             sft_run=workspace.run(sft_run) if sft_run else None)
 
 
-def optional_settings(**values) -> dict:
-    """The optional number fields the user filled in (empty ones keep the preset's value)."""
-    return {k: (int(v) if k != "learning_rate" else float(v)) for k, v in values.items() if v not in (None, "")}
+def training_settings(config: AppConfig, kind: str, preset: str, values: dict, model: str | None, **fixed):
+    """The settings a training tab runs: ``preset`` with the boxes' ``values`` and the page's base model on
+    top, the steps capped in public mode (a run of epochs gets the cap as its step budget)."""
+    from pipeline.train.flags import FLAGS
+
+    settings = settings_from_boxes(FLAGS[kind], preset, values, model=allowed_path(config, model, "base model"),
+                                   **fixed)
+    if config.public:
+        settings = replace(settings, max_steps=config.max_steps(settings.max_steps if settings.max_steps > 0 else None))
+    settings.validate()
+    return settings
 
 
 def hold_gpu_slot(run: Run, poll_s: float = 2.0):

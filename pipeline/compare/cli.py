@@ -6,11 +6,13 @@ The columns come from ``--run`` (a DPO run knows its SFT parent and its base) or
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from ..cli import add_command
-from ..serving.columns import column_flags, load_variants
 from ..errors import UserError
+from ..generation import SAMPLING_FLAGS
+from ..serving.columns import column_flags, load_variants
 
 
 def register(subparsers) -> None:
@@ -22,20 +24,15 @@ def register(subparsers) -> None:
     p.add_argument("--split", default="test", help="held-out split used with --data [test]")
     p.add_argument("--limit", type=int, default=5, help="briefs taken from --data [5]")
     p.add_argument("--system", default=None, help="optional system prompt")
-    p.add_argument("--max-new-tokens", type=int, default=160, help="[160]")
-    p.add_argument("--temperature", type=float, default=0.7, help="0 = greedy [0.7]")
-    p.add_argument("--top-p", type=float, default=0.9, help="[0.9]")
-    p.add_argument("--top-k", type=int, default=50, help="[50]")
-    p.add_argument("--repetition-penalty", type=float, default=1.1, help="[1.1]")
-    p.add_argument("--seed", type=int, default=0, help="[0]")
+    SAMPLING_FLAGS.add_to(p)
     p.add_argument("--export", default=None, metavar="PATH.jsonl",
                    help="write the comparison as JSONL and Markdown (same name, .md)")
 
 
 def run_compare(args, log) -> dict:
-    from ..picks import export_comparison
     from ..data.folder import DataFolder
-    from ..generation import SamplingSettings, as_messages
+    from ..generation import as_messages
+    from ..picks import export_comparison
 
     prompts = list(args.prompt)
     for prompt in prompts:
@@ -46,9 +43,7 @@ def run_compare(args, log) -> dict:
         prompts += [next(m["content"] for m in reversed(r["prompt"]) if m["role"] == "user") for r in rows[:args.limit]]
     if not prompts:
         raise UserError("no brief: give --prompt TEXT (or --data DIR for briefs from its held-out split).")
-    settings, clamped = SamplingSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                                         top_p=args.top_p, top_k=args.top_k,
-                                         repetition_penalty=args.repetition_penalty, seed=args.seed).clamped()
+    settings, clamped = SAMPLING_FLAGS.from_args(args).clamped()
     for notice in notices + clamped:
         log(f"notice: {notice}")
     variants = load_variants(args, log)
@@ -67,8 +62,7 @@ def run_compare(args, log) -> dict:
                     log(f"notice: {notice}")
         rows.append(row)
     summary = {"base": variants.base_spec, "switch": variants.switch, "columns": variants.describe()["columns"],
-               "settings": {k: getattr(settings, k) for k in ("max_new_tokens", "temperature", "top_p", "top_k",
-                                                               "repetition_penalty", "seed")},
+               "settings": asdict(settings),
                "notices": notices + clamped, "rows": rows}
     if args.export:
         summary["export"] = export_comparison(rows, args.export, None, tuple(variants.columns))

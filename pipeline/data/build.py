@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
 from ..errors import UserError
+from ..flags import SettingsFlags
 from ..fsio import atomic_dir, atomic_write_json, atomic_write_jsonl, atomic_write_text
 from ..teacher import Teacher, make_teacher
 from .briefs import PLATFORMS, teacher_conversation, template_brief, usable_brief
@@ -36,7 +37,7 @@ MAX_PLOT_POINTS = 5000
 
 @dataclass
 class BuildSettings:
-    """Every knob of the dataset builder (the CLI flags and the Dataset tab map onto these)."""
+    """Every knob of the dataset builder (the ``data build`` flags and the Dataset tab's boxes are these fields)."""
 
     teacher: str = "none"
     """Who writes the briefs: ``none`` (deterministic template), ``local`` (``model`` in-process) or an
@@ -54,20 +55,24 @@ class BuildSettings:
     """Gold set = this top fraction by engagement score. Preference pairs are made from gold posts;
     SFT examples from every kept post."""
     min_chars: int = 30
+    """Posts shorter than this (in characters, after cleaning) are dropped."""
     max_chars: int = 3000
+    """Posts longer than this are dropped (``max_chars_tweets`` for an X archive)."""
     max_chars_tweets: int = 250
     """``max_chars`` for posts from an X archive."""
-    drop_replies: bool = True
-    drop_retweets: bool = True
-    clean: CleanOptions = field(default_factory=CleanOptions)
+    keep_replies: bool = False
+    """Keep replies (dropped by default: they answer someone else's post and rarely stand alone)."""
+    keep_retweets: bool = False
+    """Keep retweets (dropped by default: they are someone else's words)."""
+    remove_emoji: bool = False
+    """Strip emoji while cleaning (kept by default: emoji are part of many voices)."""
     dedupe_threshold: float = 0.8
     """MinHash Jaccard similarity at which a post counts as a near-duplicate."""
-    weights: EngagementWeights = field(default_factory=EngagementWeights)
+    weights: str = "1,2,3"
+    """Engagement score weights ``likes,comments,reposts`` (a comment costs the reader more than a like,
+    a repost puts the post in front of a new audience)."""
     system_prompt: str | None = None
     """Optional system prompt describing the voice, put in every example."""
-    quote_hook: bool = False
-    """Template briefs quote the post's first line as "the angle" (off: a brief that quotes its answer
-    teaches copying from the prompt and inflates perplexity and hook metrics)."""
     format: str = "messages"
     """Also export the SFT splits in this format under ``exports/`` (sft/ is always ``messages``)."""
     model: str = "default"
@@ -76,8 +81,11 @@ class BuildSettings:
     max_tokens: int = 1024
     """Token limit the training will use; longer examples are reported."""
     validation_frac: float = 0.05
+    """Share of the briefs held out as the validation split."""
     test_frac: float = 0.05
+    """Share of the briefs held out as the test split (Compare and Evaluate read it)."""
     seed: int = 0
+    """Seed of the splits, the samples shown and the separability check."""
     teacher_batch_size: int = 16
     """Conversations per batch (local: one padded batch; HTTP: concurrent requests)."""
     brief_max_new_tokens: int = 48
@@ -90,6 +98,14 @@ class BuildSettings:
     license: str = "cc-by-4.0"
     """The dataset card's license: what you may share these posts under."""
     language: str = "en"
+    """The dataset card's language code."""
+
+    def engagement_weights(self) -> EngagementWeights:
+        try:
+            likes, comments, reposts = (float(x) for x in self.weights.split(","))
+        except ValueError:
+            raise UserError(f"--weights {self.weights!r}: give three numbers likes,comments,reposts, e.g. 1,2,3.") from None
+        return EngagementWeights(likes, comments, reposts)
 
     def check(self) -> None:
         if self.negatives not in METHODS:
@@ -101,6 +117,12 @@ class BuildSettings:
             raise UserError(f"character limits must satisfy 0 <= min ({self.min_chars}) <= max ({self.max_chars}).")
         if self.max_tokens < 16:
             raise UserError(f"--max-tokens must be at least 16 (got {self.max_tokens}).")
+        self.engagement_weights()
+
+
+BUILD_FLAGS = SettingsFlags(BuildSettings, names={"system_prompt": "system", "teacher_batch_size": "batch-size"},
+                            choices={"negatives": METHODS, "format": FORMATS})
+"""``python -m pipeline data build``'s flags (and the Dataset tab's command)."""
 
 
 @dataclass
@@ -142,16 +164,77 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     out_dir = Path(out_dir)
     _refuse_foreign_folder(out_dir)
     progress = progress or (lambda fraction, message: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    laps = Laps()
+    teacher, base = _teachers(settings)  # first: an unreachable URL fails here, before any work or any write
+    progress(0.0, "reading posts")
+    results, posts, kinds, steps, notices, deduped = _read_posts(inputs, settings, progress, laps)
+    available = score_posts(posts, settings.engagement_weights())
+    gold_count = select_gold(posts, settings.top_k, settings.top_frac)
+    steps.append({"step": "gold", "kept": gold_count, "removed": {}})
+    if not available["posts_with_engagement"]:
+        notices.append("no engagement columns: every post counts equally (all are gold; --top-k/--top-frac ignored).")
+    elif available["posts_with_engagement"] < len(posts):
+        notices.append(f"{len(posts) - available['posts_with_engagement']} posts have no engagement data; they "
+                       "score 0.5 (neutral).")
+    laps("engagement")
 
-    def lap(name: str) -> None:
-        nonlocal clock
+    progress(0.15, "writing briefs")
+    briefs, brief_fallbacks = write_briefs(posts, kinds, teacher, settings, progress)
+    laps("briefs")
+    sft_rows, dpo_by_post, negative_fallbacks, identical = _examples(posts, briefs, settings, teacher, base, progress)
+    steps.append({"step": "sft", "kept": len(sft_rows), "removed": {}})
+    steps.append({"step": "dpo", "kept": len(dpo_by_post), "removed": {"chosen == rejected": identical} if identical else {}})
+    if not dpo_by_post:
+        notices.append("no preference pairs: DPO needs some; check the gold set and the negatives.")
+    laps("negatives")
+
+    progress(0.9, "checking quality")
+    assignment = split_by_prompt(list(range(len(posts))), lambda i: briefs[i], settings.validation_frac,
+                                 settings.test_frac, settings.seed)
+    split_of = {i: name for name, ids in assignment.items() for i in ids}
+    sft = {name: [sft_rows[i] for i in ids] for name, ids in assignment.items()}
+    dpo = {name: [dpo_by_post[i] for i in ids if i in dpo_by_post] for name, ids in assignment.items()}
+    quality, samples = _quality(settings, sft_rows, [r for rows in dpo.values() for r in rows], briefs, identical,
+                                deduped.examples)
+    laps("quality")
+
+    report = BuildReport(
+        out_dir=str(out_dir.resolve()),
+        counts={"ingested": steps[0]["kept"], "posts": len(posts), "gold": gold_count, "sft_examples": len(sft_rows),
+                "dpo_pairs": len(dpo_by_post), "brief_fallbacks": brief_fallbacks,
+                "negative_fallbacks": negative_fallbacks},
+        steps=steps,
+        per_source=_per_source(results, posts, dpo_by_post),
+        engagement={**available, "weights": asdict(settings.engagement_weights()), **_plot_data(posts)},
+        quality=quality,
+        samples=samples,
+        splits={"sft": {k: len(v) for k, v in sft.items()}, "dpo": {k: len(v) for k, v in dpo.items()}},
+        teacher=_teacher_info(settings, teacher, base),
+        notices=notices,
+        timings_s=laps.timings,
+        settings=_settings_dict(settings),
+    )
+    progress(0.95, "writing the data folder")
+    write_folder(out_dir, report, posts, briefs, split_of, sft, dpo, settings)
+    progress(1.0, "done")
+    return report
+
+
+class Laps:
+    """Seconds each step took, for the report's ``timings_s``."""
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
         now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
+        self.timings[name] = round(now - self.clock, 3)
+        self.clock = now
 
-    # Teachers first: an unreachable URL fails here, before any work or any write.
+
+def _teachers(settings: BuildSettings) -> tuple[Teacher | None, Teacher | None]:
+    """The brief writer and, for ``base`` negatives, the base model (the same one when the teacher is local)."""
     teacher = make_teacher(settings.teacher, settings.teacher_model, api_key_env=settings.teacher_key_env,
                            cache_dir=settings.cache_dir, local_model=settings.model,
                            batch_size=settings.teacher_batch_size)
@@ -159,8 +242,11 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     if settings.negatives == "base":
         base = teacher if settings.teacher == "local" else make_teacher(
             "local", cache_dir=settings.cache_dir, local_model=settings.model, batch_size=settings.teacher_batch_size)
+    return teacher, base
 
-    progress(0.0, "reading posts")
+
+def _read_posts(inputs: list[Path], settings: BuildSettings, progress: Progress, laps: Laps):
+    """Ingest, clean, filter and dedupe: the kept posts, with a counted step each."""
     results = read_all(inputs)
     posts = [p for r in results for p in r.posts]
     kinds = {r.path.name: r.kind for r in results}
@@ -172,111 +258,66 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
         notices.append(f"{unparsed} dates could not be read; those posts have no velocity.")
     _require(posts, "ingest", steps[-1]["removed"],
              "check the files have posts in a text column and plain numbers in the engagement columns")
-    lap("ingest")
+    laps("ingest")
 
     progress(0.05, "cleaning")
-    posts = clean_posts(posts, settings.clean)
+    posts = clean_posts(posts, CleanOptions(remove_emoji=settings.remove_emoji))
     steps.append({"step": "clean", "kept": len(posts),
                   "removed": {"empty after cleaning": steps[-1]["kept"] - len(posts)} if steps[-1]["kept"] > len(posts) else {}})
     _require(posts, "clean", steps[-1]["removed"], "turn off some cleaning options")
     filter_options = FilterOptions(settings.min_chars, settings.max_chars, settings.max_chars_tweets,
-                                   settings.drop_replies, settings.drop_retweets)
+                                   not settings.keep_replies, not settings.keep_retweets)
     tweet_sources = {name for name, kind in kinds.items() if kind in TWEET_SOURCE_KINDS}
     posts, removed = filter_posts(posts, filter_options, tweet_sources)
     steps.append({"step": "filter", "kept": len(posts), "removed": dict(removed)})
     _require(posts, "filter", removed, "lower --min-chars or raise --max-chars")
-    lap("clean+filter")
+    laps("clean+filter")
 
     progress(0.1, "removing duplicates")
     deduped = dedupe(posts, settings.dedupe_threshold)
-    posts = deduped.kept
-    steps.append({"step": "dedupe", "kept": len(posts), "removed": {"exact": deduped.exact, "near": deduped.near}})
-    lap("dedupe")
+    steps.append({"step": "dedupe", "kept": len(deduped.kept), "removed": {"exact": deduped.exact, "near": deduped.near}})
+    laps("dedupe")
+    return results, deduped.kept, kinds, steps, notices, deduped
 
-    available = score_posts(posts, settings.weights)
-    gold_count = select_gold(posts, settings.top_k, settings.top_frac)
-    steps.append({"step": "gold", "kept": gold_count, "removed": {}})
-    if not available["posts_with_engagement"]:
-        notices.append("no engagement columns: every post counts equally (all are gold; --top-k/--top-frac ignored).")
-    elif available["posts_with_engagement"] < len(posts):
-        notices.append(f"{len(posts) - available['posts_with_engagement']} posts have no engagement data; they "
-                       "score 0.5 (neutral).")
-    lap("engagement")
 
-    progress(0.15, "writing briefs")
-    briefs, brief_fallbacks = write_briefs(posts, kinds, teacher, settings, progress)
-    lap("briefs")
-
+def _examples(posts: list[Post], briefs: list[str], settings: BuildSettings, teacher: Teacher | None,
+              base: Teacher | None, progress: Progress) -> tuple[list[dict], dict[int, dict], int, int]:
+    """SFT rows (one per post) and preference pairs by post index (gold posts; pairs with chosen ==
+    rejected removed); also the negatives that fell back to ``rule`` and the identical pairs removed."""
     systems = [p.system or settings.system_prompt for p in posts]
     sft_rows = [{"messages": _prompt(s, b) + [{"role": "assistant", "content": p.text}]}
                 for p, b, s in zip(posts, briefs, systems)]
     gold = [i for i, p in enumerate(posts) if p.gold]
     progress(0.55, f"writing {len(gold)} rejected answers ({settings.negatives})")
-    rejected, negative_fallbacks = write_negatives([posts[i] for i in gold], [briefs[i] for i in gold],
-                                                   [systems[i] for i in gold], settings, teacher, base, progress)
+    rejected, fallbacks = write_negatives([posts[i] for i in gold], [briefs[i] for i in gold],
+                                          [systems[i] for i in gold], settings, teacher, base, progress)
     dpo_by_post = {i: {"prompt": _prompt(systems[i], briefs[i]),
                        "chosen": [{"role": "assistant", "content": posts[i].text}],
                        "rejected": [{"role": "assistant", "content": r}]} for i, r in zip(gold, rejected)}
-    lap("negatives")
-
-    progress(0.9, "checking quality")
     kept_pairs, identical = split_identical(list(dpo_by_post.values()))
     kept_ids = {id(p) for p in kept_pairs}
-    dpo_by_post = {i: row for i, row in dpo_by_post.items() if id(row) in kept_ids}
-    steps.append({"step": "sft", "kept": len(sft_rows), "removed": {}})
-    steps.append({"step": "dpo", "kept": len(dpo_by_post), "removed": {"chosen == rejected": identical} if identical else {}})
-    if not dpo_by_post:
-        notices.append("no preference pairs: DPO needs some; check the gold set and the negatives.")
+    return sft_rows, {i: row for i, row in dpo_by_post.items() if id(row) in kept_ids}, fallbacks, identical
 
-    assignment = split_by_prompt(list(range(len(posts))), lambda i: briefs[i], settings.validation_frac,
-                                 settings.test_frac, settings.seed)
-    split_of = {i: name for name, ids in assignment.items() for i in ids}
-    sft = {name: [sft_rows[i] for i in ids] for name, ids in assignment.items()}
-    dpo = {name: [dpo_by_post[i] for i in ids if i in dpo_by_post] for name, ids in assignment.items()}
 
+def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict], briefs: list[str], identical: int,
+             near_duplicates: list) -> tuple[dict, list[dict]]:
+    """The report's quality checks (with their warnings) and the samples rendered with the chat template."""
     from ..models import load_tokenizer, resolve_model_path
 
     tokenizer = load_tokenizer(resolve_model_path(settings.model, log=lambda *a, **k: None))
-    all_dpo = [r for rows in dpo.values() for r in rows]
-    balance = length_balance(all_dpo)
-    tokens = token_limits(tokenizer, sft_rows, all_dpo, settings.max_tokens)
-    separable = separability(all_dpo, seed=settings.seed)
+    balance = length_balance(dpo_rows)
+    tokens = token_limits(tokenizer, sft_rows, dpo_rows, settings.max_tokens)
+    separable = separability(dpo_rows, seed=settings.seed)
     quality = {"length_balance": balance, "separability": separable, "identical_pairs_removed": identical,
-               "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": deduped.examples,
-               "warnings": []}
-    if balance["warning"]:
-        quality["warnings"].append(balance["warning"])
-    if separable["warning"]:
-        quality["warnings"].append(separable["warning"])
+               "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": near_duplicates,
+               "warnings": [w for w in (balance["warning"], separable["warning"]) if w]}
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")
     for name in ("sft", "dpo_chosen", "dpo_rejected"):
         if tokens[name]["over_limit"]:
             quality["warnings"].append(f"{tokens[name]['over_limit']} {name} examples exceed {settings.max_tokens} tokens "
                                        f"({tokens[name]['tokens_cut']} tokens would be cut).")
-    samples = rendered_samples(tokenizer, sft_rows, 5, settings.seed)
-    lap("quality")
-
-    report = BuildReport(
-        out_dir=str(out_dir.resolve()),
-        counts={"ingested": steps[0]["kept"], "posts": len(posts), "gold": gold_count, "sft_examples": len(sft_rows),
-                "dpo_pairs": len(dpo_by_post), "brief_fallbacks": brief_fallbacks,
-                "negative_fallbacks": negative_fallbacks},
-        steps=steps,
-        per_source=_per_source(results, posts, dpo_by_post),
-        engagement={**available, "weights": asdict(settings.weights), **_plot_data(posts)},
-        quality=quality,
-        samples=samples,
-        splits={"sft": {k: len(v) for k, v in sft.items()}, "dpo": {k: len(v) for k, v in dpo.items()}},
-        teacher=_teacher_info(settings, teacher, base),
-        notices=notices,
-        timings_s=timings,
-        settings=_settings_dict(settings),
-    )
-    progress(0.95, "writing the data folder")
-    write_folder(out_dir, report, posts, briefs, split_of, sft, dpo, settings)
-    progress(1.0, "done")
-    return report
+    return quality, rendered_samples(tokenizer, sft_rows, 5, settings.seed)
 
 
 def clean_posts(posts: list[Post], options: CleanOptions = CleanOptions()) -> list[Post]:
@@ -310,7 +351,7 @@ def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | No
                  progress: Progress) -> tuple[list[str], int]:
     """One brief per post: the input's own, the teacher's, or the template (teacher answers that do
     not look like a brief fall back to the template; counted)."""
-    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post"), settings.quote_hook) for p in posts]
+    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post")) for p in posts]
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:

@@ -25,6 +25,7 @@ def render_dataset_card(report, settings) -> str:
         steps=report.steps,
         per_source=report.per_source,
         quality=report.quality,
+        engagement=report.engagement,
         teacher=report.teacher,
         settings=report.settings,
         notices=report.notices,

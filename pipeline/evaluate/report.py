@@ -68,8 +68,6 @@ class HeldOut:
     split: dict
     """Where the pairs came from: ``name``, ``source``, ``made`` (carved from train)."""
     notices: list[str]
-    quoted_briefs: int = 0
-    """Held-out briefs that quoted their answer (the quote is removed here; see ``answer_free_brief``)."""
 
 
 def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, settings: EvalSettings) -> HeldOut:
@@ -81,32 +79,7 @@ def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, setti
     examples = folder.held_out_examples(split["name"], pairs, notices)
     if settings.max_pairs:
         pairs, examples = pairs[:settings.max_pairs], examples[:settings.max_pairs]
-    quoted = _drop_quoted_answers(pairs, "chosen")
-    _drop_quoted_answers(examples, "completion")
-    if quoted:
-        notices.append(f"{quoted} of {len(pairs)} held-out pair brief(s) quoted their answer (\"The angle: ...\"); "
-                       "the quote was removed for this evaluation. Rebuild the data without --quote-hook for "
-                       "briefs that never hold it.")
-    return HeldOut(data_dir, pairs, examples, split, notices, quoted)
-
-
-def _drop_quoted_answers(rows: list[dict], answer_key: str) -> int:
-    """Rewrite, in place, each row's last user turn without the quotes it takes from its answer."""
-    from ..data.briefs import answer_free_brief
-
-    changed = 0
-    for row in rows:
-        answer = row[answer_key][-1]["content"]
-        turns = [dict(m) for m in row["prompt"]]
-        user = max((i for i, m in enumerate(turns) if m["role"] == "user"), default=None)
-        if user is None:
-            continue
-        cleaned = answer_free_brief(turns[user]["content"], answer)
-        if cleaned != turns[user]["content"] and cleaned:
-            turns[user]["content"] = cleaned
-            row["prompt"] = turns
-            changed += 1
-    return changed
+    return HeldOut(data_dir, pairs, examples, split, notices)
 
 
 def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None = None,
@@ -235,7 +208,6 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         "margins_other_generator": margins_other,
         "rejected_generators": generators,
         "pairs": len(pairs),
-        "briefs_quoting_answer": held_out.quoted_briefs,
         "scoring_precision": resolve_precision(settings.precision, compute_device(variants.model).type),
         "perplexity": {c: round(v, 4) if v is not None else None for c, v in ppl.items()},
         "style": style,
@@ -334,13 +306,11 @@ def other_generator_pairs(rows: list[dict], briefs: list[list[dict]], base_answe
 
 
 def authorship_briefs(data_dir: Path, limit: int) -> list[list[dict]]:
-    """Up to ``limit`` training-split briefs (quotes of their answer removed) for base answers."""
+    """Up to ``limit`` training-split briefs for base answers."""
     rows = DataFolder(data_dir).pairs("train", required=False) if limit > 0 else []
     order = list(range(len(rows)))
     random.Random(0).shuffle(order)
-    picked = [rows[i] for i in sorted(order[:limit])]
-    _drop_quoted_answers(picked, "chosen")
-    return [row["prompt"] for row in picked]
+    return [rows[i]["prompt"] for i in sorted(order[:limit])]
 
 
 def authorship_training_texts(data_dir: Path, train_posts: list[dict], base_answers: list[str]):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
+from ..flags import SettingsFlags
 from ..fsio import atomic_dir, atomic_write_json, atomic_write_text
 from ..models import package_versions
 from .gguf import QUANTS
@@ -42,8 +43,8 @@ class ExportSettings:
     """GGUF weights: ``f16`` (no loss), ``q8_0`` (half the size, near-lossless) or ``q4_k_m`` (a quarter,
     some loss). Only for ``gguf`` / ``ollama``."""
     out: Path | None = None
-    """The folder to write [RUN/exports/TO-QUANT for gguf/ollama, RUN/exports/TO otherwise]; replaced as
-    a whole if it holds an earlier export, refused if it holds anything else."""
+    """The folder to write (default RUN/exports/TO-QUANT for gguf/ollama, RUN/exports/TO otherwise); replaced
+    as a whole if it holds an earlier export, refused if it holds anything else."""
     lora_gguf: bool = True
     """``gguf``: also write the run's adapter (SFT + DPO joined) as a LoRA GGUF."""
     base_model_id: str | None = None
@@ -62,6 +63,10 @@ class ExportSettings:
             return Path(self.out).expanduser().resolve()
         name = f"{self.to}-{self.quant}" if self.to in ("gguf", "ollama") else self.to
         return source.run_dir / "exports" / name
+
+
+EXPORT_FLAGS = SettingsFlags(ExportSettings, names={"base_model_id": "base-model"}, choices={"to": TARGETS})
+"""``python -m pipeline export``'s flags (and the Export tab's command)."""
 
 
 def gguf_name(source: ExportSource, quant: str) -> str:

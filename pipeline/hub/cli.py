@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..cli import add_command
-from ..errors import UserError
+from .push import PUSH_FLAGS
 
 
 def register(subparsers) -> None:
@@ -20,22 +20,7 @@ def register(subparsers) -> None:
     source.add_argument("--data", type=Path, help="a data folder with sft/ and dpo/ JSONL splits and README.md")
     source.add_argument("--run", dest="run_dir", type=Path, help="a run folder (runs/NAME) with adapter/ and config.json")
     p.add_argument("--repo", required=True, help="OWNER/NAME of the dataset or model repo")
-    p.add_argument("--private", dest="private", action="store_true", default=True, help="create the repo private [default]")
-    p.add_argument("--public", dest="private", action="store_false", help="create the repo public")
-    p.add_argument("--combined", action="store_true",
-                   help="DPO runs: also push SFT + DPO joined into one exact adapter (combined/)")
-    p.add_argument("--merged", action="store_true",
-                   help="also push the base with the adapters merged in, as its own repo OWNER/NAME-merged")
-    p.add_argument("--gguf", action="store_true",
-                   help="--run: push the run exported as GGUF + Ollama Modelfile (python -m pipeline export) instead "
-                        "of the adapter, with a GGUF model card")
-    p.add_argument("--quant", default="q8_0", help="--gguf: f16, q8_0 or q4_k_m [q8_0]")
-    p.add_argument("--base-model", default=None,
-                   help="Hub id of the base model for the card, when the run trained on a local folder")
-    p.add_argument("--dataset-repo", default=None, help="the dataset repo the model card links to (OWNER/NAME)")
-    p.add_argument("--license", default="apache-2.0", help="license in the model card [apache-2.0]")
-    p.add_argument("--cards-dir", type=Path, default=None,
-                   help="--run: a folder with your own model_card.md template [datasets_cards/]")
+    PUSH_FLAGS.add_to(p)
 
     p = add_command(subparsers, "pull", run_pull, "download an adapter repo into a local run folder",
                     description="Download an adapter repo as a run folder (config.json + adapter/) that Compare "
@@ -62,23 +47,9 @@ def _cards(args) -> dict:
 
 
 def run_push(args, log) -> dict:
-    from .. import hub
+    from .push import push
 
-    if args.data is not None:
-        if args.combined or args.merged or args.cards_dir or args.gguf:
-            raise UserError("--combined, --merged, --gguf and --cards-dir apply to --run, not --data.")
-        result = hub.push_dataset(args.data, args.repo, private=args.private, log=log)
-    elif args.gguf:
-        from .gguf import push_gguf
-
-        if args.combined or args.merged:
-            raise UserError("--gguf pushes the merged policy as one GGUF; drop --combined / --merged.")
-        result = push_gguf(args.run_dir, args.repo, quant=args.quant, private=args.private, base_model=args.base_model,
-                           license=args.license, log=log, **_cards(args))
-    else:
-        result = hub.push_run(args.run_dir, args.repo, combined=args.combined, merged=args.merged, private=args.private,
-                              base_model=args.base_model, dataset_repo=args.dataset_repo, license=args.license,
-                              log=log, **_cards(args))
+    result = push(args.repo, PUSH_FLAGS.from_args(args), data_dir=args.data, run_dir=args.run_dir, log=log)
     if not args.json:
         log(f"{'committed ' + result.commit if result.changed else 'unchanged at ' + result.commit}: {result.url}")
     return {"repo": args.repo, **result.as_dict()}
