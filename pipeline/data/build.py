@@ -18,16 +18,17 @@ from urllib.parse import urlsplit
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json, atomic_write_jsonl, atomic_write_text
 from ..teacher import Teacher, make_teacher
-from .briefs import PLATFORMS, teacher_conversation, template_brief, usable_brief
+from .briefs import teacher_conversation, template_brief, usable_brief
 from .clean import CleanOptions, clean_text
 from .dedupe import dedupe
 from .engagement import EngagementWeights, score_posts, select_gold
-from .filters import TWEET_SOURCE_KINDS, FilterOptions, filter_posts
+from .filters import FilterOptions, filter_posts
 from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
 from .quality import duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
+from .sources import brief_word, source
 from .splits import SPLITS, split_by_prompt
 
 Progress = Callable[[float, str], None]
@@ -55,8 +56,7 @@ class BuildSettings:
     SFT examples from every kept post."""
     min_chars: int = 30
     max_chars: int = 3000
-    max_chars_tweets: int = 250
-    """``max_chars`` for posts from an X archive."""
+    """Longer posts are dropped; a platform with a lower post limit (X: 280) has that limit instead."""
     drop_replies: bool = True
     drop_retweets: bool = True
     clean: CleanOptions = field(default_factory=CleanOptions)
@@ -163,7 +163,6 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     progress(0.0, "reading posts")
     results = read_all(inputs)
     posts = [p for r in results for p in r.posts]
-    kinds = {r.path.name: r.kind for r in results}
     notices = [n for r in results for n in r.notices]
     steps = [{"step": "ingest", "kept": len(posts),
               "removed": dict(sum((r.skipped for r in results), Counter()))}]
@@ -179,10 +178,8 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     steps.append({"step": "clean", "kept": len(posts),
                   "removed": {"empty after cleaning": steps[-1]["kept"] - len(posts)} if steps[-1]["kept"] > len(posts) else {}})
     _require(posts, "clean", steps[-1]["removed"], "turn off some cleaning options")
-    filter_options = FilterOptions(settings.min_chars, settings.max_chars, settings.max_chars_tweets,
-                                   settings.drop_replies, settings.drop_retweets)
-    tweet_sources = {name for name, kind in kinds.items() if kind in TWEET_SOURCE_KINDS}
-    posts, removed = filter_posts(posts, filter_options, tweet_sources)
+    filter_options = FilterOptions(settings.min_chars, settings.max_chars, settings.drop_replies, settings.drop_retweets)
+    posts, removed = filter_posts(posts, filter_options)
     steps.append({"step": "filter", "kept": len(posts), "removed": dict(removed)})
     _require(posts, "filter", removed, "lower --min-chars or raise --max-chars")
     lap("clean+filter")
@@ -204,7 +201,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     lap("engagement")
 
     progress(0.15, "writing briefs")
-    briefs, brief_fallbacks = write_briefs(posts, kinds, teacher, settings, progress)
+    briefs, brief_fallbacks = write_briefs(posts, teacher, settings, progress)
     lap("briefs")
 
     systems = [p.system or settings.system_prompt for p in posts]
@@ -261,7 +258,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
         out_dir=str(out_dir.resolve()),
         counts={"ingested": steps[0]["kept"], "posts": len(posts), "gold": gold_count, "sft_examples": len(sft_rows),
                 "dpo_pairs": len(dpo_by_post), "brief_fallbacks": brief_fallbacks,
-                "negative_fallbacks": negative_fallbacks},
+                "negative_fallbacks": negative_fallbacks, "per_platform": _per_platform(results, posts)},
         steps=steps,
         per_source=_per_source(results, posts, dpo_by_post),
         engagement={**available, "weights": asdict(settings.weights), **_plot_data(posts)},
@@ -306,11 +303,11 @@ def ask(teacher: Teacher, conversations: list[list[dict]], budgets: list[int], p
     return answers
 
 
-def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | None, settings: BuildSettings,
+def write_briefs(posts: list[Post], teacher: Teacher | None, settings: BuildSettings,
                  progress: Progress) -> tuple[list[str], int]:
     """One brief per post: the input's own, the teacher's, or the template (teacher answers that do
     not look like a brief fall back to the template; counted)."""
-    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post"), settings.quote_hook) for p in posts]
+    briefs = [p.brief or template_brief(p, brief_word(p.platform), settings.quote_hook) for p in posts]
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:
@@ -367,7 +364,7 @@ def write_folder(out_dir: Path, report: BuildReport, posts: list[Post], briefs: 
 
 def post_row(post: Post, brief: str, split: str) -> dict:
     """One line of posts.jsonl (the evaluation's gold set and "See More" classifier read it)."""
-    row = {"text": post.text, "source": post.source, "kind": post.kind, "engagement": post.engagement,
+    row = {"text": post.text, "source": post.source, "platform": post.platform, "kind": post.kind, "engagement": post.engagement,
            "score": round(post.score, 6), "gold": post.gold, "velocity": post.velocity,
            "follower_ratio": post.follower_ratio, "brief": brief, "split": split}
     for name in ("likes", "comments", "reposts", "impressions", "followers", "author", "url"):
@@ -399,14 +396,26 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
 
 
 def _per_source(results, posts: list[Post], dpo_by_post: dict[int, dict]) -> dict:
-    table = {r.path.name: {"kind": r.kind, "encoding": r.encoding, "ingested": len(r.posts),
-                           "skipped": sum(r.skipped.values()), "kept": 0, "gold": 0, "dpo_pairs": 0}
+    """Per input: the source that read it (``kind``, its ``label``), and its posts at each stage."""
+    table = {r.path.name: {"kind": r.kind, "label": getattr(source(r.kind), "LABEL", r.kind), "encoding": r.encoding,
+                           "ingested": len(r.posts), "skipped": sum(r.skipped.values()),
+                           "skipped_by_reason": dict(r.skipped), "kept": 0, "gold": 0, "dpo_pairs": 0}
              for r in results}
     for i, post in enumerate(posts):
         row = table[post.source]
         row["kept"] += 1
         row["gold"] += post.gold
         row["dpo_pairs"] += i in dpo_by_post
+    return table
+
+
+def _per_platform(results, posts: list[Post]) -> dict:
+    """Posts per platform (registry name), read and kept: several inputs of one platform add up."""
+    table: dict[str, dict] = {}
+    for post in (p for r in results for p in r.posts):
+        table.setdefault(post.platform, {"ingested": 0, "kept": 0})["ingested"] += 1
+    for post in posts:
+        table.setdefault(post.platform, {"ingested": 0, "kept": 0})["kept"] += 1
     return table
 
 
