@@ -113,8 +113,8 @@ class SourceFiles:
                                 "and give the inner zip.")
             total += info.file_size
             if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
-                raise UserError(f"{self.path}: entry {name!r} inflates {info.file_size // max(1, info.compress_size)} "
-                                f"times (over {MAX_RATIO}): a zip bomb, not an export; refusing it.")
+                raise UserError(f"{self.path}: entry {name!r} inflates more than {MAX_RATIO} times: a zip bomb, not "
+                                "an export; refusing it.")
             if total > MAX_TOTAL_BYTES:
                 raise UserError(f"{self.path}: entry {name!r} takes the zip past {MAX_TOTAL_BYTES // 2**30} GiB "
                                 "uncompressed: a zip bomb, not an export; refusing it.")

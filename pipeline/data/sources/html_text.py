@@ -30,7 +30,7 @@ class _Text(HTMLParser):
         if self.skip_depth or tag in _SKIPPED or any(c in self.drop_classes for c in classes):
             self.skip_depth += 1
             return
-        if tag in _BLOCKS:
+        if tag in _BLOCKS and "li" not in self.stack[:-1]:  # a <p> inside a list item stays on its line
             self.parts.append("\n\n")
         elif tag == "li":
             self.parts.append("\n- ")
@@ -42,7 +42,7 @@ class _Text(HTMLParser):
             open_tag = self.stack.pop()
             if self.skip_depth:
                 self.skip_depth -= 1
-            elif open_tag in _BLOCKS:
+            elif open_tag in _BLOCKS and "li" not in self.stack:
                 self.parts.append("\n\n")
             if open_tag == tag:
                 break

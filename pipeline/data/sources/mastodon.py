@@ -1,9 +1,10 @@
 """A Mastodon archive, "Request your archive" under Import and export: ``outbox.json``, an
 ActivityPub ``OrderedCollection`` whose ``orderedItems`` are ``Create`` activities (the post is the
 ``Note`` in ``object``: HTML ``content``, ``published``, ``url``, ``inReplyTo``) and ``Announce``
-activities (boosts: someone else's post, kind ``retweet``). A reply is a ``Note`` with ``inReplyTo``;
-a direct message (addressed to neither the public nor the followers) is skipped. The archive holds
-no like or boost counts."""
+activities (boosts: someone else's post, of which the archive holds only the address; skipped). A
+reply is a ``Note`` with ``inReplyTo``; self-replies are joined into a thread; a direct message
+(addressed to neither the public nor the followers) is skipped. The archive holds no like or boost
+counts."""
 
 from __future__ import annotations
 
@@ -61,10 +62,9 @@ def read(files: SourceFiles) -> IngestResult:
 
 def _post(activity, source: str, number: int, result: IngestResult) -> Post | None:
     kind = activity.get("type") if isinstance(activity, dict) else None
-    if kind == "Announce":  # a boost: the object is only the boosted post's address
-        boosted = activity.get("object")
-        return Post(text=f"boosted {boosted}", source=source, platform=NAME, line=number, kind="retweet",
-                    posted_at=dated(result, activity.get("published")), url=boosted if isinstance(boosted, str) else None)
+    if kind == "Announce":  # a boost: someone else's post, of which the archive holds only the address
+        result.skipped["boost (someone else's post)"] += 1
+        return None
     note = activity.get("object") if kind == "Create" else None
     if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Question"):
         result.skipped["not a post"] += 1
