@@ -96,9 +96,13 @@ THREAD = ["Three things I learned running a tiny SaaS for a whole year, most of 
           "3. Ship on a schedule.\nA small release every Friday beats a big one every quarter."]
 
 
+LONG = ("A long post, the kind X Premium allows. " * 9).strip()
+
+
 def write_x(folder: Path) -> list[str]:
-    """An X archive: ``data/tweets.js`` and ``data/tweets-part1.js``, ``data/account.js``; a thread of
-    three self-replies, a reply to someone else, a retweet, a quote post and a photo post."""
+    """An X archive: ``data/tweets.js`` and ``data/tweets-part1.js`` (ending in ``;``), ``data/account.js``,
+    ``data/note-tweet.js``; a thread of self-replies (out of order), a reply to someone else, a retweet,
+    a quote post, a photo post, a long post cut in tweets.js, and a post edited once (both versions)."""
     own = (USER_ID, USER)
     part0 = [_tweet(100 + i, text, likes=10 + i, reposts=i, media=(i == 1)) for i, text in enumerate(POSTS)]
     thread = [_tweet(200, THREAD[0], likes=90, reposts=12)]
@@ -106,16 +110,25 @@ def write_x(folder: Path) -> list[str]:
     part1 = [thread[2], thread[0], thread[1], thread[3],  # archives are not in time order
              _tweet(300, "totally agree with this take", reply_to=("999", "42", "otherdev"), mentions="@otherdev"),
              _tweet(301, "RT @otherdev: Small teams ship faster than big ones."),
-             _tweet(302, "This is the best thread on pricing I have read.", quote="https://x.com/otherdev/status/777")]
+             _tweet(302, "This is the best thread on pricing I have read.", quote="https://x.com/otherdev/status/777"),
+             _tweet(303, LONG[:270] + "… https://x.com/i/web/status/303")]
+    first, edited = _tweet(304, "Typo in this post, fixed in the next versoin."), _tweet(305, "Typo in this post, fixed in the next version.")
+    for version in (first, edited):
+        version["tweet"]["edit_info"]["initial"]["editTweetIds"] = ["304", "305"]
+    part1 += [first, edited]
     _write(folder / "data" / "tweets.js", _ytd("tweets", 0, part0))
-    _write(folder / "data" / "tweets-part1.js", _ytd("tweets", 1, part1))
+    _write(folder / "data" / "tweets-part1.js", _ytd("tweets", 1, part1) + ";")
+    _write(folder / "data" / "note-tweet.js", _ytd("note_tweet", 0, [{"noteTweet": {
+        "noteTweetId": "900303", "tweetId": "303", "noteTweetResults": {"text": LONG, "entitySet": {
+            "hashtags": [], "symbols": [], "userMentions": [], "urls": []}}}}]))
     _write(folder / "data" / "account.js", _ytd("account", 0, [{"account": {
         "email": "ada@example.com", "createdVia": "web", "username": USER, "accountId": USER_ID,
         "createdAt": "2019-01-01T00:00:00.000Z", "accountDisplayName": "Ada Quill"}}]))
     _write(folder / "data" / "deleted-tweets.js", _ytd("deleted_tweets", 0, []))
     _write(folder / "Your archive.html", "<!DOCTYPE html><html><body>Your archive</body></html>")
     return POSTS + ["\n\n".join(THREAD), "totally agree with this take", "RT @otherdev: Small teams ship faster than big ones.",
-                    "This is the best thread on pricing I have read. https://x.com/otherdev/status/777"]
+                    "This is the best thread on pricing I have read. https://x.com/otherdev/status/777", LONG,
+                    "Typo in this post, fixed in the next version."]
 
 
 # ------------------------------------------------------------------------------------------ LinkedIn
@@ -125,20 +138,23 @@ def linkedin_quoted(text: str) -> str:
     return text.replace("\n", '"\n"')
 
 
-def write_linkedin(folder: Path, complete: bool = False) -> list[str]:
-    """A LinkedIn export: ``Shares.csv`` beside the other CSVs of the Basic (or Complete) archive; the
-    second post appears twice under one ShareLink."""
+def write_linkedin(folder: Path, shares: str | None = "Shares.csv") -> list[str]:
+    """A LinkedIn Complete export: ``shares`` (``Shares.csv``; newer exports ``Shares_<member id>.csv``)
+    beside the other CSVs, the second post twice under one ShareLink, a reshare without words of its
+    own. ``shares=None``: the Basic export, which has no posts."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"])
     rows = [[when(i).strftime("%Y-%m-%d %H:%M:%S"), f"https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A{7100 + i}",
              linkedin_quoted(text), "", "", "MEMBER_NETWORK"] for i, text in enumerate(POSTS)]
     rows.insert(2, rows[1])
+    rows.append([when(9).strftime("%Y-%m-%d %H:%M:%S"), "https://www.linkedin.com/feed/update/urn%3Ali%3AugcPost%3A7200",
+                 "", "https://example.org/report-2025", "", "PUBLIC"])
     writer.writerows(rows)
-    _write(folder / "Shares.csv", out.getvalue())
     _write(folder / "Connections.csv", "Notes:\n\"When exporting your connection data...\"\n\nFirst Name,Last Name,URL\n")
     _write(folder / "Profile.csv", "First Name,Last Name,Headline\nAda,Quill,Builds small tools\n")
-    if complete:
+    if shares:
+        _write(folder / shares, out.getvalue())
         _write(folder / "Comments.csv", "Date,Link,Message\n2025-03-04 10:00:00,https://www.linkedin.com/x,Nice one\n")
         _write(folder / "Reactions.csv", "Date,Type,Link\n2025-03-04 10:00:00,LIKE,https://www.linkedin.com/x\n")
     return POSTS
@@ -189,14 +205,16 @@ def write_mastodon(folder: Path) -> list[str]:
                   "cc": [], "object": "https://other.example/users/bob/statuses/5"})
     items.append(_note(20, "@bob that is a good point", in_reply_to="https://other.example/users/bob/statuses/6"))
     items.append(_note(21, "my address is 1 Secret Lane", to=["https://other.example/users/bob"]))
-    outbox = {"@context": "https://www.w3.org/ns/activitystreams", "id": "outbox.json", "type": "OrderedCollection",
-              "totalItems": len(items), "orderedItems": items}
+    items = items[3:] + items[:3]  # database-batch order, not time order
+    outbox = {"@context": ["https://www.w3.org/ns/activitystreams", {"ostatus": "http://ostatus.org#",
+                                                                     "toot": "http://joinmastodon.org/ns#"}],
+              "id": "outbox.json", "type": "OrderedCollection", "totalItems": len(items), "orderedItems": items}
     _write(folder / "outbox.json", json.dumps(outbox, ensure_ascii=False))
     _write(folder / "actor.json", json.dumps({"@context": "https://www.w3.org/ns/activitystreams", "id": actor,
                                               "type": "Person", "preferredUsername": USER, "name": "Ada Quill"}))
     _write(folder / "likes.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
     _write(folder / "bookmarks.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
-    return POSTS + ["\n\n".join(THREAD), "@bob that is a good point"]
+    return POSTS[3:] + ["\n\n".join(THREAD), "@bob that is a good point"] + POSTS[:3]
 
 
 # ------------------------------------------------------------------------------- Threads, Instagram
@@ -209,20 +227,33 @@ def _meta_json(data) -> str:
     return json.dumps(data, indent=2)  # ensure_ascii: the mojibake appears as \u00c3\u00a9 escapes
 
 
+THREADS_REPLY = "Agreed, and the café had the best croissants 😁"
+
+
 def write_threads(folder: Path) -> list[str]:
-    """A Threads export: ``your_instagram_activity/threads/threads_and_replies.json``."""
-    posts = [{"media": [{"uri": "", "creation_timestamp": int(when(i).timestamp()), "title": meta_mojibake(text),
-                         "cross_post_source": {"source_app": "FB"}}]} for i, text in enumerate(POSTS)]
-    _write(folder / "your_instagram_activity" / "threads" / "threads_and_replies.json",
-           _meta_json({"text_post_app_text_posts": posts}))
+    """A Threads export: ``your_instagram_activity/threads/threads_and_replies.json`` in the Instagram
+    export (text posts with one ``media`` item whose ``uri`` is empty, a two-photo post with the text at
+    the post level, a reply marked ``text_app_post.is_reply``)."""
+    posts = [{"media": [{"uri": "", "creation_timestamp": int(when(i).timestamp()),
+                         "media_metadata": {"camera_metadata": {"has_camera_metadata": False}},
+                         "title": meta_mojibake(text), "cross_post_source": {"source_app": "FB"},
+                         "text_app_post": {"reply_control": "everyone", "is_reply": False}}]} for i, text in enumerate(POSTS)]
+    posts[1] = {"title": meta_mojibake(POSTS[1]), "creation_timestamp": int(when(1).timestamp()),
+                "media": [{"uri": f"media/threads/202503/{k}.jpg", "creation_timestamp": int(when(1).timestamp()),
+                           "title": "", "cross_post_source": {"source_app": "FB"}} for k in ("ab12", "cd34")]}
+    posts.append({"media": [{"uri": "", "creation_timestamp": int(when(8).timestamp()), "title": meta_mojibake(THREADS_REPLY),
+                             "text_app_post": {"reply_control": "everyone", "is_reply": True}}]})
+    threads = folder / "your_instagram_activity" / "threads"
+    _write(threads / "threads_and_replies.json", _meta_json({"text_post_app_text_posts": posts}))
+    _write(threads / "liked_threads.json", _meta_json({"text_post_app_media_likes": []}))
     _write(folder / "personal_information" / "personal_information" / "personal_information.json",
            _meta_json({"profile_user": [{"string_map_data": {"Name": {"value": meta_mojibake("Ada Quill")}}}]}))
-    return POSTS
+    return POSTS + [THREADS_REPLY]
 
 
 def write_instagram(folder: Path) -> list[str]:
     """An Instagram export: ``your_instagram_activity/content/posts_1.json`` (a one-photo post keeps
-    its caption in ``media[0].title``; a carousel in the post's own ``title``)."""
+    its caption in ``media[0].title``; a carousel in the post's own ``title``), and comments."""
     posts = []
     for i, text in enumerate(POSTS):
         media = {"uri": f"media/posts/202503/{9000 + i}.jpg", "creation_timestamp": int(when(i).timestamp()),
@@ -233,9 +264,12 @@ def write_instagram(folder: Path) -> list[str]:
                           "title": meta_mojibake(text), "creation_timestamp": int(when(i).timestamp())})
         else:
             posts.append({"media": [media]})
-    _write(folder / "your_instagram_activity" / "content" / "posts_1.json", _meta_json(posts))
-    _write(folder / "your_instagram_activity" / "content" / "profile_photos.json", _meta_json({"ig_profile_picture": []}))
+    content = folder / "your_instagram_activity" / "content"
+    _write(content / "posts_1.json", _meta_json(posts))
+    _write(content / "profile_photos.json", _meta_json({"ig_profile_picture": []}))
     _write(folder / "media" / "posts" / "202503" / "9000.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
+    _write(folder / "your_instagram_activity" / "comments" / "post_comments_1.json", _meta_json([{"string_map_data": {
+        "Comment": {"value": "nice"}, "Media Owner": {"value": "otherdev"}, "Time": {"timestamp": 1741000000}}}]))
     return POSTS
 
 
@@ -253,20 +287,26 @@ def blog_html(text: str) -> str:
     return "".join(blocks)
 
 
+SUBSCRIBE = ("<p class=\"button-wrapper\" data-attrs='{\"url\":\"https://adaquill.substack.com/subscribe?\",\"text\":"
+             "\"Subscribe now\",\"action\":null,\"class\":null}'><a class=\"button primary\" "
+             "href=\"https://adaquill.substack.com/subscribe?\"><span>Subscribe now</span></a></p>")
+
+
 def write_substack(folder: Path) -> list[str]:
-    """A Substack export: ``posts.csv`` and ``posts/<post_id>.html`` (and the opens/delivers CSVs); the
-    last row is an unpublished draft."""
+    """A Substack export: ``posts.csv`` and ``posts/<post_id>.html`` body fragments (one with a subscribe
+    button), the opens/delivers CSVs and the e-mail list; an unpublished draft and a page."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["post_id", "post_date", "is_published", "email_sent_at", "inbox_sent_at", "type", "audience",
                      "title", "subtitle", "podcast_url"])
-    for i, text in enumerate(POSTS + ["A draft I never sent."]):
+    for i, text in enumerate(POSTS + ["A draft I never sent.", "About this newsletter."]):
         post_id = f"{15000000 + i}.post-{i}"
-        published = i < len(POSTS)
-        date = when(i).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        writer.writerow([post_id, date if published else "", str(published).lower(), date if published else "", "",
-                         "newsletter", "everyone", f"Post {i}", "", ""])
-        _write(folder / "posts" / f"{post_id}.html", blog_html(text))
+        published = i != len(POSTS)
+        date = when(i).isoformat(timespec="milliseconds").replace("+00:00", "Z") if published else ""
+        writer.writerow([post_id, date, "TRUE" if i == 1 else str(published).lower(), date, date,
+                         "page" if i > len(POSTS) else "newsletter", "everyone", f"&#x201C;Post&#x201D; {i}, with a comma",
+                         "", ""])
+        _write(folder / "posts" / f"{post_id}.html", blog_html(text) + SUBSCRIBE * (i == 0))
         _write(folder / "posts" / f"{post_id}.opens.csv", "post_id,timestamp,email\n")
         _write(folder / "posts" / f"{post_id}.delivers.csv", "post_id,timestamp,email\n")
     _write(folder / "posts.csv", out.getvalue())
@@ -274,29 +314,47 @@ def write_substack(folder: Path) -> list[str]:
     return POSTS
 
 
+MEDIUM_RESPONSE = "Great point about pricing, thank you."
+
+
+def _medium_page(title: str, body: str, footer: str) -> str:
+    return ('<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+            f"<title>{title}</title><style>body {{ margin: 0; }}</style></head><body>"
+            f'<article class="h-entry"><header><h1 class="p-name">{title}</h1></header>'
+            f'<section data-field="body" class="e-content"><section name="s0" class="section section--body">'
+            '<div class="section-divider"><hr class="section-divider"></div><div class="section-content">'
+            f'<div class="section-inner sectionLayout--insetColumn">{body}</div></div></section></section>'
+            f"<footer>{footer}</footer></article></body></html>")
+
+
 def write_medium(folder: Path) -> list[str]:
     """A Medium export: ``posts/<date>_<Slug>-<id>.html`` pages (the body opens with the title again),
-    a ``draft_`` page, and the profile pages."""
+    a ``draft_`` page, a response (a comment exported as a story: kind ``reply``) and the profile pages."""
     for i, text in enumerate(POSTS + ["An unfinished draft."]):
-        title, slug_id = f"Post number {i}", f"{0xabc000 + i:x}"
-        body = (f'<section name="s{i}" class="section section--body"><div class="section-content"><div class="section-inner '
-                f'sectionLayout--insetColumn"><h3 name="t{i}" class="graf graf--h3 graf--leading graf--title">{title}</h3>'
-                + blog_html(text).replace("<p>", '<p class="graf graf--p">') + "</div></div></section>")
-        page = (f'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
-                f"<title>{title}</title><style>body {{ margin: 0; }}</style></head><body>"
-                f'<article class="h-entry"><header><h1 class="p-name">{title}</h1></header>'
-                f'<section data-field="subtitle" class="p-summary">A subtitle</section>'
-                f'<section data-field="body" class="e-content">{body}</section>'
-                f'<footer><p>By <a href="https://medium.com/@{USER}" class="p-author h-card">Ada Quill</a> on '
-                f'<a href="https://medium.com/p/{slug_id}"><time class="dt-published" datetime="{when(i).isoformat(timespec="milliseconds").replace("+00:00", "Z")}">'
-                f"March {i + 1}, 2025</time></a>.</p><p><a href=\"https://medium.com/@{USER}/post-{slug_id}\" class=\"p-canonical\">"
-                f"Canonical link</a></p><p>Exported from <a href=\"https://medium.com\">Medium</a> on December 7, 2026.</p>"
-                f"</footer></article></body></html>")
+        title, slug_id = f"Post number {i}", f"{0xabc000 + i:012x}"
+        body = (f'<h3 name="t{i}" class="graf graf--h3 graf--leading graf--title">{title}</h3>'
+                + blog_html(text).replace("<p>", '<p class="graf graf--p">'))
+        stamp = when(i).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        footer = (f'<p>By <a href="https://medium.com/@{USER}" class="p-author h-card">Ada Quill</a> on '
+                  f'<a href="https://medium.com/p/{slug_id}"><time class="dt-published" datetime="{stamp}">'
+                  f'March {i + 1}, 2025</time></a>.</p><p><a href="https://medium.com/@{USER}/post-{slug_id}" '
+                  'class="p-canonical">Canonical link</a></p><p>Exported from <a href="https://medium.com">Medium</a> '
+                  "on December 7, 2026.</p>")
+        if i == len(POSTS):
+            footer = f'<p><a href="https://medium.com/p/{slug_id}">View original.</a></p>'
+        page = _medium_page(title, body, footer).replace(
+            '<header>', '<header>', 1).replace('</header>', '</header><section data-field="subtitle" class="p-summary">'
+                                                'A subtitle</section>', 1)
         name = f"draft_Post-number-{i}-{slug_id}.html" if i == len(POSTS) else f"{when(i):%Y-%m-%d}_Post-number-{i}-{slug_id}.html"
         _write(folder / "posts" / name, page)
+    footer = ('<p>By <a href="https://medium.com/@adaquill" class="p-author h-card">Ada Quill</a> on <a href="https://medium.com/p/'
+              '0f0f0f0f0f0f"><time class="dt-published" datetime="2025-03-20T10:00:00.000Z">March 20, 2025</time></a>.</p>')
+    _write(folder / "posts" / "2025-03-20_Great-point-about-pricing-0f0f0f0f0f0f.html",
+           _medium_page("Great point about pricing", f'<p class="graf graf--p graf--leading graf--trailing">{MEDIUM_RESPONSE}</p>',
+                        footer))
     _write(folder / "profile" / "profile.html", "<html><body><h3 class=\"p-name\">Ada Quill</h3></body></html>")
     _write(folder / "README.html", "<html><body>Your Medium export</body></html>")
-    return POSTS
+    return POSTS + [MEDIUM_RESPONSE]
 
 
 # ----------------------------------------------------------------------------------- WordPress, feeds

@@ -20,8 +20,8 @@ from pipeline.errors import UserError
 # registry name, writer, the zip's name as the platform hands it over, the zip's top folder
 EXPORTS = [
     ("x", fx.write_x, "twitter-2026-12-07-a1b2c3.zip", None),
-    ("linkedin", fx.write_linkedin, "Basic_LinkedInDataExport_12-07-2026.zip", None),
-    ("linkedin", lambda d: fx.write_linkedin(d, complete=True), "Complete_LinkedInDataExport_12-07-2026.zip", None),
+    ("linkedin", fx.write_linkedin, "Complete_LinkedInDataExport_12-07-2026.zip", None),
+    ("linkedin", lambda d: fx.write_linkedin(d, "Shares_181600000.csv"), "Complete_LinkedInDataExport_12-08-2026.zip", None),
     ("mastodon", fx.write_mastodon, "archive-20261207101500-0a1b2c3d4e5f.zip", None),
     ("threads", fx.write_threads, "instagram-adaquill-2026-12-07-AbCdEf.zip", None),
     ("instagram", fx.write_instagram, "instagram-adaquill-2026-12-07-GhIjKl.zip", None),
@@ -69,8 +69,11 @@ def test_x_archive_threads_links_and_kinds(tmp_path):
     assert by_text[fx.POSTS[0]].text.count("&") == 1 and "&amp;" not in by_text[fx.POSTS[0]].text
     kinds = {p.text[:12]: p.kind for p in result.posts}
     assert kinds["totally agre"] == "reply" and kinds["RT @otherdev"] == "retweet" and kinds["This is the "] == "quote"
+    long = by_text[fx.LONG]  # cut in tweets.js, whole in note-tweet.js
+    assert long.kind == "long" and len(long.text) > sources.max_chars("x")
+    assert result.skipped["earlier version of an edited post"] == 1 and "versoin" not in " ".join(texts(result))
     kept, removed = filter_posts(result.posts)
-    assert removed == {"reply": 1, "retweet": 1} and thread in kept  # the thread is over 280 chars: kept whole
+    assert removed == {"reply": 1, "retweet": 1} and thread in kept and long in kept  # over 280 chars: kept whole
     assert len(thread.text) > sources.max_chars("x")
 
 
@@ -90,8 +93,48 @@ def test_linkedin_per_line_quoting_and_duplicate_links(tmp_path):
     shares = (tmp_path / "li" / "Shares.csv").read_text()
     assert '""""' in shares and 'rewrites & one long walk.""' not in shares  # the CSV as LinkedIn writes it
     result = ingest(tmp_path / "li" / "Shares.csv")
-    assert texts(result) == fx.POSTS and result.skipped == {"duplicate ShareLink": 1}
+    assert texts(result) == fx.POSTS and result.skipped == {"duplicate ShareLink": 1, "empty text": 1}  # + a reshare
     assert not any('""' in t or t.startswith('"') for t in texts(result))
+
+
+def test_linkedin_basic_export_has_no_posts(tmp_path):
+    fx.write_linkedin(tmp_path / "basic", shares=None)
+    path = fx.zip_folder(tmp_path / "basic", tmp_path / "Basic_LinkedInDataExport_12-07-2026.zip")
+    with pytest.raises(UserError, match=r"Basic_LinkedInDataExport_12-07-2026.zip: a LinkedIn export without Shares.csv: "
+                                        r"the Basic export holds no posts .*; use the Complete export"):
+        ingest(path)
+
+
+def test_instagram_zip_with_threads_reads_both(tmp_path):
+    fx.write_instagram(tmp_path / "meta")
+    fx.write_threads(tmp_path / "meta")
+    result = ingest(fx.zip_folder(tmp_path / "meta", tmp_path / "instagram-adaquill-2026-12-07-XyZ.zip"))
+    assert result.kind == "instagram" and texts(result) == fx.POSTS + fx.POSTS + [fx.THREADS_REPLY]
+    assert [p.platform for p in result.posts] == ["instagram"] * 4 + ["threads"] * 5
+    assert result.posts[-1].kind == "reply" and "😁" in result.posts[-1].text
+    (tmp_path / "html" / "your_instagram_activity" / "content").mkdir(parents=True)
+    (tmp_path / "html" / "your_instagram_activity" / "content" / "posts_1.html").write_text("<html></html>")
+    with pytest.raises(UserError, match=r"posts_1.html: this Instagram export is in HTML format; request it again "
+                                        r"choosing the JSON format"):
+        ingest(tmp_path / "html")
+
+
+def test_medium_response_is_a_reply_and_substack_skips_drafts_and_pages(tmp_path):
+    fx.write_medium(tmp_path / "medium")
+    result = ingest(tmp_path / "medium")
+    assert [p.kind for p in result.posts] == ["post"] * 4 + ["reply"] and result.skipped == {"draft": 1}
+    assert result.posts[0].url == f"https://medium.com/@{fx.USER}/post-000000abc000"
+    fx.write_substack(tmp_path / "substack")
+    result = ingest(tmp_path / "substack")
+    assert result.skipped == {"draft": 1, "page (not a post)": 1} and "Subscribe" not in texts(result)[0]
+
+
+def test_wordpress_classic_editor_paragraphs(tmp_path):
+    from pipeline.data.sources.wordpress import autop
+    from pipeline.data.sources.html_text import html_to_text
+
+    classic = "I used to answer e-mail before coffee.\nNot any more.\n\n[caption id=\"a\"]<img src=\"x.jpg\">[/caption]Now the first hour is for writing."
+    assert html_to_text(autop(classic)) == "I used to answer e-mail before coffee.\nNot any more.\n\nNow the first hour is for writing."
 
 
 def test_meta_mojibake_fixed():
@@ -104,7 +147,7 @@ def test_mastodon_skips_boosts_and_direct_messages(tmp_path):
     result = ingest(tmp_path / "m" / "outbox.json")
     assert result.kind == "mastodon" and result.skipped["direct message"] == 1
     assert result.skipped["boost (someone else's post)"] == 1 and "Secret Lane" not in " ".join(texts(result))
-    assert [p.kind for p in result.posts][-2:] == ["thread", "reply"]
+    assert [p.kind for p in result.posts] == ["post", "thread", "reply", "post", "post", "post"]
 
 
 def test_per_platform_limits_and_brief_words():

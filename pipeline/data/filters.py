@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from .post import Post
 from .sources import max_chars
 
+BEYOND_PLATFORM_LIMIT = ("thread", "long")
+"""Kinds longer than one post of their platform by nature: a joined thread, a long-form post."""
+
 
 @dataclass(frozen=True)
 class FilterOptions:
@@ -15,7 +18,7 @@ class FilterOptions:
     """Shorter posts carry too little style to learn from."""
     max_chars: int = 3000
     """Longer ones are articles, not posts. A platform with a lower post limit (X: 280, Mastodon: 500)
-    has that limit; a thread joined from several posts has ``max_chars``."""
+    has that limit, except for a thread joined from several posts or a long-form post (``max_chars``)."""
     drop_replies: bool = True
     drop_retweets: bool = True
 
@@ -26,7 +29,7 @@ def filter_posts(posts: list[Post], options: FilterOptions = FilterOptions()) ->
     for post in posts:
         limit = options.max_chars
         platform_limit = max_chars(post.platform)
-        if platform_limit is not None and post.kind != "thread":
+        if platform_limit is not None and post.kind not in BEYOND_PLATFORM_LIMIT:
             limit = min(limit, platform_limit)
         if post.kind == "retweet" and options.drop_retweets:
             removed["retweet"] += 1

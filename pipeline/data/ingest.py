@@ -27,8 +27,9 @@ def ingest(path: str | Path) -> IngestResult:
         files.close()
     result.notices = files.notices + result.notices
     result.encoding = next((e for e in files.encodings.values() if e != "utf-8"), "utf-8")
-    for post in result.posts:
-        post.platform = source.NAME
+    for post in result.posts:  # a source may read posts of another platform (Instagram's zip holds Threads)
+        if post.platform == "posts":
+            post.platform = source.NAME
     return result
 
 

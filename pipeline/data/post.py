@@ -18,7 +18,8 @@ class Post:
     """Row or line number in that file, for messages."""
     kind: str = "post"
     """``post``, ``reply``, ``retweet`` (any repost: a retweet, a boost), ``quote`` (the author's words on someone
-    else's post) or ``thread`` (self-replies joined in order); decided at ingest, from the raw text or the export's fields."""
+    else's post), ``thread`` (self-replies joined in order) or ``long`` (a long-form post over the platform's usual
+    limit, e.g. X Premium); decided at ingest, from the raw text or the export's fields."""
     brief: str | None = None
     """The instruction, when the input already has one (an instruction data set); else written later."""
     system: str | None = None

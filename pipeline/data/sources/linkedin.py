@@ -1,5 +1,7 @@
-"""A LinkedIn data export, "Get a copy of your data" (the Basic or the Complete archive):
-``Shares.csv`` with ``Date, ShareLink, ShareCommentary, SharedUrl, MediaUrl, Visibility``.
+"""A LinkedIn data export, "Get a copy of your data": the Complete archive's ``Shares.csv`` (newer:
+``Shares_<member id>.csv``) with ``Date, ShareLink, ShareCommentary, SharedUrl, MediaUrl, Visibility``
+(the Basic archive, sent first, has no posts: it gets its own message). A reshare without words of
+its own has an empty ``ShareCommentary`` (skipped as empty).
 
 LinkedIn wraps each line of a multi-line ``ShareCommentary`` in its own double quotes, so once the
 CSV is read the first line ends with ``"``, the last starts with ``"``, every line between is
@@ -8,6 +10,8 @@ export also repeats a post under one ``ShareLink``: later copies are dropped.
 """
 
 from __future__ import annotations
+
+import re
 
 from ...errors import UserError
 from .base import IngestResult, SourceFiles
@@ -18,23 +22,33 @@ NAME = "linkedin"
 LABEL = "LinkedIn export"
 MAX_CHARS = 3000
 BRIEF_WORD = "LinkedIn post"
-EXPECTS = "Shares.csv"
+EXPECTS = "Shares.csv in the Complete export"
+
+
+_SHARES = re.compile(r"(?:^|/)Shares(?:_\d+)?\.csv$", re.IGNORECASE)
+# Files every LinkedIn export has: a zip with them but no Shares.csv is the Basic export (no posts).
+_PROFILE = ("profile.csv", "connections.csv")
 
 
 def shares(files: SourceFiles) -> list[str]:
-    return files.find("shares.csv")
+    """``Shares.csv`` (newer exports: ``Shares_<member id>.csv``), the unsuffixed one first."""
+    return sorted((m for m in files.list() if _SHARES.search(m)), key=lambda m: (len(m), m))[:1]
 
 
 def detect(files: SourceFiles) -> bool:
     if files.kind == "file":
         return files.suffix == ".csv" and "sharecommentary" in files.peek(files.name, 1024).split("\n", 1)[0].lower()
-    return bool(shares(files))
+    return bool(shares(files)) or all(files.find(name) for name in _PROFILE)
 
 
 def read(files: SourceFiles) -> IngestResult:
+    if not shares(files) and files.kind != "file":
+        raise UserError(f"{files.path}: a LinkedIn export without Shares.csv: the Basic export holds no posts (and an "
+                        "account that never posted has none); use the Complete export, which LinkedIn e-mails a day "
+                        "or so after the Basic one.")
     result = IngestResult(files.path, NAME)
     seen_links = set()
-    for member in shares(files):
+    for member in shares(files) if files.kind != "file" else [files.name]:
         header, reader = rows(files, member)
         columns = column_map(header)
         if "text" not in columns:
@@ -52,9 +66,6 @@ def read(files: SourceFiles) -> IngestResult:
                 continue
             seen_links.add(post.url)
             result.posts.append(post)
-    if not result.posts and not result.skipped:
-        raise UserError(f"{files.where(shares(files)[0] if shares(files) else files.name)}: a header but no rows; "
-                        "LinkedIn wrote no posts into this export.")
     return result
 
 

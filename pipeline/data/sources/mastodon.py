@@ -2,7 +2,7 @@
 ActivityPub ``OrderedCollection`` whose ``orderedItems`` are ``Create`` activities (the post is the
 ``Note`` in ``object``: HTML ``content``, ``published``, ``url``, ``inReplyTo``) and ``Announce``
 activities (boosts: someone else's post, of which the archive holds only the address; skipped). A
-reply is a ``Note`` with ``inReplyTo``; self-replies are joined into a thread; a direct message
+reply is a ``Note`` with ``inReplyTo``, a quote one with ``quote``; self-replies are joined into a thread; a direct message
 (addressed to neither the public nor the followers) is skipped. The archive holds no like or boost
 counts."""
 
@@ -77,7 +77,8 @@ def _post(activity, source: str, number: int, result: IngestResult) -> Post | No
     if not text:
         result.skipped["empty text"] += 1
         return None
-    return Post(text=text, source=source, platform=NAME, line=number, kind="reply" if note.get("inReplyTo") else "post",
+    kind = "reply" if note.get("inReplyTo") else "quote" if note.get("quote") else "post"
+    return Post(text=text, source=source, platform=NAME, line=number, kind=kind,
                 posted_at=dated(result, note.get("published") or activity.get("published")),
                 url=note.get("url") or note.get("id"))
 

@@ -1,6 +1,8 @@
 """A Substack export (Settings, "Export your data"): ``posts.csv`` (``post_id, post_date,
 is_published, ..., title, subtitle``) and each post's body as ``posts/<post_id>.html``. Drafts
-(``is_published`` false) are skipped; the body's HTML becomes text with its paragraphs."""
+(``is_published`` false) and pages are skipped; the body's HTML becomes text with its paragraphs,
+without Substack's subscribe buttons, embeds and image captions. A row whose body file is missing
+is counted (Substack leaves out some, often the newest)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ LABEL = "Substack export"
 MAX_CHARS = None
 BRIEF_WORD = "newsletter post"
 EXPECTS = "posts.csv + posts/*.html"
+WIDGETS = ("button-wrapper", "subscription-widget-wrap", "subscribe-widget", "captioned-image-container",
+           "footnote-anchor", "tweet", "embedded-post-wrap", "youtube-wrap")
+"""Substack's blocks inside a body that are not the author's words: buttons, embeds, images."""
 
 
 def index(files: SourceFiles) -> str | None:
@@ -43,11 +48,14 @@ def read(files: SourceFiles) -> IngestResult:
         if str(row.get("is_published", "true")).strip().lower() != "true":
             result.skipped["draft"] += 1
             continue
+        if row.get("type") == "page":
+            result.skipped["page (not a post)"] += 1
+            continue
         member = join(dirname(csv_member), "posts", f"{row['post_id']}.html")
         if member not in bodies:
             result.skipped["no body file"] += 1
             continue
-        text = html_to_text(files.read_text(member))
+        text = html_to_text(files.read_text(member), drop_classes=WIDGETS)
         if not text:
             result.skipped["empty text"] += 1
             continue

@@ -1,8 +1,12 @@
 """A WordPress export (Tools, Export, "All content" or "Posts"): one WXR ``.xml`` file, RSS with the
 ``wp:`` namespace; each published ``<item>`` of ``wp:post_type`` ``post`` is a post, its HTML in
-``content:encoded`` (block comments dropped), its date ``wp:post_date_gmt``, its link ``<link>``."""
+``content:encoded`` (block-editor comments dropped; classic-editor text, which has no ``<p>``, split
+into paragraphs at blank lines as WordPress renders it), its date ``wp:post_date_gmt`` (``0000-...``
+for a draft: ``wp:post_date``), its link ``<link>``. Pages, attachments and drafts are not posts."""
 
 from __future__ import annotations
+
+import re
 
 from ..post import Post
 from .base import IngestResult, SourceFiles
@@ -17,6 +21,7 @@ BRIEF_WORD = "blog post"
 EXPECTS = "a WXR .xml file"
 WP = "{http://wordpress.org/export/"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+_SHORTCODE = re.compile(r"\[/?(?:caption|gallery|embed|video|audio|playlist)\b[^\]]*\]")
 
 
 def members(files: SourceFiles) -> list[str]:
@@ -25,6 +30,15 @@ def members(files: SourceFiles) -> list[str]:
 
 def detect(files: SourceFiles) -> bool:
     return bool(members(files))
+
+
+def autop(content: str) -> str:
+    """Classic-editor content as the site renders it: without ``<p>`` tags, a blank line is a paragraph
+    and a line break a ``<br>`` (WordPress's ``wpautop``); its layout shortcodes are dropped."""
+    content = _SHORTCODE.sub("", content)
+    if re.search(r"<p[\s>]", content, re.IGNORECASE):
+        return content
+    return "".join(f"<p>{p.strip()}</p>".replace("\n", "<br>") for p in re.split(r"\n\s*\n", content) if p.strip())
 
 
 def read(files: SourceFiles) -> IngestResult:
@@ -38,7 +52,7 @@ def read(files: SourceFiles) -> IngestResult:
             if wp.get("status", "publish") != "publish":
                 result.skipped["draft"] += 1
                 continue
-            text = html_to_text(item.findtext(CONTENT) or "")
+            text = html_to_text(autop(item.findtext(CONTENT) or ""))
             if not text:
                 result.skipped["empty text"] += 1
                 continue
