@@ -243,3 +243,25 @@ def test_missing_input_and_unknown_plain_file(tmp_path):
     (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
     with pytest.raises(UserError, match=r"slides.pptx: unknown file type .pptx; use .csv, .jsonl, .json, an X archive"):
         ingest(tmp_path / "slides.pptx")
+
+
+def test_build_from_each_download_gives_the_posts_as_sft_answers(tmp_path, tiny_model_dir):
+    """Every export as downloaded (a zip; the feeds as files) through the whole builder: the SFT answers
+    are the posts as written, cleaned (links -> [URL], handles -> [USER]), and nothing else."""
+    from pipeline.data import BuildSettings, build_dataset
+    from pipeline.data.clean import clean_text
+    from pipeline.fsio import read_jsonl
+
+    downloads = []
+    for name, write, zip_name, top in EXPORTS:
+        expected = write(tmp_path / zip_name.removesuffix(".zip"))
+        downloads.append((name, fx.zip_folder(tmp_path / zip_name.removesuffix(".zip"), tmp_path / zip_name, top), expected))
+    downloads += [("feed", tmp_path / "feed.xml", fx.write_rss(tmp_path / "feed.xml"))]
+    for name, path, expected in downloads:
+        out = tmp_path / f"data-{path.name}"
+        report = build_dataset([path], out, BuildSettings(model=str(tiny_model_dir), validation_frac=0, test_frac=0))
+        answers = [row["messages"][-1]["content"] for row in read_jsonl(out / "sft" / "train.jsonl")]
+        # every answer is one of the posts as written; the replies and reposts among them are filtered out
+        assert set(answers) <= {clean_text(t) for t in expected} and {clean_text(t) for t in fx.POSTS} <= set(answers)
+        assert report.counts["per_platform"][name]["kept"] == len(answers)
+        assert report.per_source[path.name]["kind"] == name and report.per_source[path.name]["kept"] == len(answers)
