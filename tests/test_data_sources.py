@@ -203,12 +203,36 @@ def test_zip_entry_larger_than_its_header_says(tmp_path):
     ("data/../../evil.js", r"entry 'data/../../evil.js' climbs out of the zip"),
     ("/etc/passwd", r"entry '/etc/passwd' has an absolute path; refusing this zip"),
     ("C:/Windows/evil.txt", r"entry 'C:/Windows/evil.txt' has an absolute path"),
-    ("inner/export.zip", r"entry 'inner/export.zip' is another zip inside the zip; unzip the outer one and give the inner zip."),
+    ("inner/export.zip", r"entry 'inner/export.zip' is another archive inside the zip; unpack the outer one and give the inner one."),
 ])
 def test_hostile_zip_entries_refused(tmp_path, entry, message):
     path = make_zip(tmp_path / "export.zip", {"Shares.csv": b"Date,ShareLink,ShareCommentary\n", entry: b"x"})
     with pytest.raises(UserError, match=rf"^{tmp_path}/export.zip: {message}"):
         ingest(path)
+
+
+def test_mastodon_tar_gz_from_older_servers(tmp_path):
+    import tarfile
+
+    expected = fx.write_mastodon(tmp_path / "m")
+    path = tmp_path / "archive-20220101000000-0a1b2c.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("outbox.json", "actor.json", "likes.json"):
+            tar.add(tmp_path / "m" / name, name)
+    result = ingest(path)
+    assert result.kind == "mastodon" and texts(result) == expected
+
+    hostile = tmp_path / "evil.tar.gz"
+    with tarfile.open(hostile, "w:gz") as tar:
+        tar.add(tmp_path / "m" / "outbox.json", "../outbox.json")
+    with pytest.raises(UserError, match=r"evil.tar.gz: entry '../outbox.json' climbs out of the tar \('..'\); refusing"):
+        ingest(hostile)
+    bomb = tmp_path / "bomb.tar.gz"
+    (tmp_path / "zeros").write_bytes(b"0" * (20 * 2**20))
+    with tarfile.open(bomb, "w:gz") as tar:
+        tar.add(tmp_path / "zeros", "outbox.json")
+    with pytest.raises(UserError, match=r"bomb.tar.gz: entry 'outbox.json' takes the archive past 100 times its size"):
+        ingest(bomb)
 
 
 def test_corrupt_zip(tmp_path):

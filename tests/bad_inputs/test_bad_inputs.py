@@ -131,8 +131,8 @@ CASES = [
          "{T}/export.zip: entry '../outside.csv' climbs out of the zip ('..'); refusing this zip: download the export "
          "again from the platform.", setup=lambda tmp, tiny: a_zip(tmp / "export.zip", {"../outside.csv": b"text\nhi"})),
     Case("zip-inside-a-zip", build("{T}/export.zip"),
-         "{T}/export.zip: entry 'twitter-2026.zip' is another zip inside the zip; unzip the outer one and give the "
-         "inner zip.", setup=lambda tmp, tiny: a_zip(tmp / "export.zip", {"twitter-2026.zip": b"PK"})),
+         "{T}/export.zip: entry 'twitter-2026.zip' is another archive inside the zip; unpack the outer one and give "
+         "the inner one.", setup=lambda tmp, tiny: a_zip(tmp / "export.zip", {"twitter-2026.zip": b"PK"})),
     Case("zip-bomb", build("{T}/bomb.zip"),
          "{T}/bomb.zip: entry 'data/tweets.js' inflates more than 100 times: a zip bomb, not an export; refusing it.",
          setup=lambda tmp, tiny: a_zip(tmp / "bomb.zip", {"data/tweets.js": b"0" * 2**22})),

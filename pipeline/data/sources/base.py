@@ -1,17 +1,19 @@
 """What every source reads from and returns: :class:`SourceFiles` (one input, read-only) and
 :class:`IngestResult` (its posts, with what was skipped and why).
 
-An input is a plain file, an unpacked export folder or a zip as the platform hands it over. A zip is
-read in memory, member by member, never extracted; entries that could hurt are refused before any
-is read: a path that climbs out (``../``) or is absolute, a zip inside the zip, and a zip bomb (more
-than :data:`MAX_TOTAL_BYTES` uncompressed in all, or an entry that inflates more than
-:data:`MAX_RATIO` times).
+An input is a plain file, an unpacked export folder, or a zip (or, from older Mastodon servers, a
+``.tar.gz``) as the platform hands it over. An archive is read in memory, member by member, never
+extracted; entries that could hurt are refused before any is read: a path that climbs out
+(``../``) or is absolute, an archive inside the archive, and a bomb (more than
+:data:`MAX_TOTAL_BYTES` uncompressed in all, or an entry, or a whole ``.tar.gz``, that inflates
+more than :data:`MAX_RATIO` times). Links inside a tar are ignored.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+import tarfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ MAX_RATIO = 100
 """Uncompressed/compressed size of an entry over 1 MiB (text compresses 5-20 times; a bomb 1000)."""
 _RATIO_FLOOR = 2**20
 _IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$)")
+_TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+_NESTED = (".zip", *_TAR_SUFFIXES)
 
 
 @dataclass
@@ -64,7 +68,7 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
 
 
 class SourceFiles:
-    """A read-only view of one input: a plain file, an unpacked export folder or a ``.zip``.
+    """A read-only view of one input: a plain file, an unpacked export folder, a ``.zip`` or a ``.tar.gz``.
 
     Members are ``/``-separated paths inside the input (a plain file has one member, its name).
     Text is decoded once and cached; members that needed the latin-1 fallback are noted in
@@ -78,6 +82,7 @@ class SourceFiles:
         self.encodings: dict[str, str] = {}
         self._text: dict[str, str] = {}
         self._zip: zipfile.ZipFile | None = None
+        self._tar: tarfile.TarFile | None = None
         if self.path.is_dir():
             self.kind = "folder"
             self._members = sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*")
@@ -85,6 +90,9 @@ class SourceFiles:
         elif self.path.is_file() and self.path.suffix.lower() == ".zip":
             self.kind = "zip"
             self._members = self._open_zip()
+        elif self.path.is_file() and self.path.name.lower().endswith(_TAR_SUFFIXES):
+            self.kind = "tar"
+            self._members = self._open_tar()
         elif self.path.is_file():
             self.kind = "file"
             self._members = [self.path.name]
@@ -100,17 +108,9 @@ class SourceFiles:
         total, members = 0, []
         for info in infos:
             name = info.filename
-            if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-                raise UserError(f"{self.path}: entry {name!r} has an absolute path; refusing this zip (an export "
-                                "never holds one): download the export again from the platform.")
-            if ".." in re.split(r"[/\\]", name):
-                raise UserError(f"{self.path}: entry {name!r} climbs out of the zip ('..'); refusing this zip: "
-                                "download the export again from the platform.")
+            self._check_name(name)
             if info.is_dir() or _IGNORED.search(name):
                 continue
-            if name.lower().endswith(".zip"):
-                raise UserError(f"{self.path}: entry {name!r} is another zip inside the zip; unzip the outer one "
-                                "and give the inner zip.")
             total += info.file_size
             if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
                 raise UserError(f"{self.path}: entry {name!r} inflates more than {MAX_RATIO} times: a zip bomb, not "
@@ -119,6 +119,35 @@ class SourceFiles:
                 raise UserError(f"{self.path}: entry {name!r} takes the zip past {MAX_TOTAL_BYTES // 2**30} GiB "
                                 "uncompressed: a zip bomb, not an export; refusing it.")
             members.append(name)
+        return sorted(members)
+
+    def _check_name(self, name: str) -> None:
+        """Refuse an entry whose path is absolute, climbs out, or is an archive itself."""
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+            raise UserError(f"{self.path}: entry {name!r} has an absolute path; refusing this {self.kind} (an export "
+                            "never holds one): download the export again from the platform.")
+        if ".." in re.split(r"[/\\]", name):
+            raise UserError(f"{self.path}: entry {name!r} climbs out of the {self.kind} ('..'); refusing this "
+                            f"{self.kind}: download the export again from the platform.")
+        if name.lower().endswith(_NESTED):
+            raise UserError(f"{self.path}: entry {name!r} is another archive inside the {self.kind}; unpack the outer "
+                            "one and give the inner one.")
+
+    def _open_tar(self) -> list[str]:
+        try:
+            self._tar = tarfile.open(self.path, "r:*")
+            total, members, budget = 0, [], max(_RATIO_FLOOR, MAX_RATIO * self.path.stat().st_size)
+            for info in self._tar:  # headers one by one: a bomb is stopped before it is all inflated
+                self._check_name(info.name)
+                if not info.isfile() or _IGNORED.search(info.name):
+                    continue
+                total += info.size
+                if total > min(budget, MAX_TOTAL_BYTES):
+                    raise UserError(f"{self.path}: entry {info.name!r} takes the archive past {MAX_RATIO} times its "
+                                    "size (or the total limit) uncompressed: a bomb, not an export; refusing it.")
+                members.append(info.name)
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise UserError(f"{self.path}: not a readable archive ({e}); download the export again.") from None
         return sorted(members)
 
     def list(self) -> list[str]:
@@ -148,6 +177,11 @@ class SourceFiles:
             return self.path.read_bytes()
         if self.kind == "folder":
             return (self.path / member).read_bytes()
+        if self.kind == "tar":
+            try:
+                return self._tar.extractfile(member).read(MAX_MEMBER_BYTES)
+            except (tarfile.TarError, OSError, EOFError) as e:
+                raise UserError(f"{self.path}: entry {member!r} cannot be read ({e}); download the export again.") from None
         info = self._zip.getinfo(member)
         limit = min(info.file_size, MAX_MEMBER_BYTES)
         if info.file_size > MAX_MEMBER_BYTES:
@@ -181,6 +215,8 @@ class SourceFiles:
         elif self.kind == "folder":
             with (self.path / member).open("rb") as f:
                 data = f.read(size)
+        elif self.kind == "tar":
+            data = self.read_bytes(member)[:size]
         else:
             try:
                 with self._zip.open(member) as f:
@@ -193,9 +229,10 @@ class SourceFiles:
 
     @property
     def suffix(self) -> str:
-        """The plain file's suffix, lower case (``""`` for a folder or zip)."""
+        """The plain file's suffix, lower case (``""`` for a folder or an archive)."""
         return self.path.suffix.lower() if self.kind == "file" else ""
 
     def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
+        for archive in (self._zip, self._tar):
+            if archive is not None:
+                archive.close()
