@@ -12,6 +12,7 @@ more than :data:`MAX_RATIO` times). Links inside a tar are ignored.
 from __future__ import annotations
 
 import fnmatch
+import io
 import re
 import tarfile
 import zipfile
@@ -165,9 +166,7 @@ class SourceFiles:
         return str(self.path) if self.kind == "file" else f"{self.path}/{member}"
 
     def open(self, member: str):
-        """A binary file object for ``member`` (a zip member is read into memory, within the size limits)."""
-        import io
-
+        """A binary file object for ``member`` (an archive's member is read into memory, within the size limits)."""
         return io.BytesIO(self.read_bytes(member))
 
     def read_bytes(self, member: str) -> bytes:
@@ -190,7 +189,7 @@ class SourceFiles:
         try:
             with self._zip.open(info) as f:
                 data = f.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:  # RuntimeError: encrypted
             raise UserError(f"{self.path}: entry {member!r} cannot be read ({e}); download the export again.") from None
         if len(data) > limit:  # the header lied about the size
             raise UserError(f"{self.path}: entry {member!r} is larger than its header says: a zip bomb, not an "
@@ -221,7 +220,7 @@ class SourceFiles:
             try:
                 with self._zip.open(member) as f:
                     data = f.read(size)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
                 return ""
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return data.decode("utf-16", "replace")

@@ -138,7 +138,7 @@ def _post(tweet, source: str, number: int, username: str | None, notes: dict[str
     text, quote = _expand(raw, tweet)
     long_post = _id(tweet) in notes
     if long_post:  # the note holds the whole post, its links already expanded
-        text = notes[_id(tweet)].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        text = _unescape(notes[_id(tweet)])
     kind = kind_of(raw)
     if kind != "retweet" and (tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")):
         kind = "reply"
@@ -171,8 +171,12 @@ def _expand(raw: str, tweet: dict) -> tuple[str, bool]:
             if _STATUS_LINK.match(full) and text.rstrip().endswith(short):
                 quote = True
             text = text.replace(short, full)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return text.strip(), quote
+    return _unescape(text).strip(), quote
+
+
+def _unescape(text: str) -> str:
+    """The archive escapes only these three (``html.unescape`` would also turn a written ``&copy`` into ©)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _index(pair, i: int) -> int:
