@@ -165,11 +165,12 @@ def make_zip(path: Path, entries: dict[str, bytes]) -> Path:
 
 
 def test_zip_of_something_else_lists_what_was_expected(tmp_path):
-    path = make_zip(tmp_path / "photos.zip", {"IMG_0001.jpg": b"\xff\xd8", "notes/readme.pdf": b"%PDF"})
+    path = make_zip(tmp_path / "photos.zip", {"IMG_0001.jpg": b"\xff\xd8", "IMG_0002.jpg": b"\xff\xd8",
+                                              "readme.txt": b"Photos from the trip."})
     with pytest.raises(UserError) as e:
         ingest(path)
     message = str(e.value)
-    assert message.startswith(f"{path}: not an export this tool reads (it holds IMG_0001.jpg, notes/readme.pdf); "
+    assert message.startswith(f"{path}: not an export this tool reads (it holds IMG_0001.jpg, IMG_0002.jpg, readme.txt); "
                               "expected one of: ")
     for expected in ("data/tweets.js", "Shares.csv", "outbox.json", "threads_and_replies.json", "posts_1.json",
                      "posts.csv + posts/*.html", "WXR", ".md/.txt"):

@@ -22,7 +22,9 @@ def members(files: SourceFiles) -> list[str]:
 
 
 def detect(files: SourceFiles) -> bool:
-    return bool(members(files))
+    """A single note, or a folder/zip that is mostly notes (a zip of photos with a readme is not)."""
+    found = members(files)
+    return bool(found) and 2 * len(found) >= len(files.list())
 
 
 def read(files: SourceFiles) -> IngestResult:
