@@ -176,22 +176,21 @@ class SourceFiles:
             return self.path.read_bytes()
         if self.kind == "folder":
             return (self.path / member).read_bytes()
+        size = self._tar.getmember(member).size if self.kind == "tar" else self._zip.getinfo(member).file_size
+        if size > MAX_MEMBER_BYTES:
+            raise UserError(f"{self.path}: entry {member!r} is {size // 2**20} MiB uncompressed, over the "
+                            f"{MAX_MEMBER_BYTES // 2**20} MiB read limit; unpack the export and give the folder.")
         if self.kind == "tar":
             try:
-                return self._tar.extractfile(member).read(MAX_MEMBER_BYTES)
+                return self._tar.extractfile(member).read(size)
             except (tarfile.TarError, OSError, EOFError) as e:
                 raise UserError(f"{self.path}: entry {member!r} cannot be read ({e}); download the export again.") from None
-        info = self._zip.getinfo(member)
-        limit = min(info.file_size, MAX_MEMBER_BYTES)
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise UserError(f"{self.path}: entry {member!r} is {info.file_size // 2**20} MiB uncompressed, over the "
-                            f"{MAX_MEMBER_BYTES // 2**20} MiB read limit; unzip the export and give the folder.")
         try:
-            with self._zip.open(info) as f:
-                data = f.read(limit + 1)
+            with self._zip.open(member) as f:
+                data = f.read(size + 1)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:  # RuntimeError: encrypted
             raise UserError(f"{self.path}: entry {member!r} cannot be read ({e}); download the export again.") from None
-        if len(data) > limit:  # the header lied about the size
+        if len(data) > size:  # the header lied about the size
             raise UserError(f"{self.path}: entry {member!r} is larger than its header says: a zip bomb, not an "
                             "export; refusing it.")
         return data
