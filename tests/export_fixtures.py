@@ -97,12 +97,14 @@ THREAD = ["Three things I learned running a tiny SaaS for a whole year, most of 
 
 
 LONG = ("A long post, the kind X Premium allows. " * 9).strip()
+COMMUNITY = "Posted in the indie makers community: what is your smallest paying product?"
 
 
 def write_x(folder: Path) -> list[str]:
     """An X archive: ``data/tweets.js`` and ``data/tweets-part1.js`` (ending in ``;``), ``data/account.js``,
-    ``data/note-tweet.js``; a thread of self-replies (out of order), a reply to someone else, a retweet,
-    a quote post, a photo post, a long post cut in tweets.js, and a post edited once (both versions)."""
+    ``data/note-tweet.js``, ``data/community-tweet.js`` (read) and ``data/deleted-tweets.js`` (not read);
+    a thread of self-replies (out of order), a reply to someone else, a retweet, a quote post, a photo
+    post, a long post cut in tweets.js, and a post edited once (both versions)."""
     own = (USER_ID, USER)
     part0 = [_tweet(100 + i, text, likes=10 + i, reposts=i, media=(i == 1)) for i, text in enumerate(POSTS)]
     thread = [_tweet(200, THREAD[0], likes=90, reposts=12)]
@@ -124,9 +126,10 @@ def write_x(folder: Path) -> list[str]:
     _write(folder / "data" / "account.js", _ytd("account", 0, [{"account": {
         "email": "ada@example.com", "createdVia": "web", "username": USER, "accountId": USER_ID,
         "createdAt": "2019-01-01T00:00:00.000Z", "accountDisplayName": "Ada Quill"}}]))
-    _write(folder / "data" / "deleted-tweets.js", _ytd("deleted_tweets", 0, []))
+    _write(folder / "data" / "deleted-tweets.js", _ytd("deleted_tweets", 0, [_tweet(400, "A post I deleted.")]))
+    _write(folder / "data" / "community-tweet.js", _ytd("community_tweet", 0, [_tweet(401, COMMUNITY)]))
     _write(folder / "Your archive.html", "<!DOCTYPE html><html><body>Your archive</body></html>")
-    return POSTS + ["\n\n".join(THREAD), "totally agree with this take", "RT @otherdev: Small teams ship faster than big ones.",
+    return [COMMUNITY] + POSTS + ["\n\n".join(THREAD), "totally agree with this take", "RT @otherdev: Small teams ship faster than big ones.",
                     "This is the best thread on pricing I have read. https://x.com/otherdev/status/777", LONG,
                     "Typo in this post, fixed in the next version."]
 

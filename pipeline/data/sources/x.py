@@ -1,5 +1,6 @@
 """An X (Twitter) archive, "Download an archive of your data": ``data/tweets.js`` and
-``data/tweets-part1.js``... (older archives: ``tweet.js``), each ``window.YTD.tweets.partN = [...]``.
+``data/tweets-part1.js``... (older archives: ``tweet.js``), each ``window.YTD.tweets.partN = [...]``,
+and ``data/community-tweet.js`` (posts in X Communities, the same shape).
 
 The archive's quirks: counts are strings, ``full_text`` escapes ``&``, ``<`` and ``>`` as HTML
 entities, links are ``t.co`` short links whose targets sit in ``entities.urls`` (expanded here,
@@ -28,8 +29,9 @@ LABEL = "X (Twitter) archive"
 MAX_CHARS = 280
 BRIEF_WORD = "tweet"
 EXPECTS = "data/tweets.js, data/tweets-part1.js, ..."
-# tweets.js, tweets-part1.js, ... and the old name tweet.js; not deleted-tweets.js or community-tweet.js
-_PART = re.compile(r"(?:^|/)tweets?(?:-part(\d+))?\.js$", re.IGNORECASE)
+# tweets.js, tweets-part1.js, ..., the old name tweet.js, and community-tweet.js (posts in X Communities);
+# not deleted-tweets.js
+_PART = re.compile(r"(?:^|/)(?:community-)?tweets?(?:-part(\d+))?\.js$", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
 _STATUS_LINK = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/\d+", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@\w+)+\s*$")
