@@ -130,8 +130,8 @@ def test_medium_response_is_a_reply_and_substack_skips_drafts_and_pages(tmp_path
 
 
 def test_wordpress_classic_editor_paragraphs(tmp_path):
-    from pipeline.data.sources.wordpress import autop
     from pipeline.data.sources.html_text import html_to_text
+    from pipeline.data.sources.wordpress import autop
 
     classic = "I used to answer e-mail before coffee.\nNot any more.\n\n[caption id=\"a\"]<img src=\"x.jpg\">[/caption]Now the first hour is for writing."
     assert html_to_text(autop(classic)) == "I used to answer e-mail before coffee.\nNot any more.\n\nNow the first hour is for writing."
@@ -255,7 +255,7 @@ def test_feed_that_is_html(tmp_path):
 
 def test_non_utf8_text_in_a_zip_is_read_as_latin1_and_named(tmp_path):
     path = make_zip(tmp_path / "notes.zip", {"notes/old.txt": "Café notes from an old laptop, written in 2009.".encode("latin-1"),
-                                             "notes/new.md": "A note in UTF-8: naïve.".encode("utf-8")})
+                                             "notes/new.md": "A note in UTF-8: naïve.".encode()})
     result = ingest(path)
     assert sorted(texts(result)) == ["A note in UTF-8: naïve.", "Café notes from an old laptop, written in 2009."]
     assert result.encoding == "latin-1"

@@ -364,8 +364,8 @@ def write_folder(out_dir: Path, report: BuildReport, posts: list[Post], briefs: 
 
 def post_row(post: Post, brief: str, split: str) -> dict:
     """One line of posts.jsonl (the evaluation's gold set and "See More" classifier read it)."""
-    row = {"text": post.text, "source": post.source, "platform": post.platform, "kind": post.kind, "engagement": post.engagement,
-           "score": round(post.score, 6), "gold": post.gold, "velocity": post.velocity,
+    row = {"text": post.text, "source": post.source, "platform": post.platform, "kind": post.kind,
+           "engagement": post.engagement, "score": round(post.score, 6), "gold": post.gold, "velocity": post.velocity,
            "follower_ratio": post.follower_ratio, "brief": brief, "split": split}
     for name in ("likes", "comments", "reposts", "impressions", "followers", "author", "url"):
         row[name] = getattr(post, name)

@@ -136,7 +136,7 @@ class SourceFiles:
 
     def _open_tar(self) -> list[str]:
         try:
-            self._tar = tarfile.open(self.path, "r:*")
+            self._tar = tarfile.open(self.path, "r:*")  # noqa: SIM115 - open while the view is used; close() ends it
             total, members, budget = 0, [], max(_RATIO_FLOOR, MAX_RATIO * self.path.stat().st_size)
             for info in self._tar:  # headers one by one: a bomb is stopped before it is all inflated
                 self._check_name(info.name)

@@ -44,7 +44,7 @@ def parse_xml(files: SourceFiles, member: str, what: str) -> ET.Element:
     where = files.where(member)
     text = files.read_text(member)
     head = text.lstrip()[:1024].lower()
-    if head.startswith("<!doctype html") or head.startswith("<html") or "<html" in head and "<rss" not in head:
+    if head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<rss" not in head):
         raise UserError(f"{where}: an HTML page, not a {what}; save the feed itself (its address usually ends in "
                         "/feed, /rss or .xml) or give the export file.")
     try:

@@ -3,6 +3,7 @@ formats exports use, and the post/reply/retweet kind guessed from the text."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -59,7 +60,7 @@ def parse_count(value) -> float | None:
         return None
     scale = {"k": 1e3, "m": 1e6, "b": 1e9}.get(s[-1].lower())
     number = float(s[:-1] if scale else s)
-    if number != number or number < 0:  # NaN or negative
+    if math.isnan(number) or number < 0:
         raise ValueError(s)
     return number * (scale or 1)
 

@@ -22,8 +22,8 @@ def read(files: SourceFiles) -> IngestResult:
     rows = records(files)
     path = files.where(files.name)
     fmt = detect_format(rows[0][1], f"{path}:{rows[0][0]} (no 'text' field, and")
-    result = IngestResult(files.path, NAME, notices=[f"{files.name}: an instruction data set ({fmt}); its "
-                                                     "instructions are the briefs."])
+    notice = f"{files.name}: an instruction data set ({fmt}); its instructions are the briefs."
+    result = IngestResult(files.path, NAME, notices=[notice])
     for number, row in rows:
         where = f"{path}:{number}"
         messages = to_messages(row, detect_format(row, where), where)
