@@ -16,12 +16,12 @@ from pipeline.data.build import clean_posts
 from pipeline.data.dedupe import dedupe
 from pipeline.data.engagement import score_posts, select_gold
 from pipeline.data.filters import filter_posts
-from pipeline.data.ingest import read_posts
+from pipeline.data.ingest import ingest
 
 
 def synthetic_corpus(n: int, seed: int = 0) -> list:
     rng = random.Random(seed)
-    seeds = read_posts(SAMPLE).posts
+    seeds = ingest(SAMPLE).posts
     lines = [line for p in seeds for line in p.text.splitlines() if line.strip()]
     posts = []
     for i in range(n):

@@ -25,14 +25,15 @@ def test_options_switch_steps_off():
     assert clean_text(raw, off) == raw
 
 
-def test_filter_counts_each_reason_and_tweet_limit():
+def test_filter_counts_each_reason_and_platform_limit():
     posts = [Post("x" * 40, "a.csv"), Post("short", "a.csv"), Post("y" * 4000, "a.csv"),
              Post("@bob nice one, thanks for sharing this", "a.csv", kind="reply"),
              Post("RT @bob: something long enough to keep", "a.csv", kind="retweet"),
-             Post("z" * 260, "tweets.js"), Post("z" * 260, "a.csv")]
-    kept, removed = filter_posts(posts, FilterOptions(), tweet_sources={"tweets.js"})
-    assert [len(p.text) for p in kept] == [40, 260]
+             Post("z" * 290, "tweets.js", platform="x"), Post("z" * 290, "a.csv"),
+             Post("t" * 900, "tweets.js", platform="x", kind="thread")]
+    kept, removed = filter_posts(posts, FilterOptions())
+    assert [len(p.text) for p in kept] == [40, 290, 900]  # X's 280 holds for one post, not a joined thread
     assert removed == {"shorter than 30 chars": 1, "longer than 3000 chars": 1, "reply": 1, "retweet": 1,
-                       "longer than 250 chars": 1}
+                       "longer than 280 chars": 1}
     kept, _ = filter_posts(posts, FilterOptions(drop_replies=False, drop_retweets=False))
     assert len(kept) == 5

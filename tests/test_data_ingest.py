@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.data.ingest import parse_count, parse_date, read_all, read_posts
+from pipeline.data.ingest import ingest, parse_count, parse_date, read_all
 from pipeline.errors import UserError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -18,7 +18,7 @@ def test_csv_synonyms_case_insensitive_and_bad_numbers_skipped(tmp_path):
         "second post,n/a,1,1,2025-01-03\n"
         "third post,5,,,not a date\n"
         ",1,1,1,\n", encoding="utf-8")
-    result = read_posts(path)
+    result = ingest(path)
     assert [p.text for p in result.posts] == ["Line one\n- bullet", "third post"]
     first = result.posts[0]
     assert (first.likes, first.reposts, first.comments) == (1200.0, 1000.0, 3.0)
@@ -31,22 +31,22 @@ def test_csv_without_text_column_lists_columns(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("title,likes\nhello,3\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"x.csv: no text column \(columns found: title, likes\)"):
-        read_posts(path)
+        ingest(path)
 
 
 def test_empty_file_and_unknown_type(tmp_path):
     (tmp_path / "empty.csv").write_text("  \n")
     with pytest.raises(UserError, match="empty.csv: the file is empty"):
-        read_posts(tmp_path / "empty.csv")
+        ingest(tmp_path / "empty.csv")
     (tmp_path / "posts.xlsx").write_bytes(b"PK")
     with pytest.raises(UserError, match="unknown file type .xlsx"):
-        read_posts(tmp_path / "posts.xlsx")
+        ingest(tmp_path / "posts.xlsx")
 
 
 def test_latin1_file_is_read_and_reported(tmp_path):
     path = tmp_path / "old.csv"
     path.write_bytes("text\nCaf\xe9 culture is how I ship features every week\n".encode("latin-1"))
-    result = read_posts(path)
+    result = ingest(path)
     assert result.encoding == "latin-1" and "Café" in result.posts[0].text
     assert "latin-1" in result.notices[0]
 
@@ -55,12 +55,12 @@ def test_bad_json_names_the_line(tmp_path):
     path = tmp_path / "posts.jsonl"
     path.write_text('{"text": "a fine post about shipping"}\n\n{"text": oops}\n')
     with pytest.raises(UserError, match=r"posts.jsonl:3: bad JSON"):
-        read_posts(path)
+        ingest(path)
 
 
 def test_x_archive_kinds_counts_and_dates():
-    result = read_posts(EXAMPLES / "tweets.js")
-    assert result.kind == "tweets-archive" and len(result.posts) == 15
+    result = ingest(EXAMPLES / "tweets.js")
+    assert result.kind == "x" and len(result.posts) == 15
     kinds = [p.kind for p in result.posts]
     assert kinds.count("retweet") == 1 and kinds.count("reply") == 2
     assert result.posts[0].likes == 210 and result.posts[0].reposts == 31
@@ -68,20 +68,20 @@ def test_x_archive_kinds_counts_and_dates():
 
 
 def test_linkedin_shares_keep_line_breaks():
-    result = read_posts(EXAMPLES / "Shares.csv")
+    result = ingest(EXAMPLES / "Shares.csv")
     assert result.kind == "linkedin" and len(result.posts) == 10
     assert "\n\n- 2 customers left" in result.posts[0].text
     assert result.posts[0].url.startswith("https://www.linkedin.com/") and result.posts[0].posted_at.month == 3
 
 
 def test_instruction_set_becomes_posts_with_briefs(tmp_path):
-    result = read_posts(EXAMPLES / "persona_alpaca.json")
-    assert result.kind == "instructions:alpaca" and len(result.posts) >= 60
+    result = ingest(EXAMPLES / "persona_alpaca.json")
+    assert result.kind == "instructions" and "(alpaca)" in result.notices[0] and len(result.posts) >= 60
     assert result.posts[0].brief == "How do I start learning to code?"
     path = tmp_path / "odd.jsonl"
     path.write_text('{"question": "q", "answer": "a"}\n')
     with pytest.raises(UserError, match=r"keys seen: answer, question"):
-        read_posts(path)
+        ingest(path)
 
 
 def test_parsers_and_read_all_dedupes_paths():

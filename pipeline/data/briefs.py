@@ -28,7 +28,6 @@ using used thanks today yesterday tomorrow
 """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{2,}")
 BULLET = re.compile(r"^\s*(?:[-*•→▪︎✅✔️]+|\d+[.)])\s+")
-PLATFORMS = {"tweets-archive": "tweet", "linkedin": "LinkedIn post"}
 
 TEACHER_SYSTEM = ("You reverse-engineer writing briefs. Given a social media post, reply with the one-sentence "
                   "brief its author was given, starting with 'Write a'. Name the topic and the angle; do not "

@@ -19,16 +19,17 @@ from ..errors import UserError
 from ..flags import SettingsFlags
 from ..fsio import atomic_dir, atomic_write_json, atomic_write_jsonl, atomic_write_text
 from ..teacher import Teacher, make_teacher
-from .briefs import PLATFORMS, teacher_conversation, template_brief, usable_brief
+from .briefs import teacher_conversation, template_brief, usable_brief
 from .clean import CleanOptions, clean_text
 from .dedupe import dedupe
 from .engagement import EngagementWeights, score_posts, select_gold
-from .filters import TWEET_SOURCE_KINDS, FilterOptions, filter_posts
+from .filters import FilterOptions, filter_posts
 from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
 from .quality import duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
+from .sources import brief_word, source
 from .splits import SPLITS, split_by_prompt
 
 Progress = Callable[[float, str], None]
@@ -57,9 +58,7 @@ class BuildSettings:
     min_chars: int = 30
     """Posts shorter than this (in characters, after cleaning) are dropped."""
     max_chars: int = 3000
-    """Posts longer than this are dropped (``max_chars_tweets`` for an X archive)."""
-    max_chars_tweets: int = 250
-    """``max_chars`` for posts from an X archive."""
+    """Longer posts are dropped; a platform with a lower post limit (X: 280) has that limit instead."""
     keep_replies: bool = False
     """Keep replies (dropped by default: they answer someone else's post and rarely stand alone)."""
     keep_retweets: bool = False
@@ -167,7 +166,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     laps = Laps()
     teacher, base = _teachers(settings)  # first: an unreachable URL fails here, before any work or any write
     progress(0.0, "reading posts")
-    results, posts, kinds, steps, notices, deduped = _read_posts(inputs, settings, progress, laps)
+    results, posts, steps, notices, deduped = _read_posts(inputs, settings, progress, laps)
     available = score_posts(posts, settings.engagement_weights())
     gold_count = select_gold(posts, settings.top_k, settings.top_frac)
     steps.append({"step": "gold", "kept": gold_count, "removed": {}})
@@ -179,7 +178,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     laps("engagement")
 
     progress(0.15, "writing briefs")
-    briefs, brief_fallbacks = write_briefs(posts, kinds, teacher, settings, progress)
+    briefs, brief_fallbacks = write_briefs(posts, teacher, settings, progress)
     laps("briefs")
     sft_rows, dpo_by_post, negative_fallbacks, identical = _examples(posts, briefs, settings, teacher, base, progress)
     steps.append({"step": "sft", "kept": len(sft_rows), "removed": {}})
@@ -202,7 +201,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
         out_dir=str(out_dir.resolve()),
         counts={"ingested": steps[0]["kept"], "posts": len(posts), "gold": gold_count, "sft_examples": len(sft_rows),
                 "dpo_pairs": len(dpo_by_post), "brief_fallbacks": brief_fallbacks,
-                "negative_fallbacks": negative_fallbacks},
+                "negative_fallbacks": negative_fallbacks, "per_platform": _per_platform(results, posts)},
         steps=steps,
         per_source=_per_source(results, posts, dpo_by_post),
         engagement={**available, "weights": asdict(settings.engagement_weights()), **_plot_data(posts)},
@@ -249,7 +248,6 @@ def _read_posts(inputs: list[Path], settings: BuildSettings, progress: Progress,
     """Ingest, clean, filter and dedupe: the kept posts, with a counted step each."""
     results = read_all(inputs)
     posts = [p for r in results for p in r.posts]
-    kinds = {r.path.name: r.kind for r in results}
     notices = [n for r in results for n in r.notices]
     steps = [{"step": "ingest", "kept": len(posts),
               "removed": dict(sum((r.skipped for r in results), Counter()))}]
@@ -265,10 +263,9 @@ def _read_posts(inputs: list[Path], settings: BuildSettings, progress: Progress,
     steps.append({"step": "clean", "kept": len(posts),
                   "removed": {"empty after cleaning": steps[-1]["kept"] - len(posts)} if steps[-1]["kept"] > len(posts) else {}})
     _require(posts, "clean", steps[-1]["removed"], "turn off some cleaning options")
-    filter_options = FilterOptions(settings.min_chars, settings.max_chars, settings.max_chars_tweets,
-                                   not settings.keep_replies, not settings.keep_retweets)
-    tweet_sources = {name for name, kind in kinds.items() if kind in TWEET_SOURCE_KINDS}
-    posts, removed = filter_posts(posts, filter_options, tweet_sources)
+    filter_options = FilterOptions(settings.min_chars, settings.max_chars, not settings.keep_replies,
+                                   not settings.keep_retweets)
+    posts, removed = filter_posts(posts, filter_options)
     steps.append({"step": "filter", "kept": len(posts), "removed": dict(removed)})
     _require(posts, "filter", removed, "lower --min-chars or raise --max-chars")
     laps("clean+filter")
@@ -277,7 +274,7 @@ def _read_posts(inputs: list[Path], settings: BuildSettings, progress: Progress,
     deduped = dedupe(posts, settings.dedupe_threshold)
     steps.append({"step": "dedupe", "kept": len(deduped.kept), "removed": {"exact": deduped.exact, "near": deduped.near}})
     laps("dedupe")
-    return results, deduped.kept, kinds, steps, notices, deduped
+    return results, deduped.kept, steps, notices, deduped
 
 
 def _examples(posts: list[Post], briefs: list[str], settings: BuildSettings, teacher: Teacher | None,
@@ -347,11 +344,11 @@ def ask(teacher: Teacher, conversations: list[list[dict]], budgets: list[int], p
     return answers
 
 
-def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | None, settings: BuildSettings,
+def write_briefs(posts: list[Post], teacher: Teacher | None, settings: BuildSettings,
                  progress: Progress) -> tuple[list[str], int]:
     """One brief per post: the input's own, the teacher's, or the template (teacher answers that do
     not look like a brief fall back to the template; counted)."""
-    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post")) for p in posts]
+    briefs = [p.brief or template_brief(p, brief_word(p.platform)) for p in posts]
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:
@@ -408,8 +405,8 @@ def write_folder(out_dir: Path, report: BuildReport, posts: list[Post], briefs: 
 
 def post_row(post: Post, brief: str, split: str) -> dict:
     """One line of posts.jsonl (the evaluation's gold set and "See More" classifier read it)."""
-    row = {"text": post.text, "source": post.source, "kind": post.kind, "engagement": post.engagement,
-           "score": round(post.score, 6), "gold": post.gold, "velocity": post.velocity,
+    row = {"text": post.text, "source": post.source, "platform": post.platform, "kind": post.kind,
+           "engagement": post.engagement, "score": round(post.score, 6), "gold": post.gold, "velocity": post.velocity,
            "follower_ratio": post.follower_ratio, "brief": brief, "split": split}
     for name in ("likes", "comments", "reposts", "impressions", "followers", "author", "url"):
         row[name] = getattr(post, name)
@@ -440,14 +437,26 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
 
 
 def _per_source(results, posts: list[Post], dpo_by_post: dict[int, dict]) -> dict:
-    table = {r.path.name: {"kind": r.kind, "encoding": r.encoding, "ingested": len(r.posts),
-                           "skipped": sum(r.skipped.values()), "kept": 0, "gold": 0, "dpo_pairs": 0}
+    """Per input: the source that read it (``kind``, its ``label``), and its posts at each stage."""
+    table = {r.path.name: {"kind": r.kind, "label": getattr(source(r.kind), "LABEL", r.kind), "encoding": r.encoding,
+                           "ingested": len(r.posts), "skipped": sum(r.skipped.values()),
+                           "skipped_by_reason": dict(r.skipped), "kept": 0, "gold": 0, "dpo_pairs": 0}
              for r in results}
     for i, post in enumerate(posts):
         row = table[post.source]
         row["kept"] += 1
         row["gold"] += post.gold
         row["dpo_pairs"] += i in dpo_by_post
+    return table
+
+
+def _per_platform(results, posts: list[Post]) -> dict:
+    """Posts per platform (registry name), read and kept: several inputs of one platform add up."""
+    table: dict[str, dict] = {}
+    for post in (p for r in results for p in r.posts):
+        table.setdefault(post.platform, {"ingested": 0, "kept": 0})["ingested"] += 1
+    for post in posts:
+        table.setdefault(post.platform, {"ingested": 0, "kept": 0})["kept"] += 1
     return table
 
 

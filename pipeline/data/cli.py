@@ -14,12 +14,14 @@ def register(subparsers) -> None:
                                  description="Dataset builder commands.")
     commands = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
-    p = add_command(commands, "build", run_build, "posts (CSV/JSONL/tweets.js/Shares.csv) -> SFT + DPO data folder",
+    p = add_command(commands, "build", run_build, "posts (platform exports as downloaded, feeds, CSV/JSONL) -> SFT + DPO data folder",
                     description="Ingest, clean, filter, dedupe, score engagement, write briefs, make SFT examples "
                                 "and preference pairs, check quality, split, and write a data folder with a card.")
     p.add_argument("--input", action="append", required=True, type=Path, metavar="FILE",
-                   help="a posts file (repeat for several): CSV, JSONL/JSON (posts or an instruction data set), "
-                        "an X archive tweets.js or a LinkedIn Shares.csv")
+                   help="posts to import (repeat for several): a platform export as downloaded (zip or unpacked "
+                        "folder: X, LinkedIn, Mastodon, Bluesky .car, Threads/Instagram, Substack, Medium, "
+                        "WordPress), an RSS/Atom feed, a folder or zip of .md/.txt, CSV, JSONL/JSON (posts or "
+                        "an instruction data set)")
     p.add_argument("--out", required=True, type=Path, help="the data folder to write (replaced atomically)")
     BUILD_FLAGS.add_to(p)
 

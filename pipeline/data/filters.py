@@ -1,4 +1,4 @@
-"""Filter posts by length and kind (replies and retweets are someone else's voice or half a thread)."""
+"""Filter posts by length and kind (replies and reposts are someone else's voice or half a thread)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .post import Post
+from .sources import max_chars
 
-TWEET_SOURCE_KINDS = ("tweets-archive",)
+BEYOND_PLATFORM_LIMIT = ("thread", "long")
+"""Kinds longer than one post of their platform by nature: a joined thread, a long-form post."""
 
 
 @dataclass(frozen=True)
@@ -15,19 +17,20 @@ class FilterOptions:
     min_chars: int = 30
     """Shorter posts carry too little style to learn from."""
     max_chars: int = 3000
-    """Longer ones are articles, not posts."""
-    max_chars_tweets: int = 250
-    """The limit for posts from an X archive."""
+    """Longer ones are articles, not posts. A platform with a lower post limit (X: 280, Mastodon: 500)
+    has that limit, except for a thread joined from several posts or a long-form post (``max_chars``)."""
     drop_replies: bool = True
     drop_retweets: bool = True
 
 
-def filter_posts(posts: list[Post], options: FilterOptions = FilterOptions(),
-                 tweet_sources: set[str] = frozenset()) -> tuple[list[Post], Counter]:
-    """Posts that pass, and how many each rule removed (``tweet_sources``: file names of X archives)."""
+def filter_posts(posts: list[Post], options: FilterOptions = FilterOptions()) -> tuple[list[Post], Counter]:
+    """Posts that pass, and how many each rule removed."""
     kept, removed = [], Counter()
     for post in posts:
-        limit = options.max_chars_tweets if post.source in tweet_sources else options.max_chars
+        limit = options.max_chars
+        platform_limit = max_chars(post.platform)
+        if platform_limit is not None and post.kind not in BEYOND_PLATFORM_LIMIT:
+            limit = min(limit, platform_limit)
         if post.kind == "retweet" and options.drop_retweets:
             removed["retweet"] += 1
         elif post.kind == "reply" and options.drop_replies:

@@ -12,10 +12,14 @@ class Post:
     """The post's text (raw after ingest, cleaned afterwards)."""
     source: str
     """The input file's name (per-source counts in the report)."""
+    platform: str = "posts"
+    """Which source read it: a registry name of :mod:`pipeline.data.sources` (``x``, ``linkedin``, ``bluesky``, ...)."""
     line: int = 0
     """Row or line number in that file, for messages."""
     kind: str = "post"
-    """``post``, ``reply`` or ``retweet`` (decided at ingest, from the raw text or the archive's fields)."""
+    """``post``, ``reply``, ``retweet`` (any repost: a retweet, a boost), ``quote`` (the author's words on someone
+    else's post), ``thread`` (self-replies joined in order) or ``long`` (a long-form post over the platform's usual
+    limit, e.g. X Premium); decided at ingest, from the raw text or the export's fields."""
     brief: str | None = None
     """The instruction, when the input already has one (an instruction data set); else written later."""
     system: str | None = None

@@ -13,12 +13,15 @@ Placeholders in argv and messages: ``{F}`` the case files next to this module (r
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from conftest import last_json, run_cli
+
+from pipeline.data.sources import expected as expected_exports
 
 FILES = Path(__file__).resolve().parent / "files"
 NAME_RULE = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (no '/', no '..')."
@@ -56,6 +59,12 @@ def sft(folder: str, *extra: str, out: str = "{T}/runs/sft-1") -> tuple[str, ...
 
 def dpo(folder: str, *extra: str) -> tuple[str, ...]:
     return ("train", "dpo", "--data", folder, "--out", "{T}/runs/dpo-1", *TRAIN, *extra)
+
+
+def a_zip(path: Path, entries: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
 
 
 def foreign_folder(tmp: Path, tiny: Path) -> None:
@@ -108,12 +117,29 @@ CASES = [
          "every post was removed by the ingest step (non-numeric engagement: 2); check the files have posts in a "
          "text column and plain numbers in the engagement columns."),
     Case("unknown-file-type", build("{F}/posts.xlsx"),
-         "{F}/posts.xlsx: unknown file type .xlsx; use .csv, .jsonl, .json or an X archive tweets.js."),
+         "{F}/posts.xlsx: unknown file type .xlsx; use .csv, .jsonl, .json, an X archive tweets.js, a feed .xml, "
+         ".md/.txt, or a platform's export .zip."),
     Case("x-archive-bad-json", build("{F}/bad_archive/tweets.js"),
          "{F}/bad_archive/tweets.js:3: bad JSON in the X archive (Expecting property name enclosed in double "
          "quotes); re-export tweets.js."),
     Case("x-archive-not-a-list", build("{F}/object_archive/tweets.js"),
          "{F}/object_archive/tweets.js: expected `window.YTD.tweets.part0 = [...]` (a list of tweets)."),
+    Case("zip-that-is-no-export", build("{T}/photos.zip"),
+         "{T}/photos.zip: not an export this tool reads (it holds IMG_0001.jpg); expected one of: "
+         f"{expected_exports()}.", setup=lambda tmp, tiny: a_zip(tmp / "photos.zip", {"IMG_0001.jpg": b"\xff\xd8"})),
+    Case("zip-path-traversal", build("{T}/export.zip"),
+         "{T}/export.zip: entry '../outside.csv' climbs out of the zip ('..'); refusing this zip: download the export "
+         "again from the platform.", setup=lambda tmp, tiny: a_zip(tmp / "export.zip", {"../outside.csv": b"text\nhi"})),
+    Case("zip-inside-a-zip", build("{T}/export.zip"),
+         "{T}/export.zip: entry 'twitter-2026.zip' is another archive inside the zip; unpack the outer one and give "
+         "the inner one.", setup=lambda tmp, tiny: a_zip(tmp / "export.zip", {"twitter-2026.zip": b"PK"})),
+    Case("zip-bomb", build("{T}/bomb.zip"),
+         "{T}/bomb.zip: entry 'data/tweets.js' inflates more than 100 times: a zip bomb, not an export; refusing it.",
+         setup=lambda tmp, tiny: a_zip(tmp / "bomb.zip", {"data/tweets.js": b"0" * 2**22})),
+    Case("feed-that-is-html", build("{T}/feed.xml"),
+         "{T}/feed.xml: an HTML page, not a feed; save the feed itself (its address usually ends in /feed, /rss or "
+         ".xml) or give the export file.",
+         setup=lambda tmp, tiny: (tmp / "feed.xml").write_text("<!DOCTYPE html><html><body>my blog</body></html>")),
     Case("all-filtered-out", build("{F}/too_short.csv"),
          "every post was removed by the filter step (shorter than 30 chars: 3); lower --min-chars or raise "
          "--max-chars."),
