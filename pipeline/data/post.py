@@ -12,6 +12,8 @@ class Post:
     """The post's text (raw after ingest, cleaned afterwards)."""
     source: str
     """The input file's name (per-source counts in the report)."""
+    platform: str = "posts"
+    """Which source read it: a registry name of :mod:`pipeline.data.sources` (``x``, ``linkedin``, ``bluesky``, ...)."""
     line: int = 0
     """Row or line number in that file, for messages."""
     kind: str = "post"
