@@ -30,7 +30,7 @@ class LoopbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 parts = urlsplit(self.path)
                 server.requests.append((time.monotonic(), self.path))
                 route = server.routes.get(parts.path)

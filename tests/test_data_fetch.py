@@ -9,9 +9,9 @@ import json
 import time
 
 import pytest
-from conftest import run_cli
-from fetch_server import PAGES, HANDLE, feed_view, loopback, page, serve_author_feed  # noqa: F401 (fixture)
 from car_fixtures import post_record
+from conftest import run_cli
+from fetch_server import HANDLE, PAGES, feed_view, loopback, page, serve_author_feed  # noqa: F401 (fixture)
 
 from pipeline.data.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
 from pipeline.data.http_get import Http
@@ -22,17 +22,17 @@ from pipeline.errors import UserError
 BLOG = [
     ("I stopped giving estimates in days last spring. The team now sizes work in small, medium and large, and we "
      "ship more often.\n\nThe surprise was the conversations: people argue about scope, not numbers."),
-    "Three things I learned running a ten-person meetup:\nstart on time,\nend early,\nfeed people.\n\n"
-    "Everything else is optional.",
+    ("Three things I learned running a ten-person meetup:\nstart on time,\nend early,\nfeed people.\n\n"
+     "Everything else is optional."),
 ]
 BLOG_PAGE_2 = [
-    "Pairing with someone new to the code base is the fastest review I know. They ask why, and half the time I do "
-    "not have a good answer.",
+    ("Pairing with someone new to the code base is the fastest review I know. They ask why, and half the time I do "
+     "not have a good answer."),
     "The best commit last month removed 2,000 lines & nobody noticed. That is the goal.",
 ]
 NOTES = ["A note on meetings: if it has no agenda, it is a conversation. Treat it like one.",
-         "A note on naming: the name should say what the thing is, not how it came to be.\n\n"
-         "Rename early; it only gets harder.",
+         ("A note on naming: the name should say what the thing is, not how it came to be.\n\n"
+          "Rename early; it only gets harder."),
          "A note on rest: the bug you fought all afternoon is obvious after a walk."]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from fetch_server import ACCOUNT_ID, loopback, mastodon_html, serve_mastodon, status  # noqa: F401 (fixture)
 
@@ -62,7 +64,7 @@ def test_requests_to_one_server_are_spaced_by_the_delay(loopback, tmp_path):
     fetch_posts(["mastodon:@alice@x.example"], tmp_path / "p.jsonl", FetchSettings(mastodon_url=loopback.url,
                                                                                      delay_s=0.15))
     times = [t for t, _ in loopback.requests]
-    assert len(times) == 5 and min(b - a for a, b in zip(times, times[1:])) >= 0.14
+    assert len(times) == 5 and min(b - a for a, b in pairwise(times)) >= 0.14
 
 
 @pytest.mark.parametrize("acct, expected", [

@@ -3,8 +3,8 @@ the user-facing wording of what a failed request means (missing, private, slow, 
 
 from __future__ import annotations
 
+import http.client
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -52,12 +52,14 @@ class Http:
                 return Response(answer.geturl(), answer.status, answer.read(), answer.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as e:
             return Response(url, e.code, e.read(), e.headers.get("Content-Type", "") if e.headers else "")
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise timeout_error(url, self.timeout_s) from None
         except urllib.error.URLError as e:
-            if isinstance(e.reason, (TimeoutError, socket.timeout)):
+            if isinstance(e.reason, TimeoutError):
                 raise timeout_error(url, self.timeout_s) from None
             raise UserError(f"{url}: could not connect ({e.reason}); check the address and your connection.") from None
+        except (OSError, http.client.HTTPException) as e:  # the connection dropped mid-answer
+            raise UserError(f"{url}: the connection broke ({type(e).__name__}); try again later.") from None
 
     def get_json(self, url: str, target: str):
         """The JSON body of a 2xx answer; other statuses raise :class:`UserError` worded for ``target``."""

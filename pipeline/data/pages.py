@@ -30,7 +30,7 @@ COUNT_WORDS = {
     "reposts": ("repost", "reblog", "boost", "share", "retweet", "restack"),
 }
 SCHEMA_ACTIONS = {"LikeAction": "likes", "CommentAction": "comments", "ShareAction": "reposts"}
-LOGIN_PATH = re.compile(r"/(login|log-in|signin|sign-in|sign_in|sessions?|auth|i/flow/login)\b", re.I)
+LOGIN_PATH = re.compile(r"/(login|log-in|signin|sign-in|sign_in|sessions?|auth|i/flow/login)\b", re.IGNORECASE)
 LOGIN_PAGE_MAX_CHARS = 600
 """A page with a password field and less readable text than this is a login wall, not a post."""
 COUNT_MAX_CHARS = 40
