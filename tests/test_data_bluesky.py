@@ -23,14 +23,17 @@ REPLY = "@bob.test agreed, we did the same last year and it worked."
 QUOTE = "This is the best explanation of queues I have read. Café owners know this by heart."
 
 
+def link_post() -> dict:
+    """LINK_POST as the app stores it: the link shortened in the text, the full URI in a facet."""
+    shown, full = "example.com/blog/2024/error-bud...", "https://example.com/blog/2024/error-budgets-in-practice"
+    return post_record(LINK_POST.replace(full, shown), "2024-05-01T10:00:00.000Z", links={shown: full})
+
+
 def repository() -> bytes:
     """A repository with a post (a shortened link), a three-post thread, a reply, a quote, a repost, a like, a profile."""
-    shown = "example.com/blog/2024/error-bud..."
     at = f"at://{DID}/app.bsky.feed.post/"
     records = {
-        "app.bsky.feed.post/3kabc2link": post_record(LINK_POST.replace(
-            "https://example.com/blog/2024/error-budgets-in-practice", shown), "2024-05-01T10:00:00.000Z",
-            links={shown: "https://example.com/blog/2024/error-budgets-in-practice"}),
+        "app.bsky.feed.post/3kabc2link": link_post(),
         # rkeys out of date order: the thread is joined by its reply links, not by key order
         "app.bsky.feed.post/3kzz1thread": post_record(THREAD[0], "2024-05-02T09:00:00.000Z"),
         "app.bsky.feed.post/3kaa3thread": post_record(THREAD[2], "2024-05-02T09:02:00.000Z",
@@ -138,7 +141,7 @@ def appview_views() -> list[dict]:
         feed_view("3kmm2thread", post_record(THREAD[1], "2024-05-02T09:01:00.000Z", reply_to=at + "3kzz1thread",
                                              root=at + "3kzz1thread"), 1, 0, 0),
         feed_view("3kzz1thread", post_record(THREAD[0], "2024-05-02T09:00:00.000Z"), 40, 6, 7),
-        feed_view("3kabc2link", post_record(LINK_POST, "2024-05-01T10:00:00.000Z"), 5, 1, 2),
+        feed_view("3kabc2link", link_post(), 5, 1, 2),
     ]
 
 

@@ -15,6 +15,7 @@ from fetch_server import HANDLE, PAGES, feed_view, loopback, page, serve_author_
 
 from pipeline.data.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
 from pipeline.data.http_get import Http
+from pipeline.data.ingest import read_posts
 from pipeline.data.pages import extract_page
 from pipeline.data.sources.fetched import read_fetched
 from pipeline.errors import UserError
@@ -97,6 +98,8 @@ def test_cached_pages_are_read_without_rendering_again(loopback, tmp_path):
     assert report.by_target[f"{loopback.url}/blog.html"] == {"route": "page:articles", "posts": 4}
     posts = read_fetched(out.read_text(), out.name).posts
     assert [p.text for p in posts] == BLOG + BLOG_PAGE_2 and posts[0].platform == "web" and posts[0].comments == 4
+    imported = read_posts(out)  # the builder's own JSONL import reads the same file
+    assert [p.text for p in imported.posts] == BLOG + BLOG_PAGE_2 and imported.posts[0].comments == 4
 
 
 def test_a_server_that_does_not_answer_in_time(loopback):

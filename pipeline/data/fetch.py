@@ -238,11 +238,13 @@ class Fetcher:
                                     "from the site instead.")
                 result.notices.append(f"{url}: robots.txt does not allow it; stopped there.")
                 break
-            page = self._render(url)
+            page, cached = self._render(url)
             extract = extract_page(page.html, page.final_url, start)
             if extract.login_wall:
                 raise UserError(f"{url}: the page asks for a login ({page.final_url}); only public pages can be "
                                 "fetched: export your posts from the site instead.")
+            if extract.posts and not cached:  # a login wall or an empty page is not kept: the next try renders again
+                self.cache.put(page)
             for post in extract.posts:
                 post.line = len(result.posts) + 1
                 result.posts.append(post)
@@ -254,15 +256,15 @@ class Fetcher:
                             "index or a public profile.")
         return result, "page:" + "+".join(dict.fromkeys(adapters))
 
-    def _render(self, url: str) -> RenderedPage:
+    def _render(self, url: str) -> tuple[RenderedPage, bool]:
+        """The page and whether it came from the cache."""
         page = self.cache.get(url) if self.settings.use_cache else None
         if page is not None:
             self.cached_pages += 1
-            return page
+            return page, True
         page = self.browser.render(url)
         check_status(page.status, page.final_url, url)
-        self.cache.put(page)
-        return page
+        return page, False
 
 
 def post_row(post: Post, target: str) -> dict:

@@ -6,7 +6,7 @@ from .post import Post
 
 
 def join_self_threads(items: list[tuple[str, str | None, Post]]) -> list[Post]:
-    """``(id, own_parent_id, post)`` items -> one post per thread, in the input order of the threads' first posts.
+    """``(id, own_parent_id, post)`` items -> one post per thread (threads ordered by their first-listed part).
 
     ``own_parent_id`` is the id of the post this one answers when that post is the author's own (else None).
     A thread's parts are joined with a blank line, the first post first and the rest by date; the thread keeps

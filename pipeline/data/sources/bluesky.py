@@ -8,8 +8,8 @@ from ..ingest import IngestResult
 
 NAME = "bluesky"
 LABEL = "Bluesky repository export (.car)"
-MAX_CHARS = 300
-"""Bluesky's post limit (300 graphemes)."""
+MAX_CHARS = None
+"""No limit of its own: a post has at most 300 graphemes, but a thread is joined into one post."""
 HEADER_BYTES = 512
 """Enough of a file to read its CAR header (a repository's is under 100 bytes)."""
 
