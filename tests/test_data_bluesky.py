@@ -176,3 +176,19 @@ def test_missing_handle_is_one_line_and_writes_nothing(loopback, tmp_path):
                                         r"not found\)"):
         fetch_posts(["bsky:nobody.test"], out, FetchSettings(bsky_api=loopback.url, delay_s=0))
     assert not out.exists()
+
+
+def test_a_tree_that_links_to_itself_is_an_error_not_a_hang():
+    builder = RepoBuilder(DID)
+    leaf = builder.put(post_record("hello", "2024-01-01T00:00:00Z"))
+    node = {"e": [{"k": b"app.bsky.feed.post/3kaaa", "p": 0, "t": None, "v": leaf}], "l": None}
+    first = builder.put(node)
+    looped = builder.put({**node, "l": first})
+    node["l"] = looped  # content addressing forbids a loop; a crafted file can still claim one
+    builder.blocks[first] = dag_cbor(node)
+    commit = builder.put({"did": DID, "version": 3, "data": first, "rev": "x", "prev": None, "sig": b""})
+    header = dag_cbor({"version": 1, "roots": [commit]})
+    data = varint(len(header)) + header + b"".join(varint(len(c.raw) + len(b)) + c.raw + b
+                                                   for c, b in builder.blocks.items())
+    with pytest.raises(UserError, match="deeper than 64 levels"):
+        read_repository(data, "loop.car")

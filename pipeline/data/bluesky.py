@@ -27,6 +27,8 @@ POST_TYPE = "app.bsky.feed.post"
 QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
 LINK_FACET = "app.bsky.richtext.facet#link"
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
+MAX_TREE_DEPTH = 64
+"""A repository's tree has about log4(records) levels; deeper means a crafted or broken file."""
 PAGE_SIZE = 100
 """Posts per getAuthorFeed page (the API's maximum)."""
 
@@ -72,22 +74,24 @@ def post_from_record(uri: str, record: dict, own_did: str, source: str, line: in
     return own_parent, post
 
 
-def _walk_mst(blocks: dict[CID, bytes], node_cid: CID | None, where: str) -> Iterator[tuple[str, CID]]:
+def _walk_mst(blocks: dict[CID, bytes], node_cid: CID | None, depth: int = 0) -> Iterator[tuple[str, CID]]:
     """``(collection/rkey, record CID)`` for every entry of the repository's Merkle search tree, in key order."""
     if node_cid is None:
         return
-    node = _block(blocks, node_cid, where)
+    if depth > MAX_TREE_DEPTH:
+        raise CarError(f"the record tree is deeper than {MAX_TREE_DEPTH} levels (a loop?)")
+    node = _block(blocks, node_cid)
     if not isinstance(node, dict) or not isinstance(node.get("e"), list):
         raise CarError("a tree node without entries")
-    yield from _walk_mst(blocks, node.get("l"), where)
+    yield from _walk_mst(blocks, node.get("l"), depth + 1)
     key = b""
     for entry in node["e"]:
         key = key[:entry["p"]] + entry["k"]  # each key stores only what differs from the previous one
         yield key.decode("utf-8", errors="replace"), entry["v"]
-        yield from _walk_mst(blocks, entry.get("t"), where)
+        yield from _walk_mst(blocks, entry.get("t"), depth + 1)
 
 
-def _block(blocks: dict[CID, bytes], cid, where: str):
+def _block(blocks: dict[CID, bytes], cid):
     if not isinstance(cid, CID) or cid not in blocks:
         raise CarError("a block the repository links to is missing (an incomplete download?)")
     return decode_dag_cbor(blocks[cid])
@@ -98,18 +102,18 @@ def read_repository(data: bytes, source: str) -> IngestResult:
     result = IngestResult(Path(source), PLATFORM)
     try:
         roots, blocks = read_car(data)
-        commit = _block(blocks, roots[0] if roots else None, source)
+        commit = _block(blocks, roots[0] if roots else None)
         if not isinstance(commit, dict) or not isinstance(commit.get("did"), str) or "data" not in commit:
             raise CarError("its root is not a repository commit (no did/data)")
         did = commit["did"]
         items = []
-        for number, (key, cid) in enumerate(_walk_mst(blocks, commit["data"], source), start=1):
+        for number, (key, cid) in enumerate(_walk_mst(blocks, commit["data"]), start=1):
             collection = key.split("/", 1)[0]
             if collection != POST_TYPE:
                 if collection == "app.bsky.feed.repost":
                     result.skipped["repost"] += 1
                 continue
-            record = _block(blocks, cid, source)
+            record = _block(blocks, cid)
             if not isinstance(record, dict) or not str(record.get("text") or "").strip():
                 result.skipped["empty text"] += 1
                 continue

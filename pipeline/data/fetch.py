@@ -127,13 +127,19 @@ class Browser:
                 raise UserError(f"no Chromium at {CHROMIUM}; install Debian's (apt-get install chromium, or make "
                                 "browser) to fetch web pages.")
             try:
-                from playwright.sync_api import sync_playwright
+                from playwright.sync_api import Error, sync_playwright
             except ImportError:
                 raise UserError("fetching web pages needs Playwright: pip install playwright (its driver ships in "
                                 "the wheel; Chromium comes from Debian).") from None
             self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                                             headless=True)
+            try:
+                self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                                 headless=True)
+            except Error as e:
+                self._playwright.stop()
+                self._playwright = None
+                raise UserError(f"Chromium ({CHROMIUM}) did not start: {str(e).splitlines()[0]}; reinstall it "
+                                "(apt-get install --reinstall chromium).") from None
         return self._browser
 
     def close(self) -> None:
