@@ -103,3 +103,13 @@ def test_no_teacher_keeps_everything():
     posts = [Post("anything at all", "a")]
     result = semantic_clean(posts, SemanticCleanSettings())
     assert result.kept == posts and not result.removed
+
+
+def test_local_teacher_in_process(tiny_model_dir, tmp_path):
+    """The local model path: a random tiny model answers noise, which keeps every post as it was."""
+    posts = [Post(t, "a") for t in [*OWN, "50% off all courses this week only!"]]
+    settings = SemanticCleanSettings(teacher="local", local_model=str(tiny_model_dir), cache_dir=tmp_path)
+    result = semantic_clean(posts, settings)
+    assert sum(result.labels.values()) == 3 and len(result.kept) + sum(result.removed.values()) == 3
+    assert all(p.text == t for p, t in zip(posts, [*OWN, "50% off all courses this week only!"]))
+    assert len(list(tmp_path.rglob("*.json"))) == 3  # cached like the briefs
