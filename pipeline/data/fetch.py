@@ -98,13 +98,13 @@ class Browser:
     def __init__(self, http: Http, timeout_s: float):
         self.http = http
         self.timeout_ms = timeout_s * 1000
-        self._playwright = self._browser = None
+        self._playwright = self._browser = self._context = None
 
     def render(self, url: str) -> RenderedPage:
+        page = self._start().new_page()  # first: it says what to install when Playwright or Chromium is missing
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        page = self._start().new_page(user_agent=USER_AGENT)
         self.http.wait_turn(url)
         try:
             response = page.goto(url, timeout=self.timeout_ms, wait_until="load")
@@ -140,13 +140,14 @@ class Browser:
                 self._playwright = None
                 raise UserError(f"Chromium ({CHROMIUM}) did not start: {str(e).splitlines()[0]}; reinstall it "
                                 "(apt-get install --reinstall chromium).") from None
-        return self._browser
+            self._context = self._browser.new_context(user_agent=USER_AGENT)  # one for all pages: cookies persist
+        return self._context
 
     def close(self) -> None:
         if self._browser is not None:
             self._browser.close()
             self._playwright.stop()
-            self._browser = self._playwright = None
+            self._browser = self._playwright = self._context = None
 
 
 class Robots:
@@ -256,7 +257,7 @@ class Fetcher:
                 result.posts.append(post)
             adapters.append(extract.adapter)
             self.log(f"{url}: {len(extract.posts)} posts ({extract.adapter})")
-            url = extract.next_url
+            url = extract.next_url if _same_site(extract.next_url, start) else None
         if not result.posts:
             raise UserError(f"{start}: no post text found on the page; give the address of a blog post, a blog's "
                             "index or a public profile.")
@@ -271,6 +272,11 @@ class Fetcher:
         page = self.browser.render(url)
         check_status(page.status, page.final_url, url)
         return page, False
+
+
+def _same_site(url: str | None, start: str) -> bool:
+    """Older posts are followed on the site asked for only (a "next" link to elsewhere is someone else's page)."""
+    return url is not None and urlsplit(url).netloc == urlsplit(start).netloc
 
 
 def post_row(post: Post, target: str) -> dict:
