@@ -129,3 +129,12 @@ def test_cli_json_summary_and_one_line_error(loopback, tmp_path):
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().startswith("error: bsky:nobody.test:") and len(failed.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "none.jsonl").exists()
+
+
+def test_no_chromium_is_one_line_saying_what_to_install(loopback, tmp_path, monkeypatch):
+    import pipeline.data.fetch as fetch
+
+    serve_site(loopback)
+    monkeypatch.setattr(fetch, "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(UserError, match=r"^no Chromium at .*no-chromium; install Debian's \(apt-get install chromium"):
+        fetch_posts([f"{loopback.url}/blog.html"], tmp_path / "p.jsonl", FetchSettings(delay_s=0, cache_dir=tmp_path))
