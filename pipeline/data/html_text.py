@@ -42,6 +42,10 @@ class Element:
         """Elements under this one (not itself) for which ``predicate(element)`` is true."""
         return [e for e in self.iter() if e is not self and predicate(e)]
 
+    def find(self, predicate) -> Element | None:
+        """The first element under this one for which ``predicate(element)`` is true."""
+        return next((e for e in self.iter() if e is not self and predicate(e)), None)
+
 
 class _TreeBuilder(HTMLParser):
     def __init__(self):

@@ -70,9 +70,9 @@ def extract_page(html: str, url: str, source: str) -> PageExtract:
 def _h_entries(root: Element, url: str, source: str) -> list[Post]:
     posts = []
     for entry in root.find_all(lambda e: "h-entry" in e.classes):
-        content = next(iter(entry.find_all(lambda e: "e-content" in e.classes)), entry)
-        published = next(iter(entry.find_all(lambda e: "dt-published" in e.classes)), None)
-        link = next(iter(entry.find_all(lambda e: "u-url" in e.classes and "href" in e.attrs)), None)
+        content = entry.find(lambda e: "e-content" in e.classes) or entry
+        published = entry.find(lambda e: "dt-published" in e.classes)
+        link = entry.find(lambda e: "u-url" in e.classes and "href" in e.attrs)
         post = _post(text_of(content), entry, url, source, len(posts) + 1)
         if post:
             if published is not None:
@@ -91,12 +91,12 @@ def _articles(root: Element, url: str, source: str) -> list[Post]:
     for article in articles:
         post = _post(text_of(article), article, url, source, len(posts) + 1)
         if post:
-            time_tag = next(iter(article.find_all(lambda e: e.tag == "time")), None)
+            time_tag = article.find(lambda e: e.tag == "time")
             if time_tag is not None:
                 post.posted_at = parse_date(time_tag.attrs.get("datetime") or text_of(time_tag))
-            bookmark = next(iter(article.find_all(lambda e: e.tag == "a" and "href" in e.attrs
-                                                  and "bookmark" in e.attrs.get("rel", "").split())), None)
-            heading = next(iter(article.find_all(lambda e: e.tag in ("h1", "h2", "h3"))), None)
+            bookmark = article.find(lambda e: e.tag == "a" and "href" in e.attrs
+                                    and "bookmark" in e.attrs.get("rel", "").split())
+            heading = article.find(lambda e: e.tag in ("h1", "h2", "h3"))
             href = bookmark.attrs["href"] if bookmark is not None else _first_href(heading)
             if href:
                 post.url = urljoin(url, href)
@@ -105,8 +105,8 @@ def _articles(root: Element, url: str, source: str) -> list[Post]:
 
 
 def _readable(root: Element, url: str, source: str) -> list[Post]:
-    container = (next(iter(root.find_all(lambda e: e.tag == "article")), None)
-                 or next(iter(root.find_all(lambda e: e.tag == "main")), None) or _body(root))
+    container = (root.find(lambda e: e.tag == "article")
+                 or root.find(lambda e: e.tag == "main") or _body(root))
     sections, current = [], Element("section")
     for child in container.children:  # split at the container's own <hr> separators
         if isinstance(child, Element) and child.tag == "hr":
@@ -121,7 +121,7 @@ def _readable(root: Element, url: str, source: str) -> list[Post]:
         if post:
             post.url = url if len(sections) == 1 else None
             posts.append(post)
-    time_tag = next(iter(container.find_all(lambda e: e.tag == "time" and "datetime" in e.attrs)), None)
+    time_tag = container.find(lambda e: e.tag == "time" and "datetime" in e.attrs)
     if len(posts) == 1 and time_tag is not None:
         posts[0].posted_at = parse_date(time_tag.attrs["datetime"])
     return posts
@@ -140,12 +140,9 @@ def engagement_counts(element: Element) -> dict[str, float]:
     """likes / comments / reposts shown under ``element`` (only those found)."""
     counts: dict[str, float] = {}
     for stat in element.find_all(lambda e: e.attrs.get("itemprop") == "interactionStatistic"):
-        action = next((e.attrs.get("content") or e.attrs.get("href") or text_of(e)
-                       for e in stat.find_all(lambda e: e.attrs.get("itemprop") == "interactionType")), "")
-        number = next((e.attrs.get("content") or text_of(e)
-                       for e in stat.find_all(lambda e: e.attrs.get("itemprop") == "userInteractionCount")), "")
+        action = _itemprop(stat, "interactionType")
         name = next((n for a, n in SCHEMA_ACTIONS.items() if a in action), None)
-        value = _number(number)
+        value = _number(_itemprop(stat, "userInteractionCount"))
         if name and value is not None:
             counts.setdefault(name, value)
     for candidate in element.iter():
@@ -179,13 +176,13 @@ def _number(text: str | None) -> float | None:
 
 
 def _next_link(root: Element, url: str) -> str | None:
-    link = next(iter(root.find_all(lambda e: e.tag in ("a", "link") and "next" in e.attrs.get("rel", "").split()
-                                   and e.attrs.get("href"))), None)
+    link = root.find(lambda e: e.tag in ("a", "link") and "next" in e.attrs.get("rel", "").split()
+                     and e.attrs.get("href"))
     return urljoin(url, link.attrs["href"]) if link is not None else None
 
 
 def _body(root: Element) -> Element:
-    return next(iter(root.find_all(lambda e: e.tag == "body")), root)
+    return root.find(lambda e: e.tag == "body") or root
 
 
 def _outermost(root: Element, tag: str) -> list[Element]:
@@ -205,6 +202,11 @@ def _outermost(root: Element, tag: str) -> list[Element]:
 
 
 def _first_href(element: Element | None) -> str | None:
-    if element is None:
-        return None
-    return next((a.attrs["href"] for a in element.find_all(lambda e: e.tag == "a" and "href" in e.attrs)), None)
+    link = element.find(lambda e: e.tag == "a" and "href" in e.attrs) if element is not None else None
+    return link.attrs["href"] if link is not None else None
+
+
+def _itemprop(element: Element, name: str) -> str:
+    """The value of the schema.org property ``name`` under ``element`` (its content, href or text)."""
+    found = element.find(lambda e: e.attrs.get("itemprop") == name)
+    return "" if found is None else found.attrs.get("content") or found.attrs.get("href") or text_of(found)
