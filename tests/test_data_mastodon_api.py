@@ -82,3 +82,9 @@ def test_missing_or_private_account(loopback, tmp_path, acct, expected):
 def test_a_handle_without_a_server_is_refused():
     with pytest.raises(UserError, match="write the account as @user@server"):
         fetch_posts(["mastodon:alice"], "x.jsonl")
+
+
+def test_a_quote_posts_fallback_line_is_not_the_authors_words():
+    content = ('<p class="quote-inline">RE: <a href="https://social.example/@bob/1">social.example/@bob/1</a></p>'
+               '<p>Strongly agree with this.</p>')
+    assert html_to_text(content) == "Strongly agree with this."

@@ -18,6 +18,8 @@ SKIP = {"script", "style", "noscript", "template", "svg", "nav", "header", "foot
         "select", "textarea", "iframe", "head"}
 BLOCK = {"address", "article", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "h1", "h2", "h3",
          "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre", "section", "table", "tr", "ul", "body", "html"}
+SKIP_CLASSES = {"quote-inline"}
+"""Mastodon's "RE: link" line in a quote post, written for apps that cannot show the quote: not the author's words."""
 _PARAGRAPH, _LINE = "\x00", "\x01"
 
 
@@ -83,7 +85,7 @@ def _pieces(node: Element | str, in_pre: bool) -> Iterator[str]:
     if isinstance(node, str):
         yield node.replace("\n", _LINE) if in_pre else re.sub(r"\s+", " ", node)
         return
-    if node.tag in SKIP:
+    if node.tag in SKIP or node.classes & SKIP_CLASSES:
         return
     if node.tag == "br":
         yield _LINE
