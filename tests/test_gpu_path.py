@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import run_cli
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.gpu import (CudaFacts, auto_dtype, cuda_problem, launch_processes, mixed_precision, pick_backend,

@@ -8,8 +8,6 @@ import shutil
 import pytest
 import torch
 
-from hub_fixtures import hub  # noqa: F401 (fixture)
-from lora_runs import lora_runs, one_thread  # noqa: F401 (fixtures)
 from pipeline.errors import UserError
 from pipeline.serving.variants import Variants
 from pipeline.generation import SamplingSettings, stream_chat

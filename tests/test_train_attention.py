@@ -4,7 +4,7 @@ transformers' sdpa over the whole row with its block-diagonal mask."""
 from __future__ import annotations
 
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 

@@ -10,7 +10,7 @@ import math
 import pytest
 import torch
 from conftest import last_json
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.workspace import Run

@@ -4,7 +4,7 @@ bit, as autocast casting them every step; float32 training and the no-autocast p
 from __future__ import annotations
 
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 

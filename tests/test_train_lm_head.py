@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 

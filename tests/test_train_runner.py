@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import last_json, run_cli
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from conftest import last_json, run_cli
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.workspace import Run
