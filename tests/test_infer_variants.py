@@ -119,7 +119,7 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
     """Greedy: the batched rows equal today's one-column-at-a-time decoding. Sampling: each row has
     its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone.
     Both orders of the decode steps' products (which one runs is timed per machine) give that."""
-    from pipeline.compare import batched
+    from pipeline.serving import batched
 
     monkeypatch.setattr(batched, "_ORDER_CHOICE", collections.defaultdict(lambda: weight_major))
     v = Variants.from_run(lora_runs["dpo"], switch=switch, log=lambda *a, **k: None)
@@ -141,7 +141,7 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
 def test_the_faster_order_of_few_rows_is_timed_once():
     import torch
 
-    from pipeline.compare import batched
+    from pipeline.serving import batched
 
     weights = [torch.randn(48, 64), torch.randn(64, 48)]
     first = batched.weight_major_is_faster(weights, 3)
