@@ -29,7 +29,7 @@ def test_default_model_gguf_continues_like_the_merged_model_and_stops(tmp_path, 
 
     from pipeline.export.llama_worker import greedy
 
-    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=1e-3)
+    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=1e-3, steps=24)
     quiet = lambda *a, **k: None  # noqa: E731
     merged = export_run(runs["dpo"], ExportSettings(to="merged", out=tmp_path / "merged"), log=quiet)
     files = {quant: export_run(runs["dpo"], ExportSettings(to=to, quant=quant, lora_gguf=False, out=tmp_path / quant),

@@ -55,7 +55,6 @@ class BuiltTrainer:
     model_path: Path
     """The base model's resolved folder."""
     train_examples: int
-    validation_examples: int
     dropped_too_long: int
     """Training examples left out for their length."""
     rows: RowSpec = field(default_factory=RowSpec)

@@ -198,8 +198,7 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
         trainer.add_reference_logps()
     merged = reference == "sft"
     return common.BuiltTrainer(
-        trainer, tokenizer, backend, model_path, train_examples=len(train), validation_examples=len(validation),
-        dropped_too_long=dropped,
+        trainer, tokenizer, backend, model_path, train_examples=len(train), dropped_too_long=dropped,
         rows=RowSpec(logged=loss.logged, drift_beta=settings.beta if loss.reference else None,
                      drift_warning=settings.drift_warning),
         config_extra={"reference": reference if loss.reference else "reference-free",

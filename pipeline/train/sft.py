@@ -85,7 +85,7 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     if settings.packing:  # attention inside each packed example only, not over the whole packed row
         use_segment_attention(unwrap_peft(trainer.model))
     return common.BuiltTrainer(trainer, tokenizer, backend, model_path, train_examples=len(train),
-                               validation_examples=len(validation), dropped_too_long=dropped)
+                               dropped_too_long=dropped)
 
 
 def train_sft(data_dir: str | Path | None, out: str | Path, settings: SFTSettings | None = None, *,
