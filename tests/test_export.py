@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import last_json, run_cli
-from support.ada_data import write_data
+from support.ada_data import SYSTEM, write_data
 from support.greedy import PROMPTS, assert_alike, chat_ids, hf_greedy
 from support.peft_runs import train_lora, write_run
 from support.trained_runs import ONE_THREAD_ENV

@@ -1,6 +1,6 @@
 """DPO on the tiny model: the reference is the SFT policy, the saved adapter is only the DPO delta
 (base + SFT + DPO adapters active together = the trained policy), the CLI's --json and metrics
-rows, DPO on the base, each loss of the table on its own formula, the beta sweep, the log-ratio drift and
+rows, each loss of the table on its own formula (one of them on the base model), the beta sweep, the log-ratio drift and
 its warning."""
 
 from __future__ import annotations
@@ -115,16 +115,6 @@ def test_dpo_cli_saves_only_the_dpo_delta(tmp_path, sft_run, tiny_model_dir, cap
     assert not torch.allclose(b, c, atol=1e-4)  # the DPO delta is there, not folded into the SFT one
 
 
-def test_dpo_without_sft_run_uses_the_base_and_says_so(tmp_path, sft_run, tiny_model_dir):
-    from pipeline.train.dpo import train_dpo
-
-    data, _ = sft_run
-    summary = train_dpo(data, tmp_path / "dpo", dpo_settings(model=str(tiny_model_dir), max_steps=1), **QUIET)
-    config = Run(tmp_path / "dpo").config()
-    assert summary["state"] == "done"
-    assert config["parent"] is None and config["reference"] == "base"
-
-
 BETA, GAMMA = 0.2, 0.3
 """Not the defaults, so a loss that ignored the settings would not match its formula."""
 
@@ -169,12 +159,16 @@ def test_each_loss_trains_two_steps_on_its_own_formula(tmp_path, sft_run, one_pa
     from pipeline.train.losses import LOSSES
 
     loss = LOSSES[name]
-    settings = dpo_settings(loss_type=name, beta=BETA, batch_size=2 if loss.labelled else 1, learning_rate=5e-3,
+    settings = dpo_settings(loss_type=name, model=str(tiny_model_dir), beta=BETA, batch_size=2 if loss.labelled else 1, learning_rate=5e-3,
                             warmup_ratio=0.0, **({"simpo_gamma": GAMMA} if "simpo_gamma" in loss.knobs else {}))
-    summary = train_dpo(one_pair, tmp_path / "dpo", settings, parent=sft_run[1].path, **QUIET)
+    # one loss trains on the base model: its reference is then the base, and config.json says so
+    parent = None if name == "kto" else sft_run[1].path
+    summary = train_dpo(one_pair, tmp_path / "dpo", settings, parent=parent, **QUIET)
     run = Run(tmp_path / "dpo")
     assert summary["state"] == "done" and summary["steps"] == 2 and run.has_adapter()
-    assert run.config()["reference"] == ("sft" if loss.reference else "reference-free")
+    config = run.config()
+    assert config["parent"] == (str(parent) if parent else None)
+    assert config["reference"] == (("sft" if parent else "base") if loss.reference else "reference-free")
     pair = json.loads((one_pair / "dpo" / "train.jsonl").read_text())
     tokenizer = load_tokenizer(tiny_model_dir)
     prompt = len(tokenizer.apply_chat_template(pair["prompt"], add_generation_prompt=True, return_dict=False))
