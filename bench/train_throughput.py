@@ -26,7 +26,6 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     from trl import SFTConfig, SFTTrainer
 
     from pipeline.train import common
-    from pipeline.train.metrics import TokenCounter
     from pipeline.train.sft import _load_rows, build_sft_trainer
     from pipeline.workspace import Run
 
@@ -43,9 +42,9 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
         baseline_cls = type("TRLDefaultsSFTTrainer", (common.TrainerMixin, SFTTrainer), {})  # counts tokens only
         trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train), processing_class=tokenizer,
                              peft_config=peft_config)
-        counter = trainer.token_counter = TokenCounter()
     else:
-        trainer, counter, _ = build_sft_trainer(data_dir, run, settings, log)
+        trainer = build_sft_trainer(data_dir, run, settings, log).trainer
+    counter = trainer.token_counter
     start = time.perf_counter()
     trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
     trainer.train()
@@ -69,7 +68,6 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
 
     from pipeline.train import common
     from pipeline.train.dpo import build_dpo_trainer, load_pairs, load_policy
-    from pipeline.train.metrics import TokenCounter
     from pipeline.workspace import Run
 
     run = Run(Path(work_dir).resolve())
@@ -88,9 +86,9 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
         baseline_cls = type("TRLDefaultsDPOTrainer", (common.TrainerMixin, DPOTrainer), {})  # counts tokens only
         trainer = baseline_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
                                processing_class=tokenizer, peft_config=peft_config)
-        counter = trainer.token_counter = TokenCounter()
     else:
-        trainer, counter, _ = build_dpo_trainer(data_dir, run, settings, parent, None, log)
+        trainer = build_dpo_trainer(data_dir, run, settings, parent, None, log).trainer
+    counter = trainer.token_counter
     setup = time.perf_counter() - start
     start = time.perf_counter()
     trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout

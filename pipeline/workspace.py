@@ -42,9 +42,6 @@ def validate_name(name: str, what: str = "run name") -> str:
     return name
 
 
-RUN_KINDS = ("sft", "dpo")
-
-
 @dataclass(frozen=True)
 class Run:
     """One training run folder.
@@ -99,15 +96,18 @@ class Run:
         return read_json(self.job_path, missing="the job runner writes it.") if self.job_path.is_file() else {}
 
     def is_run(self) -> bool:
-        """Whether the folder holds a run's config (a model folder's ``config.json`` does not count)."""
+        """Whether the folder holds a run's config: a ``kind`` and a ``base_model`` (a model folder's
+        ``config.json`` has neither)."""
         try:
-            return self.config_path.is_file() and self.config().get("kind") in RUN_KINDS
+            config = self.config() if self.config_path.is_file() else {}
         except UserError:  # not JSON: some other folder's config.json
             return False
+        return isinstance(config, dict) and isinstance(config.get("kind"), str) and "base_model" in config
 
     @property
     def kind(self) -> str | None:
-        """``sft`` or ``dpo``: from config.json once training started, from job.json while queued."""
+        """The run's kind (``sft``, ``dpo``: pipeline.train.settings.KINDS): from config.json once training
+        started, from job.json while queued."""
         if self.config_path.is_file():
             return self.config().get("kind")
         return self.job().get("kind")

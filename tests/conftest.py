@@ -3,6 +3,8 @@
 Fast tests use ``tiny_model_dir``: a randomly initialised 2-layer Llama built from a config, with
 the default model's real tokenizer and chat template, saved as an ordinary model folder (so every
 code path that takes a model spec takes it). Tests marked ``slow`` use the real default model.
+``lora_runs`` are SFT and DPO runs made by the project's trainers on it; ``hub`` is a loopback Hub
+(``support/hub_server.py``) for one test; ``hub_runs`` and ``data_dir`` are what the Hub tests push.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support.ada_data import write_data
+from support.hub_data import write_data_folder, write_hub_run
+from support.hub_server import WRITE_TOKEN, HubServer
+from support.trained_runs import make_runs
 
 # Offline by construction: nothing in the suite may reach a hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -83,3 +89,68 @@ def last_json(stdout: str) -> dict:
     import json
 
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def lora_runs(tmp_path_factory, tiny_model_dir) -> dict:
+    """A project with data/ and runs/sft-1, runs/dpo-1 trained on the tiny model (built once per session)."""
+    root = tmp_path_factory.mktemp("project")
+    return make_runs(root, tiny_model_dir, write_data(root / "data"))
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny-model work runs faster on one torch thread, most of all on a CPU other tests share."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A fresh loopback Hub; the clients in this process and in child processes talk to it.
+
+    huggingface_hub, datasets, transformers and PEFT read their settings once at import (and this
+    conftest imported them offline), so besides the environment the fixture sets their module constants.
+    """
+    import datasets.config
+    import huggingface_hub.hf_api
+    from huggingface_hub import constants
+
+    with HubServer(tmp_path / "hub-store") as fake:
+        home = tmp_path / "hf-home"
+        env = {"HF_ENDPOINT": fake.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HUB_OFFLINE": "0", "HF_TOKEN": WRITE_TOKEN,
+               "HF_HOME": str(home), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        for name, value in {"ENDPOINT": fake.endpoint, "HF_HUB_OFFLINE": False, "HF_HUB_DISABLE_XET": True,
+                            "HUGGINGFACE_CO_URL_TEMPLATE": fake.endpoint + "/{repo_id}/resolve/{revision}/{filename}",
+                            "HF_HUB_CACHE": str(home / "hub"), "HF_TOKEN_PATH": str(home / "token"),
+                            "HF_STORED_TOKENS_PATH": str(home / "stored_tokens")}.items():
+            monkeypatch.setattr(constants, name, value)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", fake.endpoint)  # behind file_exists() etc.
+        for name, value in {"HF_ENDPOINT": fake.endpoint, "HF_HUB_OFFLINE": False, "HF_DATASETS_OFFLINE": False,
+                            "HUB_DATASETS_URL": fake.endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
+                            "HF_DATASETS_CACHE": tmp_path / "datasets-cache"}.items():
+            monkeypatch.setattr(datasets.config, name, value)
+        yield fake
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """A small data folder with its dataset card (what the Hub tests push)."""
+    return write_data_folder(tmp_path / "project" / "data")
+
+
+@pytest.fixture(scope="session")
+def hub_runs(tmp_path_factory, tiny_model_dir) -> dict[str, Path]:
+    """``{"sft": runs/sft-1, "dpo": runs/dpo-1}``: random LoRA adapters on the tiny model with complete
+    run configs (DPO's parent is sft-1): what the Hub tests push and pull; no training needed."""
+    root = tmp_path_factory.mktemp("hub-project") / "runs"
+    sft = write_hub_run(root, "sft-1", "sft", tiny_model_dir, None, seed=1,
+                        targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    dpo = write_hub_run(root, "dpo-1", "dpo", tiny_model_dir, sft, seed=2, targets=["q_proj", "v_proj"])
+    return {"sft": sft, "dpo": dpo}

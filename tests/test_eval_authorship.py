@@ -2,7 +2,7 @@
 
 import random
 
-from lora_runs import TOPICS, chosen_post, rejected_post
+from support.ada_data import TOPICS, chosen_post, rejected_post
 
 from pipeline.evaluate.authorship import bootstrap_mean, burrows_delta, train
 from pipeline.evaluate.report import gold_posts, split_posts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lora_runs import chosen_post, posts, rejected_post
+from support.ada_data import chosen_post, posts, rejected_post
 from pipeline.evaluate import judge as judging
 from pipeline.evaluate.seemore import SeeMore, train
 from pipeline.evaluate.similarity import similarity_report

@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 from conftest import last_json, run_cli
-from lora_runs import ONE_THREAD_ENV, dpo_rows, lora_runs, one_thread  # noqa: F401 (fixtures)
+from support.ada_data import dpo_rows
+from support.trained_runs import ONE_THREAD_ENV
 from pipeline.evaluate.margins import encode_pairs, reward_margins, summarize
 from pipeline.evaluate.perplexity import encode_examples, perplexity
 from pipeline.evaluate.report import EvalSettings, evaluate_run

@@ -2,8 +2,8 @@
 text/template, the vLLM adapter folder, the GGUF push, and bad input.
 
 llama.cpp is the one ``make llama`` builds (llama-cpp-python from its sdist); Go is Debian's
-``golang-go`` (``make go``). The runs are real LoRAs on the tiny model (tests/lora_runs.py's
-trainer): ``sft-1`` trained until it repeats the training posts, ``dpo-1`` on top of it. The
+``golang-go`` (``make go``). The runs are real LoRAs on the tiny model (tests/support/peft_runs.py's
+loop): ``sft-1`` trained until it repeats the training posts, ``dpo-1`` on top of it. The
 default model's checks (q8_0 token agreement, clean stops) are in test_export_default.py (slow).
 """
 
@@ -18,50 +18,17 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import last_json, run_cli
-from hub_fixtures import hub  # noqa: F401 (fixture)
-from lora_runs import ONE_THREAD_ENV, SYSTEM, one_thread, train_lora, write_data, write_run  # noqa: F401 (fixture)
+from support.ada_data import SYSTEM, write_data
+from support.greedy import PROMPTS, assert_alike, chat_ids, hf_greedy
+from support.peft_runs import train_lora, write_run
+from support.trained_runs import ONE_THREAD_ENV
 
 from pipeline.errors import UserError
 from pipeline.export import ExportSettings, export_run
 from pipeline.merge import plain_byte_level
 
 GO_RENDER = Path(__file__).resolve().parent / "go" / "render_template.go"
-PROMPTS = ["Write a post about hiring.", "Write a post about burnout.", "Write a post about pricing.",
-           "Write a post about code review.", "Write a post about saying no."]
 quiet = lambda *a, **k: None  # noqa: E731
-
-
-def chat_ids(tokenizer, prompt: str, system: str | None = SYSTEM) -> list[int]:
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
-    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=False)
-
-
-def hf_greedy(model, prompt_ids: list[int], max_new_tokens: int, end_ids: list[int]) -> list[int]:
-    with torch.no_grad():
-        out = model.generate(torch.tensor([prompt_ids]), max_new_tokens=max_new_tokens, do_sample=False,
-                             eos_token_id=end_ids, pad_token_id=end_ids[0], repetition_penalty=1.0)
-    return out[0, len(prompt_ids):].tolist()
-
-
-def agreement(a: list[int], b: list[int]) -> int:
-    """How many leading tokens two continuations share."""
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
-
-
-def assert_alike(model, prompt_ids: list[int], expected: list[int], got: list[int], near_tie: float | None) -> None:
-    """llama.cpp's continuation ``got`` equals the merged model's ``expected`` for 16 tokens (or all of a shorter
-    one); with ``near_tie``, they may also part where the merged model's logits for the two tokens are within
-    ``near_tie`` of each other (a tie that quantisation's rounding may flip)."""
-    same = agreement(expected, got)
-    if same >= min(16, len(expected)):
-        return
-    assert near_tie is not None, (same, expected, got)
-    with torch.no_grad():
-        logits = model(torch.tensor([prompt_ids + expected[:same]])).logits[0, -1]
-    assert logits[expected[same]] - logits[got[same]] < near_tie, (same, expected, got)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Export on the real default model (slow): the GGUF continues like the merged model, and ends turns.
 
-A real SFT + DPO run on the default model (tests/lora_runs.py's trainer, 24 steps each at lr 1e-3 on the
+A real SFT + DPO run on the default model (the project's trainers, 24 steps each at lr 1e-3 on the
 Ada posts), exported as merged, GGUF f16 and Ollama (q8_0). For 3 chat-templated prompts, greedy:
 llama.cpp's first 16 new tokens equal the merged transformers model's at f16; at q8_0 too, or they part
 at a near-tie (the merged model's logits for the two tokens within 0.05, about 0.2% of their range: Q8_0
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from lora_runs import make_runs, write_data
-from test_export import PROMPTS, assert_alike, chat_ids, hf_greedy
+from support.ada_data import write_data
+from support.greedy import PROMPTS, assert_alike, chat_ids, hf_greedy
+from support.trained_runs import make_runs
 
 from pipeline.export import ExportSettings, export_run
 
@@ -28,7 +29,7 @@ def test_default_model_gguf_continues_like_the_merged_model_and_stops(tmp_path, 
 
     from pipeline.export.llama_worker import greedy
 
-    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=1e-3)
+    runs = make_runs(tmp_path, default_model_dir, write_data(tmp_path / "data"), lr=1e-3, steps=24)
     quiet = lambda *a, **k: None  # noqa: E731
     merged = export_run(runs["dpo"], ExportSettings(to="merged", out=tmp_path / "merged"), log=quiet)
     files = {quant: export_run(runs["dpo"], ExportSettings(to=to, quant=quant, lora_gguf=False, out=tmp_path / quant),

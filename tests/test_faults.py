@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 from conftest import last_json, run_cli
-from hub_fixtures import hub, hub_runs  # noqa: F401 (fixtures)
 
 from pipeline.workspace import Run
 

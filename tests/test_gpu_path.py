@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import run_cli
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.gpu import (CudaFacts, auto_dtype, cuda_problem, launch_processes, mixed_precision, pick_backend,
@@ -189,7 +189,7 @@ def four_bit_runs(tmp_path_factory, tiny_model_dir):
     train_sft(data, root / "runs" / "sft", sft, **QUIET)
     dpo = settings_for("dpo", "quick", max_steps=2, batch_size=2, dtype="float32", learning_rate=5e-2,
                        max_prompt_length=64, max_completion_length=96, warmup_ratio=0.0)
-    train_dpo(data, root / "runs" / "dpo", root / "runs" / "sft", dpo, **QUIET)
+    train_dpo(data, root / "runs" / "dpo", dpo, parent=root / "runs" / "sft", **QUIET)
     return data, Run(root / "runs" / "sft"), Run(root / "runs" / "dpo"), dpo
 
 
@@ -209,7 +209,7 @@ def test_dpo_on_a_4bit_parent_is_exact_where_it_is_served(four_bit_runs):
     config = dpo.config()
     assert config["sft_merge"] == "float32: base (4-bit NF4, dequantised) + SFT adapter merged in float32"
     ids = torch.arange(3, 40).unsqueeze(0)
-    trainer, _, _ = build_dpo_trainer(data, Run(dpo.path.parent / "probe"), settings, sft, **QUIET)
+    trainer = build_dpo_trainer(data, Run(dpo.path.parent / "probe"), settings, sft, **QUIET).trainer
     with trainer.model.disable_adapter():
         reference = _logits(trainer.model, ids)
     policy, *_ = load_policy(settings, sft, **QUIET)  # what DPO trained from; + its adapter = the trained policy

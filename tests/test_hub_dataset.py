@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from conftest import last_json, run_cli
-from hub_fixtures import DPO_ROWS, SFT_ROWS, data_dir, hub  # noqa: F401 (fixtures)
-from hub_server import WRITE_TOKEN
+from support.hub_data import DPO_ROWS, SFT_ROWS
+from support.hub_server import WRITE_TOKEN
 
 
 def test_push_dataset_round_trip_card_and_idempotent_repush(hub, data_dir, tmp_path):

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from hub_fixtures import data_dir, folder_digest, hub, hub_runs  # noqa: F401 (fixtures)
-from hub_server import BOB_TOKEN, READ_TOKEN, WRITE_TOKEN
+from support.hub_data import folder_digest
+from support.hub_server import BOB_TOKEN, READ_TOKEN, WRITE_TOKEN
 from pipeline.errors import UserError
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hub_fixtures import EVAL, hub, hub_runs  # noqa: F401 (fixtures)
+from support.hub_data import EVAL
 
 PROMPT_IDS = [[1, 17, 42, 99, 7, 300, 12]]
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hub_fixtures import hub  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import last_json, run_cli
-from lora_runs import ONE_THREAD_ENV, lora_runs  # noqa: F401 (fixture)
+from support.trained_runs import ONE_THREAD_ENV
 from pipeline.errors import UserError
 from pipeline.picks import export_comparison, record_pick, ties_path
 from pipeline.data.folder import read_pairs

@@ -8,8 +8,6 @@ import shutil
 import pytest
 import torch
 
-from hub_fixtures import hub  # noqa: F401 (fixture)
-from lora_runs import lora_runs, one_thread  # noqa: F401 (fixtures)
 from pipeline.errors import UserError
 from pipeline.serving.variants import Variants
 from pipeline.generation import SamplingSettings, stream_chat
@@ -105,8 +103,8 @@ def _batched(variants, settings, prompt=PROMPT):
 def test_stream_columns_reports_stats_per_column(variants):
     texts, finals, events = _batched(variants, SamplingSettings(max_new_tokens=12, temperature=5.0, seed=1))
     order = [column for column, _, _ in events]
-    first_end = min(order.index(c) for c in finals if order.count(c))
-    assert all(c in order[:first_end + 3] for c in ("base", "sft", "dpo"))  # the three stream at once
+    first_end = next(i for i, (_, _, stats) in enumerate(events) if stats is not None)
+    assert set(order[:first_end]) == {"base", "sft", "dpo"}  # the three stream at once: all before any ends
     assert set(finals) == {"base", "sft", "dpo"}
     for column, stats in finals.items():
         assert texts[column] and stats.finished
@@ -121,7 +119,7 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
     """Greedy: the batched rows equal today's one-column-at-a-time decoding. Sampling: each row has
     its own generator seeded with the seed, so it draws what ``generate`` draws for that column alone.
     Both orders of the decode steps' products (which one runs is timed per machine) give that."""
-    from pipeline.compare import batched
+    from pipeline.serving import batched
 
     monkeypatch.setattr(batched, "_ORDER_CHOICE", collections.defaultdict(lambda: weight_major))
     v = Variants.from_run(lora_runs["dpo"], switch=switch, log=lambda *a, **k: None)
@@ -143,7 +141,7 @@ def test_one_batch_gives_each_column_the_text_it_gets_alone(lora_runs, switch, t
 def test_the_faster_order_of_few_rows_is_timed_once():
     import torch
 
-    from pipeline.compare import batched
+    from pipeline.serving import batched
 
     weights = [torch.randn(48, 64), torch.randn(64, 48)]
     first = batched.weight_major_is_faster(weights, 3)

@@ -1,7 +1,7 @@
 """Secrets and path tricks: a Hub token is never logged, written, shown back or put in a card, and
 no name or file input can reach outside its folder.
 
-The pushes go to the loopback Hub (tests/hub_server.py). The scans read every file we could have
+The pushes go to the loopback Hub (tests/support/hub_server.py). The scans read every file we could have
 written (the workspace, the run folders, the HF home, the files the Hub received, i.e. the cards
 and configs), the CLI's stdout/stderr, the app's log, its page HTML, ``/config`` and API info,
 and every value its API returned, and look for the token's bytes.
@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hub_fixtures import data_dir, hub, hub_runs, write_data_folder  # noqa: F401 (fixtures)
-from hub_server import BOB_TOKEN, WRITE_TOKEN
+from support.hub_data import write_data_folder
+from support.hub_server import BOB_TOKEN, WRITE_TOKEN
 
 from pipeline.cli import main
 

@@ -4,7 +4,7 @@ transformers' sdpa over the whole row with its block-diagonal mask."""
 from __future__ import annotations
 
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 
@@ -24,7 +24,7 @@ def test_segment_attention_matches_sdpa_on_packed_rows(tmp_path, tiny_model_dir)
     data = write_voice_data(tmp_path / "data", n_train=8, n_eval=0)
     settings = settings_for("sft", "quick", model=str(tiny_model_dir), max_steps=1, batch_size=3, max_length=256,
                             dtype="float32")
-    trainer, _, _ = build_sft_trainer(data, Run(tmp_path / "run"), settings, log=lambda *a, **k: None)
+    trainer = build_sft_trainer(data, Run(tmp_path / "run"), settings, log=lambda *a, **k: None).trainer
     model, inner = trainer.model, trainer.model.get_base_model()
     assert inner.config._attn_implementation == NAME
     batch = next(iter(trainer.get_train_dataloader()))

@@ -1,13 +1,16 @@
 """DPO on the tiny model: the reference is the SFT policy, the saved adapter is only the DPO delta
 (base + SFT + DPO adapters active together = the trained policy), the CLI's --json and metrics
-rows, DPO on the base, other losses, the beta sweep, the log-ratio drift and its warning."""
+rows, each loss of the table on its own formula (one of them on the base model), the beta sweep, the log-ratio drift and
+its warning."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
 from conftest import last_json
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.workspace import Run
@@ -56,8 +59,9 @@ def test_reference_log_probs_are_the_sft_policy(tmp_path, sft_run, tiny_model_di
     from pipeline.train.dpo import build_dpo_trainer
 
     data, sft = sft_run
-    trainer, _, info = build_dpo_trainer(data, Run(tmp_path / "dpo"), dpo_settings(), sft, **QUIET)
-    assert info["config_extra"]["reference"] == "sft"
+    built = build_dpo_trainer(data, Run(tmp_path / "dpo"), dpo_settings(), sft, **QUIET)
+    trainer = built.trainer
+    assert built.config_extra["reference"] == "sft"
     tokenizer = load_tokenizer(tiny_model_dir)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     base_logps = [completion_logps(base, tokenizer, r["prompt"], r["chosen"]) for r in trainer.train_dataset]
@@ -111,24 +115,80 @@ def test_dpo_cli_saves_only_the_dpo_delta(tmp_path, sft_run, tiny_model_dir, cap
     assert not torch.allclose(b, c, atol=1e-4)  # the DPO delta is there, not folded into the SFT one
 
 
-def test_dpo_without_sft_run_uses_the_base_and_says_so(tmp_path, sft_run, tiny_model_dir):
+BETA, GAMMA = 0.2, 0.3
+"""Not the defaults, so a loss that ignored the settings would not match its formula."""
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+LOSS_SIGNALS = {
+    # The loss TRL logged, recomputed from the values logged with it (one pair per batch, so a batch
+    # mean is that pair's value); rewards are beta x the log-ratio (x the log-prob without a reference).
+    "sigmoid": lambda row, n: -math.log(_sigmoid(row["rewards/margins"])),
+    "hinge": lambda row, n: max(0.0, 1 - row["rewards/margins"]),
+    "ipo": lambda row, n: (row["rewards/chosen"] / (BETA * n["chosen"]) - row["rewards/rejected"] / (BETA * n["rejected"])
+                           - 1 / (2 * BETA)) ** 2,  # per-token log-ratios
+    "simpo": lambda row, n: -math.log(_sigmoid(row["rewards/margins"] - GAMMA)),  # per-token log-probs
+    "orpo": lambda row, n: row["nll_loss"] - BETA * row["log_odds_ratio"],
+    # the pair's desirable and undesirable replies in one batch, each against the KL estimate
+    "kto": lambda row, n: ((1 - _sigmoid(row["rewards/chosen"] - BETA * row["kl"]))
+                           + (1 - _sigmoid(BETA * row["kl"] - row["rewards/rejected"]))) / 2,
+}
+
+
+def test_every_loss_in_the_table_has_its_signal_test():
+    from pipeline.train.losses import LOSSES
+
+    assert set(LOSS_SIGNALS) == set(LOSSES)
+
+
+@pytest.fixture(scope="module")
+def one_pair(tmp_path_factory):
+    """A data folder of one pair: every step of a two-step run trains on it."""
+    return write_voice_data(tmp_path_factory.mktemp("one-pair") / "data", n_train=1, n_eval=0)
+
+
+@pytest.mark.parametrize("name", list(LOSS_SIGNALS))
+def test_each_loss_trains_two_steps_on_its_own_formula(tmp_path, sft_run, one_pair, tiny_model_dir, name):
+    import json
+
+    from pipeline.models import load_tokenizer
     from pipeline.train.dpo import train_dpo
+    from pipeline.train.losses import LOSSES
 
-    data, _ = sft_run
-    summary = train_dpo(data, tmp_path / "dpo", None, dpo_settings(model=str(tiny_model_dir), max_steps=1), **QUIET)
-    config = Run(tmp_path / "dpo").config()
-    assert summary["state"] == "done"
-    assert config["parent"] is None and config["reference"] == "base"
+    loss = LOSSES[name]
+    settings = dpo_settings(loss_type=name, model=str(tiny_model_dir), beta=BETA, batch_size=2 if loss.labelled else 1, learning_rate=5e-3,
+                            warmup_ratio=0.0, **({"simpo_gamma": GAMMA} if "simpo_gamma" in loss.knobs else {}))
+    # one loss trains on the base model: its reference is then the base, and config.json says so
+    parent = None if name == "kto" else sft_run[1].path
+    summary = train_dpo(one_pair, tmp_path / "dpo", settings, parent=parent, **QUIET)
+    run = Run(tmp_path / "dpo")
+    assert summary["state"] == "done" and summary["steps"] == 2 and run.has_adapter()
+    config = run.config()
+    assert config["parent"] == (str(parent) if parent else None)
+    assert config["reference"] == (("sft" if parent else "base") if loss.reference else "reference-free")
+    pair = json.loads((one_pair / "dpo" / "train.jsonl").read_text())
+    tokenizer = load_tokenizer(tiny_model_dir)
+    prompt = len(tokenizer.apply_chat_template(pair["prompt"], add_generation_prompt=True, return_dict=False))
+    tokens = {key: len(tokenizer.apply_chat_template(pair["prompt"] + pair[key], return_dict=False)) - prompt
+              for key in ("chosen", "rejected")}
+    rows = [r for r in run.metrics() if "loss" in r]
+    assert [r["step"] for r in rows] == [1, 2]
+    for row in rows:
+        assert row["loss"] == pytest.approx(LOSS_SIGNALS[name](row, tokens), rel=1e-4, abs=1e-5), row
+        assert ("logratio_drift" in row) == bool(loss.reference)
+    if loss.reference:  # the policy starts as the reference, then one update moves it
+        assert rows[0]["rewards/margins"] == pytest.approx(0.0, abs=1e-4)
+        assert abs(rows[1]["rewards/margins"]) > 1e-3
 
 
-@pytest.mark.parametrize("loss", ["simpo"])  # ipo/hinge share the sigmoid path; kto/orpo: see the README
-def test_other_losses_train(tmp_path, sft_run, loss):
-    from pipeline.train.dpo import train_dpo
-
-    data, sft = sft_run
-    summary = train_dpo(data, tmp_path / "dpo", sft.path, dpo_settings(loss_type=loss, max_steps=1), **QUIET)
-    assert summary["state"] == "done" and Run(tmp_path / "dpo").has_adapter()
-    assert Run(tmp_path / "dpo").config()["reference"] == ("reference-free" if loss == "simpo" else "sft")
+def test_a_knob_of_another_loss_is_refused():
+    with pytest.raises(UserError, match=r"simpo_gamma applies to the simpo loss only, not to sigmoid"):
+        dpo_settings(loss_type="sigmoid", simpo_gamma=0.3)
+    with pytest.raises(UserError, match=r"drift_warning applies to the sigmoid, ipo, hinge, kto losses only"):
+        dpo_settings(loss_type="orpo", drift_warning=0.5)
 
 
 def test_beta_sweep_tabulates_each_beta(tmp_path, sft_run):
@@ -148,13 +208,15 @@ def test_beta_sweep_tabulates_each_beta(tmp_path, sft_run):
 def test_logratio_drift_and_warning(tmp_path):
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
-    from pipeline.train.metrics import MetricsCallback, TokenCounter
+    from pipeline.train.losses import REWARDS
+    from pipeline.train.metrics import MetricsCallback, RowSpec, TokenCounter
 
     counter = TokenCounter()
     counter.add({"input_ids": torch.ones(4, 20), "attention_mask": torch.ones(4, 20),
                  "completion_mask": torch.ones(4, 10)})  # 2 pairs, 10 completion tokens each
     warnings = []
-    callback = MetricsCallback(Run(tmp_path), counter, "dpo", beta=0.1, drift_warning=0.2, log=warnings.append)
+    callback = MetricsCallback(Run(tmp_path), counter, RowSpec(REWARDS, drift_beta=0.1, drift_warning=0.2),
+                               log=warnings.append)
     state = TrainerState(global_step=1, max_steps=10, epoch=0.1)
     args = TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, report_to=[])
     callback.on_log(args, state, TrainerControl(), logs={"loss": 0.5, "learning_rate": 1e-4, "rewards/chosen": 0.5,

@@ -8,8 +8,8 @@ from dataclasses import fields
 
 import pytest
 from conftest import run_cli
-from test_train_data import write_voice_data
-from test_train_runner import tiny_job_settings, wait_for
+from support.jobs import tiny_job_settings, wait_for
+from support.voice_data import write_voice_data
 
 
 def parse(argv: list[str]):

@@ -4,7 +4,7 @@ bit, as autocast casting them every step; float32 training and the no-autocast p
 from __future__ import annotations
 
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 
@@ -44,7 +44,7 @@ def test_bf16_copies_train_exactly_like_autocast_casts(tmp_path, tiny_model_dir,
 
     data = write_voice_data(tmp_path / "data", n_train=6, n_eval=0)
     settings = settings_for("sft", "quick", model=str(tiny_model_dir), max_steps=1, batch_size=2, max_length=128)
-    trainer, _, _ = build_sft_trainer(data, Run(tmp_path / "run"), settings, **QUIET)
+    trainer = build_sft_trainer(data, Run(tmp_path / "run"), settings, **QUIET).trainer
     model = trainer.model
     copies = [m for m in model.modules() if hasattr(m, "bf16_weight")]
     assert len(copies) == 7 * model.config.num_hidden_layers + 1  # every LoRA'd projection and the LM head
@@ -76,11 +76,11 @@ def test_float32_training_and_lora_dropout_keep_the_plain_path(tmp_path, tiny_mo
 
     data = write_voice_data(tmp_path / "data", n_train=6, n_eval=0)
     common = dict(model=str(tiny_model_dir), max_steps=1, batch_size=2, max_length=128)
-    fp32, _, _ = build_sft_trainer(data, Run(tmp_path / "fp32"), settings_for("sft", "quick", dtype="float32", **common),
-                                   **QUIET)
+    fp32 = build_sft_trainer(data, Run(tmp_path / "fp32"), settings_for("sft", "quick", dtype="float32", **common),
+                             **QUIET).trainer
     assert not any(hasattr(m, "bf16_weight") for m in fp32.model.modules())
-    dropout, _, _ = build_sft_trainer(data, Run(tmp_path / "dropout"),
-                                      settings_for("sft", "quick", lora_dropout=0.1, **common), **QUIET)
+    dropout = build_sft_trainer(data, Run(tmp_path / "dropout"),
+                                settings_for("sft", "quick", lora_dropout=0.1, **common), **QUIET).trainer
     lora = [m for m in dropout.model.modules() if isinstance(m, LoraLayer)]
     assert lora and all(m.cast_input_dtype_enabled for m in lora)  # dropout rounds in float32, as before
     assert all(hasattr(m.get_base_layer(), "bf16_weight") for m in lora)

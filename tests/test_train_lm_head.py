@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
 
@@ -35,7 +35,7 @@ def test_sft_head_matches_the_full_logits(tmp_path, tiny_model_dir, monkeypatch,
     data = write_voice_data(tmp_path / "data", n_train=6, n_eval=0)
     settings = settings_for("sft", "quick", model=str(tiny_model_dir), max_steps=1, batch_size=2, max_length=128,
                             dtype="float32", lora_dropout=0.0)
-    trainer, _, _ = build_sft_trainer(data, Run(tmp_path / "run"), settings, **QUIET)
+    trainer = build_sft_trainer(data, Run(tmp_path / "run"), settings, **QUIET).trainer
     model = trainer.model
     batch = next(iter(trainer.get_train_dataloader()))
     torch.manual_seed(0)
@@ -78,7 +78,7 @@ def test_dpo_reference_column_is_the_loss_at_step_zero(tmp_path, tiny_model_dir)
     data = write_voice_data(tmp_path / "data", n_train=6, n_eval=2)
     settings = settings_for("dpo", "quick", model=str(tiny_model_dir), max_steps=2, batch_size=2, dtype="float32",
                             max_prompt_length=64, max_completion_length=96)
-    trainer, _, _ = build_dpo_trainer(data, Run(tmp_path / "dpo"), settings, None, **QUIET)
+    trainer = build_dpo_trainer(data, Run(tmp_path / "dpo"), settings, None, **QUIET).trainer
     assert trainer.precompute_ref_logps
     assert {"ref_chosen_logps", "ref_rejected_logps"} <= set(trainer.train_dataset.column_names)
     assert "ref_chosen_logps" not in trainer.eval_dataset.column_names  # computed when first needed...

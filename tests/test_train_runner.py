@@ -6,32 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 from conftest import last_json, run_cli
-from test_train_data import write_voice_data
+from support.jobs import tiny_job_settings, wait_for
+from support.voice_data import write_voice_data
 
 from pipeline.workspace import Run
-
-
-def tiny_job_settings(tiny_model_dir, **overrides):
-    from pipeline.train.settings import settings_for
-
-    values = dict(model=str(tiny_model_dir), load_in_4bit=False, max_steps=400, batch_size=1, max_length=96,
-                  save_steps=2, dtype="float32", logging_steps=1)
-    return settings_for("sft", "quick", **{**values, **overrides})
-
-
-def wait_for(predicate, timeout: float = 240, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def checkpoints(run: Run) -> list[int]:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from conftest import last_json, run_cli
-from test_train_data import write_voice_data
+from support.voice_data import write_voice_data
 
 from pipeline.errors import UserError
 from pipeline.workspace import Run
@@ -26,8 +26,8 @@ def test_only_assistant_tokens_carry_loss(tmp_path, tiny_model_dir):
     from pipeline.train.sft import build_sft_trainer
 
     data = write_voice_data(tmp_path / "data", n_train=6, n_eval=0)
-    trainer, _, info = build_sft_trainer(data, Run(tmp_path / "run"), tiny_sft(tiny_model_dir), log=lambda *a: None)
-    tokenizer = info["tokenizer"]
+    built = build_sft_trainer(data, Run(tmp_path / "run"), tiny_sft(tiny_model_dir), log=lambda *a: None)
+    trainer, tokenizer = built.trainer, built.tokenizer
     batch = next(iter(trainer.get_train_dataloader()))
     ids, labels = batch["input_ids"][0], batch["labels"][0]
     assert "position_ids" in batch and "attention_mask" not in batch  # packed, padding-free

@@ -170,7 +170,7 @@ def start_training(workspace, kind: str, settings, sft_run: str | None = None) -
     from pipeline.train import runner
 
     return runner.start_job(workspace, kind, settings, data_dir=workspace.data_dir,
-                            sft_run=workspace.run(sft_run) if sft_run else None)
+                            parent=workspace.run(sft_run) if sft_run else None)
 
 
 def training_settings(config: AppConfig, kind: str, preset: str, values: dict, model: str | None, **fixed):

@@ -21,7 +21,7 @@ def prep():
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     sys.path.insert(0, "tests")
-    from lora_runs import dpo_rows, sft_rows
+    from support.ada_data import dpo_rows, sft_rows
 
     from pipeline.fsio import atomic_write_jsonl
 

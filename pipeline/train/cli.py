@@ -1,25 +1,28 @@
-"""``python -m pipeline train sft|dpo|sweep-beta`` and ``python -m pipeline runs``."""
+"""``python -m pipeline train KIND`` (one command per kind in ``settings.KINDS``), ``train sweep-beta``
+and ``python -m pipeline runs``."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from ..cli import add_command
 from .flags import add_settings_flags, settings_from_args
+from .settings import KINDS, RunKind
 
 
 def register(subparsers) -> None:
-    train = subparsers.add_parser("train", help="train an SFT or DPO adapter (runs in the foreground)",
+    train = subparsers.add_parser("train", help="train an adapter (runs in the foreground)",
                                   description="QLoRA SFT, DPO on top of it, and beta sweeps.")
     sub = train.add_subparsers(dest="train_command", metavar="KIND", required=True)
 
-    p = add_command(sub, "sft", run_sft, "supervised fine-tuning (QLoRA) on DATA/sft/*.jsonl")
-    _run_flags(p, "sft")
-
-    p = add_command(sub, "dpo", run_dpo, "preference optimisation on DATA/dpo/*.jsonl on top of an SFT run")
-    _run_flags(p, "dpo")
-    p.add_argument("--sft", default=None, help="the SFT run folder to start from (without it: DPO on the base model)")
+    for kind in KINDS.values():
+        p = add_command(sub, kind.name, functools.partial(run_training, kind), kind.about)
+        _run_flags(p, kind.name)
+        if kind.parent:
+            p.add_argument(f"--{kind.parent}", dest="parent", default=None, metavar="RUN",
+                           help=f"the {kind.parent.upper()} run folder to start from (without it: the base model)")
 
     p = add_command(sub, "sweep-beta", run_sweep, "train DPO at several betas on the same data and tabulate them")
     _run_flags(p, "dpo", out_help="folder for the sweep's runs (one per beta) and sweep.json")
@@ -54,9 +57,9 @@ def _then_dispatch(args) -> None:
         dispatch(args.then_dispatch)
 
 
-def _unsloth_first(args, settings) -> None:
-    """Import unsloth before anything imports transformers/peft/trl when this SFT run may use it
-    (its patches apply only then). Runs before ``.sft`` (and TRL with it) is imported."""
+def _unsloth_first(kind: str, args, settings) -> None:
+    """Import unsloth before anything imports transformers/peft/trl when this run may use it (its
+    patches apply only then). Runs before the trainer module (and TRL with it) is imported."""
     from ..gpu import import_unsloth_first
     from ..workspace import Run
 
@@ -66,28 +69,16 @@ def _unsloth_first(args, settings) -> None:
         backend, device = recorded.get("backend", "auto"), recorded.get("device", "auto")
     else:
         backend, device = settings.backend, settings.device
-    import_unsloth_first("sft", backend, device)
+    import_unsloth_first(kind, backend, device)
 
 
-def run_sft(args, log) -> dict:
+def run_training(kind: RunKind, args, log) -> dict:
     _require_data(args)
     try:
-        settings = None if args.resume else settings_from_args("sft", args)
-        _unsloth_first(args, settings)
-        from .sft import train_sft
-
-        return train_sft(args.data, args.out, settings, resume=args.resume, log=log)
-    finally:
-        _then_dispatch(args)
-
-
-def run_dpo(args, log) -> dict:
-    from .dpo import train_dpo
-
-    _require_data(args)
-    try:
-        settings = None if args.resume else settings_from_args("dpo", args)
-        return train_dpo(args.data, args.out, args.sft, settings, resume=args.resume, log=log)
+        settings = None if args.resume else settings_from_args(kind.name, args)
+        _unsloth_first(kind.name, args, settings)
+        train = kind.trainer()
+        return train(args.data, args.out, settings, parent=getattr(args, "parent", None), resume=args.resume, log=log)
     finally:
         _then_dispatch(args)
 

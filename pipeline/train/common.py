@@ -1,4 +1,6 @@
-"""What SFT and DPO runs share: the run folder, TrainingArguments, atomic checkpoints, errors.
+"""What every kind of run shares: the interface a trainer module meets (:class:`TrainFunction`,
+:class:`BuiltTrainer`), :func:`execute` (train, resume, cancel, save, keep status.json true), the run
+folder's config.json, TrainingArguments, atomic checkpoints and the errors a user can act on.
 
 Checkpoints are written into ``checkpoints/.staging`` and renamed into place when complete, so a
 full disk or a kill during a save never leaves a half-written ``checkpoint-N`` that resume would
@@ -13,9 +15,9 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
@@ -23,13 +25,44 @@ from ..gpu import import_record, is_main_process
 from ..models import Backend, package_versions
 from ..weights import base_weights
 from ..workspace import Run, validate_name
-from .metrics import StopOnSignal, TokenCounter
-from .settings import DRIFT_WARNING, CommonSettings
+from .metrics import RowSpec, StopOnSignal, TokenCounter
+from .settings import CommonSettings
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "bitsandbytes", "unsloth")
 STAGING = ".staging"
 FULL_DISK_BYTES = 16 * 2**20
 """Less free space than this after a failed checkpoint write means the disk filled up."""
+
+
+class TrainFunction(Protocol):
+    """What each trainer module offers (``RunKind.train`` in settings.py names it): train a run of its
+    kind into run folder ``out`` (on top of run folder ``parent`` for a kind with one), or resume it
+    from its last checkpoint with its recorded settings; returns the run summary (the CLI's --json)."""
+
+    def __call__(self, data_dir: str | Path | None, out: str | Path, settings: CommonSettings | None = None, *,
+                 parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict: ...
+
+
+@dataclass
+class BuiltTrainer:
+    """What a trainer module's build step hands :func:`execute`: a TRL trainer (with :class:`TrainerMixin`)
+    ready to train, and the facts the run folder records about it. Nothing is trained yet."""
+
+    trainer: Any
+    tokenizer: Any
+    backend: Backend
+    """The backend that runs it (saved in config.json with the reason it was chosen)."""
+    model_path: Path
+    """The base model's resolved folder."""
+    train_examples: int
+    dropped_too_long: int
+    """Training examples left out for their length."""
+    rows: RowSpec = field(default_factory=RowSpec)
+    """What this kind's metrics.jsonl rows add (TRL values kept, log-ratio drift)."""
+    config_extra: dict = field(default_factory=dict)
+    """Kind-specific config.json fields (DPO: ``reference``, ``policy``, ``sft_merge``)."""
+    summary_metrics: dict[str, str] = field(default_factory=dict)
+    """Summary fields read from the last metrics row: ``{summary key: row key}``."""
 
 
 def set_threads(settings: CommonSettings) -> int:
@@ -125,11 +158,12 @@ class TrainerMixin:
     """Put before a TRL trainer class: counts the real tokens of every training batch into
     ``self.token_counter``, and builds checkpoints in a staging folder, then renames them into place."""
 
-    token_counter: TokenCounter | None = None
+    def __init__(self, *args, **kwargs):
+        self.token_counter = TokenCounter()
+        super().__init__(*args, **kwargs)
 
     def training_step(self, model, inputs, *args, **kwargs):
-        if self.token_counter is not None:
-            self.token_counter.add(inputs)
+        self.token_counter.add(inputs)
         return super().training_step(model, inputs, *args, **kwargs)
 
     def _save_checkpoint(self, model, trial):
@@ -312,8 +346,8 @@ def _trim_metrics(run: Run, step: int) -> None:
         atomic_write_jsonl(run.metrics_path, [r for r in run.metrics() if r.get("step", 0) <= step])
 
 
-def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callable, build: Callable,
-            fingerprint: str, resume: bool = False, parent: Path | None = None, extra_config: dict | None = None) -> dict:
+def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callable, build: Callable[[], BuiltTrainer],
+            fingerprint: str, resume: bool = False, parent: Path | None = None) -> dict:
     """Build the trainer, train (resuming from the last checkpoint when asked), save, keep status.json true."""
     from transformers import PrinterCallback
 
@@ -324,9 +358,10 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
     stopper = StopOnSignal()
     try:
         with user_errors(settings, run.path), cancellable(stopper):
-            trainer, counter, info = build()
-            config = write_config(run, kind, settings, info["model_path"], info["backend"], Path(data_dir), fingerprint,
-                                  parent=parent, extra={**(extra_config or {}), **info.get("config_extra", {})})
+            built = build()
+            trainer = built.trainer
+            config = write_config(run, kind, settings, built.model_path, built.backend, Path(data_dir), fingerprint,
+                                  parent=parent, extra=built.config_extra)
             if config["cuda"]["problem"]:
                 log(f"warning: {config['cuda']['problem']}")
             checkpoint = last_checkpoint(run) if resume else None
@@ -336,12 +371,11 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
                 log(f"resuming from {checkpoint}" if checkpoint else "no checkpoint yet: starting from step 0")
             elif run.metrics_path.exists() and is_main_process():
                 run.metrics_path.unlink()
-            metrics = MetricsCallback(run, counter, kind, beta=0.0 if getattr(settings, "reference_free", False) else getattr(settings, "beta", 0.0),
-                                      drift_warning=getattr(settings, "drift_warning", DRIFT_WARNING), log=log)
+            metrics = MetricsCallback(run, trainer.token_counter, built.rows, log=log)
             trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; our rows replace them
             trainer.add_callback(metrics)
             trainer.add_callback(stopper)
-            log(f"{kind}: {info['train_examples']} training examples on {info['backend'].name}/{info['backend'].device}")
+            log(f"{kind}: {built.train_examples} training examples on {built.backend.name}/{built.backend.device}")
             if 0 < settings.max_steps <= checkpoint_step:
                 # The run had trained all its steps and died before saving the adapter; transformers
                 # would train one step past max_steps from here, so the checkpoint is the adapter.
@@ -353,10 +387,10 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
                 set_status("cancelled", pid=None, step=step, max_steps=trainer.state.max_steps, eta_s=None,
                                checkpoint=last_checkpoint(run))
                 log(f"cancelled at step {step}; the checkpoint is kept, resume with --resume")
-                return _summary(run, info, step, metrics.last_row, state="cancelled")
+                return _summary(run, built, step, metrics.last_row, state="cancelled")
             if trainer.eval_dataset is not None and settings.eval_steps <= 0:
                 trainer.evaluate()  # its on_log event writes the eval_loss row
-            save_adapter(trainer.model, info["tokenizer"], run)
+            save_adapter(trainer.model, built.tokenizer, run)
     except UserError as e:
         set_status("failed", pid=None, error=str(e))
         raise
@@ -364,22 +398,19 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
         set_status("failed", pid=None, error=f"{type(e).__name__}: {str(e)[:300]}")
         raise
     set_status("done", pid=None, step=step, max_steps=step, eta_s=0)
-    return _summary(run, info, step, metrics.last_row, state="done")
+    return _summary(run, built, step, metrics.last_row, state="done")
 
 
-def _summary(run: Run, info: dict, step: int, last_row: dict, state: str) -> dict:
-    summary = {
+def _summary(run: Run, built: BuiltTrainer, step: int, last_row: dict, state: str) -> dict:
+    return {
         "state": state,
         "run_dir": str(run.path),
         "adapter_dir": str(run.adapter_dir) if state == "done" else None,
-        "backend": info["backend"].name,
-        "device": info["backend"].device,
+        "backend": built.backend.name,
+        "device": built.backend.device,
         "steps": step,
-        "train_examples": info["train_examples"],
-        "dropped_too_long": info["dropped_too_long"],
+        "train_examples": built.train_examples,
+        "dropped_too_long": built.dropped_too_long,
         "final_loss": last_row.get("loss"),
+        **{key: last_row.get(metric) for key, metric in built.summary_metrics.items()},
     }
-    if "rewards/margins" in last_row:
-        summary.update(final_margin=last_row["rewards/margins"], final_accuracy=last_row.get("rewards/accuracies"),
-                       final_logratio_drift=last_row.get("logratio_drift"))
-    return summary

@@ -1,4 +1,5 @@
-"""DPO (and IPO, hinge, SimPO, ORPO, KTO) on top of an SFT run's policy.
+"""DPO and its family of preference losses (losses.py: IPO, hinge, SimPO, ORPO, KTO) on top of an SFT
+run's policy.
 
 How the reference is the SFT policy, and why this way: the base model is loaded, the SFT adapter
 is merged into a float32 copy of it on every device (a 4-bit base is dequantised first, so the
@@ -30,15 +31,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from ..cpu.frozen_bf16 import use_frozen_bf16
+from ..cpu.lm_head import use_compact_lm_head
 from ..data.folder import DataFolder
 from ..errors import UserError
 from ..models import unwrap_peft
 from ..workspace import Run, Workspace
 from . import common
 from .attention import use_segment_attention
-from ..cpu.frozen_bf16 import use_frozen_bf16
-from ..cpu.lm_head import use_compact_lm_head
-from .metrics import TokenCounter
+from .metrics import RowSpec
 from .settings import DPOSettings
 
 
@@ -117,37 +118,13 @@ def load_pairs(data_dir: Path, tokenizer, settings: DPOSettings, preferences: Pa
     return kept, validation, len(train) - sum(fits)
 
 
-def _kto_rows(pairs: list[dict]) -> list[dict]:
-    """KTO learns from single completions labelled good/bad: each pair gives one of each."""
+def labelled_rows(pairs: list[dict]) -> list[dict]:
+    """Single replies labelled desirable/undesirable (KTO's data): each pair gives one of each."""
     rows = []
     for pair in pairs:
         rows.append({"prompt": pair["prompt"], "completion": pair["chosen"], "label": True})
         rows.append({"prompt": pair["prompt"], "completion": pair["rejected"], "label": False})
     return rows
-
-
-def _trainer_for(settings: DPOSettings):
-    """(trainer class, config class, loss-specific config fields, row converter)."""
-    max_length = settings.max_prompt_length + settings.max_completion_length
-    if settings.loss_type == "simpo":
-        from trl.experimental.cpo import CPOConfig, CPOTrainer
-
-        return CPOTrainer, CPOConfig, dict(loss_type="simpo", cpo_alpha=0.0, simpo_gamma=settings.simpo_gamma,
-                                           beta=settings.beta, max_length=max_length,
-                                           max_completion_length=settings.max_completion_length), None
-    if settings.loss_type == "orpo":
-        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
-
-        return ORPOTrainer, ORPOConfig, dict(beta=settings.beta, max_length=max_length,
-                                             max_completion_length=settings.max_completion_length), None
-    if settings.loss_type == "kto":
-        from trl import KTOConfig, KTOTrainer
-
-        return KTOTrainer, KTOConfig, dict(beta=settings.beta, max_length=max_length,
-                                           precompute_ref_log_probs=True), _kto_rows
-    from trl import DPOConfig, DPOTrainer
-
-    return DPOTrainer, DPOConfig, dict(beta=settings.beta, loss_type=[settings.loss_type], max_length=max_length), None
 
 
 REFERENCE_BATCH_PAIRS = 8
@@ -193,56 +170,60 @@ class ReferenceLogpsMixin:
 
 
 def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, parent: Run | None,
-                      preferences: Path | None = None, log: Callable = print):
-    """Load the policy and data and return ``(trainer, counter, info)``; nothing is trained yet."""
+                      preferences: Path | None = None, log: Callable = print) -> common.BuiltTrainer:
+    """Load the policy and data and make the trainer of ``settings.loss``; nothing is trained yet."""
     from datasets import Dataset
 
+    loss = settings.loss
     data_dir = Path(data_dir)
     common.set_threads(settings)
     model, tokenizer, backend, model_path, reference = load_policy(settings, parent, log)
     train, validation, dropped = load_pairs(data_dir, tokenizer, settings, preferences, log)
-    trainer_cls, config_cls, loss_fields, convert = _trainer_for(settings)
-    if convert is not None:
-        train, validation = convert(train), convert(validation)
+    if loss.labelled:
+        train, validation = labelled_rows(train), labelled_rows(validation)
+    trainer_cls, config_cls = loss.classes()
     args = common.training_arguments(config_cls, run, settings, backend.device, has_eval=bool(validation),
-                                     **loss_fields)
-    peft_config = settings.lora_config()
-    uses_reference = settings.loss_type in ("sigmoid", "ipo", "hinge")  # DPOTrainer losses
-    mixins = (common.TrainerMixin, ReferenceLogpsMixin) if uses_reference else (common.TrainerMixin,)
+                                     max_length=settings.max_prompt_length + settings.max_completion_length,
+                                     **loss.config(settings))
+    ours = loss.reference == "ours"
+    mixins = (common.TrainerMixin, ReferenceLogpsMixin) if ours else (common.TrainerMixin,)
     trainer_cls = type(f"VoiceTune{trainer_cls.__name__}", (*mixins, trainer_cls), {})
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
                           eval_dataset=Dataset.from_list(validation) if validation else None,
-                          processing_class=tokenizer, peft_config=peft_config)
+                          processing_class=tokenizer, peft_config=settings.lora_config())
     use_compact_lm_head(trainer, outputs=("log_sum_sq_probs",) if getattr(trainer, "use_weighting", False) else ())
     use_frozen_bf16(trainer)
     use_segment_attention(unwrap_peft(trainer.model))  # padded pairs: the bf16 attention formula on a bf16 CPU
-    if uses_reference:
+    if ours:
         trainer.add_reference_logps()
-    counter = trainer.token_counter = TokenCounter()
-    info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
-            "validation_examples": len(validation), "dropped_too_long": dropped,
-            "config_extra": {"reference": "reference-free" if settings.reference_free else reference,
-                             "policy": "base + SFT adapter merged (float32) + fresh LoRA" if reference == "sft"
-                             else "base + fresh LoRA",
-                             "sft_merge": MERGE.format(" (4-bit NF4, dequantised)" if parent_4bit(parent) else "")
-                             if reference == "sft" else None}}
-    return trainer, counter, info
+    merged = reference == "sft"
+    return common.BuiltTrainer(
+        trainer, tokenizer, backend, model_path, train_examples=len(train), dropped_too_long=dropped,
+        rows=RowSpec(logged=loss.logged, drift_beta=settings.beta if loss.reference else None,
+                     drift_warning=settings.drift_warning),
+        config_extra={"reference": reference if loss.reference else "reference-free",
+                      "policy": "base + SFT adapter merged (float32) + fresh LoRA" if merged else "base + fresh LoRA",
+                      "sft_merge": MERGE.format(" (4-bit NF4, dequantised)" if parent_4bit(parent) else "")
+                      if merged else None},
+        summary_metrics={"final_margin": "rewards/margins", "final_accuracy": "rewards/accuracies",
+                         "final_logratio_drift": "logratio_drift"})
 
 
-def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None, settings: DPOSettings | None = None,
-              resume: bool = False, log: Callable = print) -> dict:
-    """Train a DPO adapter into run folder ``out`` on top of ``sft_run`` (None: on the base)."""
+def train_dpo(data_dir: str | Path | None, out: str | Path, settings: DPOSettings | None = None, *,
+              parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict:
+    """Train a DPO-family adapter into run folder ``out`` on top of SFT run folder ``parent`` (None: on
+    the base model); a :class:`common.TrainFunction`."""
     run = Run(Path(out).resolve())
     if resume:
         settings, data_dir = common.resume_inputs(run, "dpo")
-        parent = run.parent
+        sft = run.parent
     else:
         settings = settings or DPOSettings()
         settings.validate()
         common.check_new_run(run)
-        parent = Run(Path(sft_run).resolve()) if sft_run else None
-    if parent is not None:
-        settings.model = parent.base_model or settings.model  # DPO runs on the SFT run's base
+        sft = Run(Path(parent).resolve()) if parent else None
+    if sft is not None:
+        settings = replace(settings, model=sft.base_model or settings.model)  # DPO runs on the SFT run's base
     else:
         log("no SFT run given: DPO trains on the base model and its reference is the base (recorded in config.json)")
     preferences = None
@@ -253,6 +234,6 @@ def train_dpo(data_dir: str | Path, out: str | Path, sft_run: str | Path | None,
             preferences = None
     run.path.mkdir(parents=True, exist_ok=True)
     return common.execute(run, "dpo", settings, data_dir, log,
-                          build=lambda: build_dpo_trainer(data_dir, run, settings, parent, preferences, log),
+                          build=lambda: build_dpo_trainer(data_dir, run, settings, sft, preferences, log),
                           fingerprint=DataFolder(data_dir).fingerprint("dpo", extra=(preferences,) if preferences else ()),
-                          resume=resume, parent=parent.path if parent else None)
+                          resume=resume, parent=sft.path if sft else None)

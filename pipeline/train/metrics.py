@@ -1,8 +1,9 @@
 """Live training metrics: one ``metrics.jsonl`` row per logged step, plus ``status.json``.
 
 Rows follow the run-folder contract: ``{"step", "epoch", "loss", "lr", "tokens_per_s", "elapsed",
-"eval_loss"?}``; DPO rows add ``rewards/chosen``, ``rewards/rejected``, ``rewards/margins``,
-``rewards/accuracies`` and ``logratio_drift`` (KTO rows also TRL's own ``kl``).
+"eval_loss"?}``; a kind of run adds what its :class:`RowSpec` names: DPO rows add ``rewards/chosen``,
+``rewards/rejected``, ``rewards/margins``, ``rewards/accuracies``, ``logratio_drift`` when the loss has
+a reference, and the loss's own values (ORPO's ``log_odds_ratio``, KTO's ``kl``: see losses.py).
 
 ``tokens_per_s`` counts real tokens only: :class:`TokenCounter` sees each batch the trainer trains
 on (not the evaluation batches, not the loader's look-ahead) and adds its attention-mask sum (or
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from transformers import TrainerCallback
@@ -70,16 +72,25 @@ class TokenCounter:
         return tuple(int(v) for v in summed.tolist())
 
 
+@dataclass(frozen=True)
+class RowSpec:
+    """What a kind of run adds to each metrics row beyond the loss, learning rate and tokens/s."""
+
+    logged: tuple[str, ...] = ()
+    """TRL's logged values to keep (those it logs)."""
+    drift_beta: float | None = None
+    """The beta of TRL's rewards, to measure ``logratio_drift`` from them; None: the run has no reference."""
+    drift_warning: float = DRIFT_WARNING
+    """Warn once when ``logratio_drift`` passes this."""
+
+
 class MetricsCallback(TrainerCallback):
     """Writes a contract row per log event and keeps ``status.json`` (step, max_steps, ETA) fresh."""
 
-    def __init__(self, run: Run, counter: TokenCounter | None, kind: str, beta: float = 0.0,
-                 drift_warning: float = DRIFT_WARNING, log: Callable = print):
+    def __init__(self, run: Run, counter: TokenCounter | None, spec: RowSpec = RowSpec(), log: Callable = print):
         self.run = run
         self.counter = counter
-        self.kind = kind
-        self.beta = beta
-        self.drift_warning = drift_warning
+        self.spec = spec
         self.log = log
         self.drift_warned = False
         self.start = time.perf_counter()
@@ -120,18 +131,13 @@ class MetricsCallback(TrainerCallback):
             row["tokens_per_s"] = round((totals[0] - self.last_tokens) / max(now - self.last_time, 1e-9), 2)
             self.last_tokens = totals[0]
         self.last_time = now
-        if self.kind == "dpo":
-            for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
-                if key in logs:
-                    row[key] = logs[key]
-            if "kl" in logs:  # KTO logs its own KL estimate (TRL's, on mismatched pairs)
-                row["kl"] = logs["kl"]
-            row["logratio_drift"] = self._drift(row, totals)
-            drift = row["logratio_drift"]
-            if drift is not None and drift > self.drift_warning and not self.drift_warned:
+        row.update({key: logs[key] for key in self.spec.logged if key in logs})
+        if self.spec.drift_beta is not None:
+            row["logratio_drift"] = drift = self._drift(row, totals)
+            if drift is not None and drift > self.spec.drift_warning and not self.drift_warned:
                 self.drift_warned = True
-                row["warning"] = (f"log-ratio drift {drift:.3f} > {self.drift_warning} per token: the policy is "
-                                  "drifting from the SFT policy; raise beta or lower the learning rate.")
+                row["warning"] = (f"log-ratio drift {drift:.3f} > {self.spec.drift_warning} per token: the policy "
+                                  "is drifting from the SFT policy; raise beta or lower the learning rate.")
                 self.log(f"warning: {row['warning']}")
         self.last_row = row
         append_jsonl(self.run.metrics_path, row)
@@ -141,16 +147,17 @@ class MetricsCallback(TrainerCallback):
         self._status(state)
 
     def _drift(self, row: dict, totals: tuple[int, int, int] | None) -> float | None:
-        if totals is None or self.beta <= 0 or "rewards/chosen" not in row:
+        if totals is None:
             return None
         _, completion, sequences = totals
         d_tokens = completion - self.last_completion[0]
         d_sequences = sequences - self.last_completion[1]
         self.last_completion = (completion, sequences)
-        if d_tokens <= 0 or d_sequences <= 0:
+        one_sided = "rewards/chosen" not in row or "rewards/rejected" not in row  # a KTO batch of one label
+        if one_sided or d_tokens <= 0 or d_sequences <= 0:
             return None
         mean_tokens = d_tokens / d_sequences
-        value = (abs(row["rewards/chosen"]) + abs(row["rewards/rejected"])) / (2 * self.beta * mean_tokens)
+        value = (abs(row["rewards/chosen"]) + abs(row["rewards/rejected"])) / (2 * self.spec.drift_beta * mean_tokens)
         return round(value, 5) if math.isfinite(value) else None
 
     def on_step_end(self, args, state, control, **kwargs):

@@ -31,7 +31,7 @@ from ..errors import UserError
 from ..fsio import atomic_write_json
 from ..workspace import Run, Workspace
 from .flags import settings_argv
-from .settings import CommonSettings
+from .settings import CommonSettings, run_kind
 
 ACTIVE = ("queued", "running")
 """The states of a job that has not ended (the UI keeps following a run in them)."""
@@ -61,14 +61,14 @@ def _gpu_count() -> int:
 
 
 def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSettings, data_dir: str | Path | None = None,
-              name: str | None = None, sft_run: Run | str | Path | None = None) -> Run:
-    """Queue a ``kind`` (sft|dpo) run in ``workspace`` and start it if nothing else is running.
+              name: str | None = None, parent: Run | str | Path | None = None) -> Run:
+    """Queue a ``kind`` run (a ``settings.KINDS`` name) in ``workspace`` on top of run ``parent`` (for a
+    kind that has one, e.g. DPO on an SFT run) and start it if nothing else is running.
 
     The child's ``python -m pipeline`` arguments (``run.job()["argv"]``) are built from the settings
     by :func:`~pipeline.train.flags.settings_argv`: the same flags a user would type."""
     ws = _workspace(workspace)
-    if kind not in ("sft", "dpo"):
-        raise UserError(f"unknown job kind {kind!r}: use sft or dpo.")
+    parent_kind = run_kind(kind).parent
     settings.validate()
     from ..gpu import launch_processes
 
@@ -78,8 +78,8 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
         raise UserError(f"run {run.name!r} already exists in {ws.runs_dir}; pick another name or resume it.")
     data_dir = Path(data_dir) if data_dir else ws.data_dir
     argv = ["train", kind, "--data", str(data_dir), "--out", str(run.path)]
-    if kind == "dpo" and sft_run:
-        argv += ["--sft", str(sft_run.path if isinstance(sft_run, Run) else Path(sft_run).resolve())]
+    if parent_kind and parent:
+        argv += [f"--{parent_kind}", str(parent.path if isinstance(parent, Run) else Path(parent).resolve())]
     argv += settings_argv(kind, settings)
     _queue(ws, run, argv, gpus=settings.gpus)
     return run

@@ -1,6 +1,6 @@
 """Training settings: one typed, documented dataclass per kind of run, plus named presets.
 
-``standard`` is the issue's recipe (QLoRA r16/alpha 32 on all seven projections, 2e-4 cosine,
+``standard`` is the full recipe (QLoRA r16/alpha 32 on all seven projections, 2e-4 cosine,
 4-bit NF4 + double quant). ``quick`` is what finishes SFT then DPO on the default 135M model and
 ~300 examples on a 2-core CPU within minutes: it keeps the recipe's shape but trains in float32
 without 4-bit (on CPU, bitsandbytes dequantises every weight on every matmul, which costs time and
@@ -9,18 +9,20 @@ buys nothing for a 135M model that fits in RAM many times over) and caps the num
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import importlib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Callable
 
 from ..errors import UserError
 from ..models import ALL_PROJECTIONS, ATTENTION_PROJECTIONS, LoadOptions
+from .losses import LOSSES, Loss
 
 TARGET_PRESETS = {"all": list(ALL_PROJECTIONS), "attention-only": list(ATTENTION_PROJECTIONS)}
 DRIFT_WARNING = 0.2
-"""The per-token drift estimate above which a DPO run warns (seed 000: keep KL under 0.2)."""
-DPO_LOSSES = ("sigmoid", "ipo", "hinge", "simpo", "orpo", "kto")
-"""``sigmoid``/``ipo``/``hinge`` are DPOTrainer losses (reference = the SFT policy); ``simpo`` (CPOTrainer)
-and ``orpo`` (ORPOTrainer) are reference-free; ``kto`` (KTOTrainer) splits each pair into a desirable
-and an undesirable example."""
+"""The per-token log-ratio drift above which a DPO run warns: past it the policy has usually left
+the SFT policy's voice behind (the usual advice is to keep the KL from the reference under 0.2)."""
+DPO_LOSSES = tuple(LOSSES)
+"""The ``--loss`` names, in the order of :data:`pipeline.train.losses.LOSSES`."""
 
 
 @dataclass
@@ -60,7 +62,9 @@ class CommonSettings:
     grad_accum: int = 1
     """Gradient-accumulation steps (effective batch = batch_size * grad_accum * devices)."""
     max_length: int = 512
-    """Longest tokenised sequence; longer ones are truncated (and counted in the run's config)."""
+    """SFT: the longest tokenised example (prompt + reply) that trains. A longer one is left out (the
+    run summary's ``dropped_too_long`` counts it), never cut: a post cut mid-way would teach the model to
+    stop mid-sentence. DPO runs use ``max_prompt_length`` and ``max_completion_length`` instead."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass: less memory, ~20-30% slower. Off unless memory is short."""
     seed: int = 42
@@ -147,59 +151,106 @@ class DPOSettings(CommonSettings):
     beta: float = 0.1
     """Strength of the pull towards the reference: higher = smaller departures from the SFT policy."""
     loss_type: str = "sigmoid"
-    """One of ``sigmoid`` (DPO), ``ipo``, ``hinge``, ``simpo``, ``orpo``, ``kto`` (see DPO_LOSSES)."""
+    """One of ``sigmoid`` (DPO), ``ipo``, ``hinge``, ``simpo``, ``orpo``, ``kto`` (pipeline/train/losses.py
+    says what each optimises and which settings it reads)."""
     max_prompt_length: int = 256
-    """Prompts longer than this are cut from the left (the start of a long brief matters least)."""
+    """Pairs whose prompt is longer than this (in tokens) are left out (counted in ``dropped_too_long``)."""
     max_completion_length: int = 256
-    """Completions longer than this are cut from the right."""
+    """Each prompt + reply is cut at its end to ``max_prompt_length + max_completion_length`` tokens, so a
+    reply keeps at least this many."""
     simpo_gamma: float = 0.5
-    """SimPO's target reward margin (gamma / beta ratio, TRL's ``simpo_gamma``)."""
+    """SimPO only: the target reward margin gamma (the loss is -log sigmoid(reward margin - gamma))."""
     drift_warning: float = DRIFT_WARNING
-    """Warn when the log-ratio drift per token (``logratio_drift`` in metrics.jsonl) passes this
-    (seed 000's "keep KL under 0.2", applied to the drift measured on the data)."""
+    """Warn when the log-ratio drift per token (``logratio_drift`` in metrics.jsonl) passes this (losses
+    with a reference only: the drift is measured from it)."""
     with_human_picks: bool = False
     """Add the workspace's ``preferences.jsonl`` (picks made in Compare) to the training pairs."""
 
     def validate(self) -> None:
         super().validate()
-        if self.loss_type not in DPO_LOSSES:
-            raise UserError(f"unknown loss {self.loss_type!r}: use one of {', '.join(DPO_LOSSES)}.")
+        if self.loss_type not in LOSSES:
+            raise UserError(f"unknown loss {self.loss_type!r}: use one of {', '.join(LOSSES)}.")
         if self.beta <= 0:
             raise UserError("bad setting: beta must be > 0.")
         if self.max_prompt_length < 8 or self.max_completion_length < 8:
             raise UserError("bad setting: max_prompt_length and max_completion_length must be >= 8.")
+        for knob in sorted({k for loss in LOSSES.values() for k in loss.knobs} - set(self.loss.knobs)):
+            default = DPOSettings.__dataclass_fields__[knob].default
+            if getattr(self, knob) != default:
+                users = [loss.name for loss in LOSSES.values() if knob in loss.knobs]
+                raise UserError(f"bad setting: {knob} applies to the {', '.join(users)} loss{'es' * (len(users) > 1)} "
+                                f"only, not to {self.loss_type}; leave it at its default ({default}).")
 
     @property
-    def reference_free(self) -> bool:
-        return self.loss_type in ("simpo", "orpo")
+    def loss(self) -> Loss:
+        """This run's row of the loss table (trainer, reference, data shape, knobs)."""
+        return LOSSES[self.loss_type]
 
+
+# ~20k SFT tokens and 60 DPO pairs: minutes on a 2-core CPU with the 135M default model.
+# DPO's learning rate is 2x the standard one because the run is only 30 steps long: a fresh
+# LoRA starts at zero and 5e-5 barely moves the margins in 30 steps on this model.
+# No LoRA dropout: its Bernoulli masks (one per LoRA input, 210 per step on the default model)
+# took a quarter of each CPU step, and a 30-40 step run is too short to overfit.
+SFT_QUICK = dict(load_in_4bit=False, max_steps=40, batch_size=2, max_length=256, learning_rate=3e-4,
+                 lora_dropout=0.0, save_steps=20, eval_steps=0)
+DPO_QUICK = dict(load_in_4bit=False, max_steps=30, batch_size=2, learning_rate=1e-4, lora_dropout=0.0,
+                 max_prompt_length=96, max_completion_length=160, save_steps=15, eval_steps=0)
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """One kind of training run: its settings, the function that trains it, how the CLI offers it."""
+
+    name: str
+    """``train NAME`` on the command line, ``kind`` in the run's config.json."""
+    settings: type[CommonSettings]
+    train: str
+    """``module:function`` that trains a run (a :class:`pipeline.train.common.TrainFunction`), imported
+    only when a run starts: it imports TRL, and Unsloth must be imported before TRL when it is used."""
+    about: str
+    """One line for ``train --help``."""
+    quick: dict = field(default_factory=dict)
+    """The ``quick`` preset's values (``standard`` is the settings' defaults)."""
+    parent: str | None = None
+    """The kind of run this one trains on top of, named by ``--<parent> RUN_FOLDER`` (DPO: ``--sft``)."""
+
+    def trainer(self) -> Callable[..., dict]:
+        module, function = self.train.split(":")
+        return getattr(importlib.import_module(module), function)
+
+
+KINDS: dict[str, RunKind] = {kind.name: kind for kind in (
+    RunKind("sft", SFTSettings, "pipeline.train.sft:train_sft", "supervised fine-tuning (QLoRA) on DATA/sft/*.jsonl",
+            quick=SFT_QUICK),
+    RunKind("dpo", DPOSettings, "pipeline.train.dpo:train_dpo",
+            "preference optimisation on DATA/dpo/*.jsonl on top of an SFT run", quick=DPO_QUICK, parent="sft"),
+)}
+"""Every kind of training run. The CLI's ``train`` commands, the job runner and the flags come from here."""
 
 PRESETS: dict[str, dict[str, dict]] = {
-    "standard": {"sft": {}, "dpo": {}},
-    # ~20k SFT tokens and 60 DPO pairs: minutes on a 2-core CPU with the 135M default model.
-    # DPO's learning rate is 2x the standard one because the run is only 30 steps long: a fresh
-    # LoRA starts at zero and 5e-5 barely moves the margins in 30 steps on this model.
-    # No LoRA dropout: its Bernoulli masks (one per LoRA input, 210 per step on the default model)
-    # took a quarter of each CPU step, and a 30-40 step run is too short to overfit.
-    "quick": {
-        "sft": dict(load_in_4bit=False, max_steps=40, batch_size=2, max_length=256, learning_rate=3e-4,
-                    lora_dropout=0.0, save_steps=20, eval_steps=0),
-        "dpo": dict(load_in_4bit=False, max_steps=30, batch_size=2, learning_rate=1e-4, lora_dropout=0.0,
-                    max_prompt_length=96, max_completion_length=160, save_steps=15, eval_steps=0),
-    },
+    "standard": {name: {} for name in KINDS},
+    "quick": {name: kind.quick for name, kind in KINDS.items()},
 }
+"""``PRESETS[preset][kind]``: the values a preset sets. ``standard`` is the settings' own defaults (the
+full recipe); ``quick`` is each kind's ``quick`` values (minutes on a 2-core CPU with the default model)."""
 
 
-def settings_class(kind: str) -> type[SFTSettings] | type[DPOSettings]:
-    """The settings dataclass of a run kind (``sft`` or ``dpo``)."""
+def run_kind(kind: str) -> RunKind:
+    """The registry row of ``kind``, or a UserError naming the kinds there are."""
     try:
-        return {"sft": SFTSettings, "dpo": DPOSettings}[kind]
+        return KINDS[kind]
     except KeyError:
-        raise UserError(f"unknown run kind {kind!r}: use sft or dpo.") from None
+        raise UserError(f"unknown run kind {kind!r}: use {' or '.join(KINDS)}.") from None
 
 
-def settings_for(kind: str, preset: str = "standard", **overrides) -> SFTSettings | DPOSettings:
-    """Settings of ``kind`` (sft|dpo) from ``preset`` with ``overrides`` (None values are ignored)."""
+def settings_class(kind: str) -> type[CommonSettings]:
+    """The settings dataclass of a run kind."""
+    return run_kind(kind).settings
+
+
+def settings_for(kind: str, preset: str = "standard", **overrides) -> CommonSettings:
+    """Settings of ``kind`` (a KINDS name) from ``preset`` with ``overrides`` (None values are ignored)."""
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}: use {' or '.join(PRESETS)}.")
     cls = settings_class(kind)
@@ -213,7 +264,7 @@ def settings_for(kind: str, preset: str = "standard", **overrides) -> SFTSetting
     return settings
 
 
-def settings_from_dict(kind: str, values: dict) -> SFTSettings | DPOSettings:
+def settings_from_dict(kind: str, values: dict) -> CommonSettings:
     """Rebuild settings saved in a run's config.json (for resume)."""
     cls = settings_class(kind)
     known = {f.name for f in fields(cls)}

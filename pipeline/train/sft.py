@@ -17,10 +17,9 @@ from ..errors import UserError
 from ..models import unwrap_peft
 from ..workspace import Run
 from . import common
-from .attention import use_segment_attention
 from ..cpu.frozen_bf16 import use_frozen_bf16
 from ..cpu.lm_head import use_compact_lm_head
-from .metrics import TokenCounter
+from .attention import use_segment_attention
 from .settings import SFTSettings
 
 
@@ -51,8 +50,8 @@ def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[d
     return train, validation, dropped
 
 
-def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log: Callable = print):
-    """Load the model and data and return ``(trainer, counter, info)``; nothing is trained yet."""
+def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log: Callable = print) -> common.BuiltTrainer:
+    """Load the model and data and make the trainer; nothing is trained yet."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -85,15 +84,15 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     use_frozen_bf16(trainer)  # CPU bf16 autocast: the frozen weights' casts once, not every step
     if settings.packing:  # attention inside each packed example only, not over the whole packed row
         use_segment_attention(unwrap_peft(trainer.model))
-    counter = trainer.token_counter = TokenCounter()
-    info = {"backend": backend, "model_path": model_path, "tokenizer": tokenizer, "train_examples": len(train),
-            "validation_examples": len(validation), "dropped_too_long": dropped}
-    return trainer, counter, info
+    return common.BuiltTrainer(trainer, tokenizer, backend, model_path, train_examples=len(train),
+                               dropped_too_long=dropped)
 
 
-def train_sft(data_dir: str | Path, out: str | Path, settings: SFTSettings | None = None, resume: bool = False,
-              log: Callable = print) -> dict:
-    """Train an SFT adapter into run folder ``out``; returns the run summary (the CLI's --json)."""
+def train_sft(data_dir: str | Path | None, out: str | Path, settings: SFTSettings | None = None, *,
+              parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict:
+    """Train an SFT adapter on the base model into run folder ``out`` (a :class:`common.TrainFunction`)."""
+    if parent is not None:
+        raise UserError("SFT trains on the base model: it takes no parent run.")
     run = Run(Path(out).resolve())
     if resume:
         settings, data_dir = common.resume_inputs(run, "sft")

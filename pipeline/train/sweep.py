@@ -1,4 +1,5 @@
-"""Beta sweep (seed 003): the same DPO data and settings at several betas, tabulated.
+"""Beta sweep: the same DPO data and settings at several betas, tabulated (beta is the knob that most
+decides how far DPO moves the policy, and its best value depends on the model and the data).
 
 Low beta lets the policy move far from the SFT reference (big margins, big drift, risk of collapse);
 high beta keeps it close. TRL's margins are ``beta x`` the log-ratio margin, so they grow with beta
@@ -30,7 +31,7 @@ def sweep_beta(data_dir: str | Path, out: Path, sft_run: str | Path | None, sett
     for beta in betas:
         run_dir = out / f"beta-{beta:g}"
         log(f"--- beta {beta:g} -> {run_dir}")
-        summary = train_dpo(data_dir, run_dir, sft_run, replace(settings, beta=beta), log=log)
+        summary = train_dpo(data_dir, run_dir, replace(settings, beta=beta), parent=sft_run, log=log)
         evals = [r for r in Run(run_dir).metrics() if "eval_loss" in r]
         last_eval = evals[-1] if evals else {}
         margin, eval_margin = summary.get("final_margin"), last_eval.get("eval_rewards/margins")

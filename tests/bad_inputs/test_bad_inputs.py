@@ -82,9 +82,9 @@ def trained_runs(tmp: Path, tiny: Path) -> None:
     import shutil
 
     import conftest
-    from hub_fixtures import write_run
+    from support.hub_data import write_hub_run
 
-    sft = write_run(tmp / "runs", "sft-1", "sft", tiny, None, seed=1, targets=["q_proj", "v_proj"])
+    sft = write_hub_run(tmp / "runs", "sft-1", "sft", tiny, None, seed=1, targets=["q_proj", "v_proj"])
     (tmp / "runs" / "sft-2").mkdir()
     shutil.copy(sft / "config.json", tmp / "runs" / "sft-2" / "config.json")
     config = {**conftest.TINY_CONFIG, "hidden_size": 32, "intermediate_size": 64}

@@ -23,7 +23,7 @@ TRAIN_TIMEOUT_MS = 240_000
 
 @pytest.fixture(scope="module")
 def hub():
-    from tests.hub_server import HubServer
+    from tests.support.hub_server import HubServer
 
     with HubServer() as fake:
         yield fake
@@ -184,7 +184,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     # Bad input 3: no token anywhere (none typed, none on the server).
     page.locator("#push-data").click()
     assert "no Hugging Face token" in message(page, "token")
-    from tests.hub_server import WRITE_TOKEN
+    from tests.support.hub_server import WRITE_TOKEN
 
     field(page, "hub-token").fill(WRITE_TOKEN)
     page.locator("#push-data").click()

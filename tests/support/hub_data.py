@@ -1,20 +1,11 @@
-"""Fixtures for the Hub tests: the loopback Hub, a small data folder and two real run folders.
-
-``hub`` starts :class:`hub_server.HubServer` and points huggingface_hub, datasets, transformers
-and PEFT at it for the test (HF_ENDPOINT, HF_TOKEN, no XET, not offline, a private HF cache).
-Those libraries read their settings once at import, so the fixture also sets their module
-constants (the suite's conftest has already imported them with HF_HUB_OFFLINE=1).
-"""
+"""What the Hub tests share: a small data folder with its card, an eval.json, run folders holding real
+(untrained, random) LoRA adapters on the tiny model, and a digest to prove a folder was left untouched."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-
-import pytest
-
-from hub_server import WRITE_TOKEN, HubServer
 
 SFT_ROWS = [{"messages": [{"role": "user", "content": f"Write a post about topic {i}"},
                           {"role": "assistant", "content": f"Shipped {i} things today. Small steps, loud wins."}]}
@@ -56,32 +47,6 @@ def folder_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    """A fresh loopback Hub; the clients in this process and in child processes talk to it."""
-    import datasets.config
-    import huggingface_hub.hf_api
-    from huggingface_hub import constants
-
-    with HubServer(tmp_path / "hub-store") as fake:
-        home = tmp_path / "hf-home"
-        env = {"HF_ENDPOINT": fake.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HUB_OFFLINE": "0", "HF_TOKEN": WRITE_TOKEN,
-               "HF_HOME": str(home), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        for name, value in {"ENDPOINT": fake.endpoint, "HF_HUB_OFFLINE": False, "HF_HUB_DISABLE_XET": True,
-                            "HUGGINGFACE_CO_URL_TEMPLATE": fake.endpoint + "/{repo_id}/resolve/{revision}/{filename}",
-                            "HF_HUB_CACHE": str(home / "hub"), "HF_TOKEN_PATH": str(home / "token"),
-                            "HF_STORED_TOKENS_PATH": str(home / "stored_tokens")}.items():
-            monkeypatch.setattr(constants, name, value)
-        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", fake.endpoint)  # behind file_exists() etc.
-        for name, value in {"HF_ENDPOINT": fake.endpoint, "HF_HUB_OFFLINE": False, "HF_DATASETS_OFFLINE": False,
-                            "HUB_DATASETS_URL": fake.endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
-                            "HF_DATASETS_CACHE": tmp_path / "datasets-cache"}.items():
-            monkeypatch.setattr(datasets.config, name, value)
-        yield fake
-
-
 def write_data_folder(root: Path) -> Path:
     from pipeline.fsio import atomic_write_jsonl
 
@@ -90,11 +55,6 @@ def write_data_folder(root: Path) -> Path:
             atomic_write_jsonl(root / config / f"{split}.jsonl", part)
     (root / "README.md").write_text(DATA_CARD, encoding="utf-8")
     return root
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    return write_data_folder(tmp_path / "project" / "data")
 
 
 def make_adapter(base_dir: Path, out: Path, seed: int, targets: list[str], r: int = 4) -> Path:
@@ -111,7 +71,7 @@ def make_adapter(base_dir: Path, out: Path, seed: int, targets: list[str], r: in
     return out
 
 
-def write_run(root: Path, name: str, kind: str, base_dir: Path, parent: Path | None, seed: int, targets: list[str]) -> Path:
+def write_hub_run(root: Path, name: str, kind: str, base_dir: Path, parent: Path | None, seed: int, targets: list[str]) -> Path:
     run = root / name
     make_adapter(base_dir, run / "adapter", seed, targets)
     config = {"kind": kind, "name": name, "base_model": str(base_dir), "base_model_path": str(base_dir),
@@ -124,13 +84,3 @@ def write_run(root: Path, name: str, kind: str, base_dir: Path, parent: Path | N
     (run / "eval.json").write_text(json.dumps(EVAL))
     (run / "status.json").write_text(json.dumps({"state": "done"}))
     return run
-
-
-@pytest.fixture(scope="session")
-def hub_runs(tmp_path_factory, tiny_model_dir) -> dict[str, Path]:
-    """``{"sft": runs/sft-1, "dpo": runs/dpo-1}``: real LoRA adapters on the tiny model (DPO's parent is sft-1)."""
-    root = tmp_path_factory.mktemp("hub-project") / "runs"
-    sft = write_run(root, "sft-1", "sft", tiny_model_dir, None, seed=1,
-                    targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    dpo = write_run(root, "dpo-1", "dpo", tiny_model_dir, sft, seed=2, targets=["q_proj", "v_proj"])
-    return {"sft": sft, "dpo": dpo}

@@ -470,7 +470,7 @@ class HubServer:
             self._tmp.cleanup()
 
 
-if __name__ == "__main__":  # manual poking: python tests/hub_server.py
+if __name__ == "__main__":  # manual poking: python tests/support/hub_server.py
     with HubServer() as hub:
         print(f"HF_ENDPOINT={hub.endpoint} HF_HUB_DISABLE_XET=1 HF_TOKEN={WRITE_TOKEN}", flush=True)
         try:
