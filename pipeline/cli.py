@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "pipeline.compare.cli",
     "pipeline.evaluate.cli",
     "pipeline.export.cli",
+    "pipeline.voice.cli",
 )
 
 

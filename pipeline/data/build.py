@@ -27,7 +27,7 @@ from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
-from .quality import duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
+from .quality import containment, duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
 from .splits import SPLITS, split_by_prompt
 
 Progress = Callable[[float, str], None]
@@ -45,9 +45,10 @@ class BuildSettings:
     """The model name to ask an HTTP teacher for."""
     teacher_key_env: str = "OPENAI_API_KEY"
     """Environment variable holding the HTTP teacher's key (never logged or written)."""
-    negatives: str = "rule"
-    """Rejected answers: ``rule`` (corporate rewrite), ``teacher`` (teacher rewrite) or ``base``
-    (the base model's own answer to the brief)."""
+    negatives: str = "base"
+    """Rejected answers: ``base`` (the base model's own answer to the brief: a different voice on the
+    same request), ``rule`` (a corporate rewrite of the post, fast, no model) or ``teacher`` (the
+    teacher's corporate rewrite)."""
     top_k: int | None = None
     """Gold set = the top-N posts by engagement score (overrides ``top_frac``)."""
     top_frac: float = 0.5
@@ -241,13 +242,17 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     balance = length_balance(all_dpo)
     tokens = token_limits(tokenizer, sft_rows, all_dpo, settings.max_tokens)
     separable = separability(all_dpo, seed=settings.seed)
-    quality = {"length_balance": balance, "separability": separable, "identical_pairs_removed": identical,
+    contained = containment(all_dpo)
+    quality = {"length_balance": balance, "separability": separable, "containment": contained,
+               "identical_pairs_removed": identical,
                "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": deduped.examples,
                "warnings": []}
     if balance["warning"]:
         quality["warnings"].append(balance["warning"])
     if separable["warning"]:
         quality["warnings"].append(separable["warning"])
+    if contained["warning"]:
+        quality["warnings"].append(contained["warning"])
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")
     for name in ("sft", "dpo_chosen", "dpo_rejected"):
@@ -310,7 +315,7 @@ def write_briefs(posts: list[Post], kinds: dict[str, str], teacher: Teacher | No
                  progress: Progress) -> tuple[list[str], int]:
     """One brief per post: the input's own, the teacher's, or the template (teacher answers that do
     not look like a brief fall back to the template; counted)."""
-    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post"), settings.quote_hook) for p in posts]
+    briefs = [p.brief or template_brief(p, PLATFORMS.get(kinds.get(p.source, ""), "post")) for p in posts]
     todo = [i for i, p in enumerate(posts) if not p.brief]
     fallbacks = 0
     if teacher is not None and todo:
