@@ -84,8 +84,8 @@ def ngram_features(texts: list[str]):
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2 ** 15, alternate_sign=False,
+    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2 ** 12, alternate_sign=False,
                               lowercase=False)
-    words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=2 ** 15, alternate_sign=False,
+    words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=2 ** 12, alternate_sign=False,
                               token_pattern=r"(?u)\b\w+\b|[^\w\s]")
     return hstack([chars.transform(texts), words.transform(texts)]).tocsr()
