@@ -9,6 +9,7 @@ from test_data_build import EXAMPLES
 from pipeline.data.ingest import read_all
 from pipeline.data.negatives import rule_rewrite
 from pipeline.voice import ReferenceModel, VoiceScorer, voice_scorecard
+from pipeline.voice.profile import profile_figure
 from pipeline.voice.reference import reference_texts
 from pipeline.voice.synthetic import shuffled_lines, word_salad
 
@@ -53,6 +54,8 @@ def test_the_authors_own_posts_reach_the_ceiling_and_other_texts_stay_at_the_flo
         assert column.detection.auc > 0.75 and column.score <= 0.2, (name, column.as_dict())
         assert "not yet" in column.verdict or "garbled" in column.verdict
     assert card.columns["another person"].profile_match["overall"] < own.profile_match["overall"]
+    figure = profile_figure(card.author, {name: column.profile for name, column in card.columns.items()})
+    assert figure.axes[0].get_xlim()[0] == 0 and len(figure.axes[0].patches) >= 5 * 10
 
 
 def test_the_scorecard_is_reproducible_with_a_seed(author, other_author, tiny_model_dir, card):

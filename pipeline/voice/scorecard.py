@@ -83,9 +83,6 @@ def voice_scorecard(train: list[str], held_out: list[str], reference: list[str],
     reference_model = reference_model or ReferenceModel()
     featurizer = Featurizer(reference_model)
     run = dict(folds=folds, seed=seed, max_per_side=max_per_side, bootstrap=bootstrap)
-    progress("scoring every text with the reference model")
-    featurizer.dense(list(dict.fromkeys(held_out + train[:max_per_side] + reference[:max_per_side]
-                                        + (generic or [])[:max_per_side] + [t for c in columns.values() for t in c])))
     progress("ceiling: your held-out posts vs your training posts")
     ceiling = detect(featurizer, held_out, train, **run)
     floors = {}
