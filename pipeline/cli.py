@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "pipeline.compare.cli",
     "pipeline.evaluate.cli",
     "pipeline.export.cli",
+    "pipeline.voice.cli",
 )
 
 

@@ -21,7 +21,7 @@ INPUTS = [EXAMPLES / "posts.csv", EXAMPLES / "tweets.js", EXAMPLES / "Shares.csv
 def built(tmp_path_factory, tiny_model_dir):
     out = tmp_path_factory.mktemp("build") / "data"
     messages = []
-    report = build_dataset(INPUTS, out, BuildSettings(model=str(tiny_model_dir), format="alpaca"),
+    report = build_dataset(INPUTS, out, BuildSettings(model=str(tiny_model_dir), format="alpaca", negatives="rule"),
                            progress=lambda f, m: messages.append((f, m)))
     return out, report, messages
 
@@ -90,7 +90,7 @@ def test_card_and_load_dataset(built):
 
 
 def test_bad_builds_write_nothing(tmp_path, tiny_model_dir, built):
-    settings = BuildSettings(model=str(tiny_model_dir))
+    settings = BuildSettings(model=str(tiny_model_dir), negatives="rule")
     with pytest.raises(UserError, match=r"every post was removed by the filter step \(.*shorter than 5000 chars"):
         build_dataset(INPUTS, tmp_path / "a", replace(settings, min_chars=5000, max_chars=6000))
     with pytest.raises(UserError, match="unreachable"):

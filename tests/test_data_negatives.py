@@ -6,8 +6,8 @@ import pytest
 from test_data_build import EXAMPLES
 
 from pipeline.data.ingest import read_all
-from pipeline.data.negatives import is_stock_opener, rule_rewrite
-from pipeline.data.quality import SEPARABILITY_LIMIT, separability
+from pipeline.data.negatives import contains_either, is_stock_opener, rule_rewrite
+from pipeline.data.quality import SEPARABILITY_LIMIT, containment, separability
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +49,16 @@ def test_separability_flags_trivially_separable_negatives_and_not_the_rule_ones(
     after = separability(_pairs(posts, rule_rewrite))
     assert after["auc"] < SEPARABILITY_LIMIT and after["warning"] is None, after
     assert separability(_pairs(posts[:6], rule_rewrite))["skipped"].startswith("6 pairs")
+
+
+def test_rule_negatives_never_contain_the_post_and_the_report_flags_pairs_that_do(posts):
+    short = ['learning how to say "1 2 3" and "hut hut hut" at army', "Ship it.", "I'm done with meetings today.",
+             "Pricing is a feature. Charge more.", "good morning"]
+    for post in posts + short:
+        rewrite = rule_rewrite(post)
+        assert not contains_either(rewrite, post), (post, rewrite)
+    report = containment(_pairs(short, lambda p: p + " Let's unlock the potential together."))
+    assert report["pairs"] == len(short) and report["share"] == 1.0 and "inside the other" in report["warning"]
+    assert report["examples"][0]["chosen"] == short[0]
+    clean = containment(_pairs(posts + short, rule_rewrite))
+    assert clean["pairs"] == 0 and clean["warning"] is None

@@ -89,7 +89,7 @@ def test_a_built_data_folder_without_its_card_is_pushed_with_the_card_rendered_a
         writer.writerows({"text": f"Post {i}: I shipped {topic} on a Friday and learned {i} things about rollbacks.",
                           "likes": 3 * i, "comments": i} for i, topic in enumerate(topics))
     data = tmp_path / "data"
-    build_dataset([posts], data, BuildSettings())
+    build_dataset([posts], data, BuildSettings(negatives="rule"))
     built_card = (data / "README.md").read_text()
     (data / "README.md").unlink()
 

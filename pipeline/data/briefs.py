@@ -1,9 +1,10 @@
 """Reverse instructions: the brief a writer would have been given for each post (seed 000's RIS).
 
-``template_brief`` is deterministic: the post's platform, its topic keywords, how it opens (a
-question, a number, a contrarian take...) and its shape (short lines, a list); it does not quote the
-post unless asked (``quote_hook``). A teacher writes a
-freer brief; a teacher answer that does not look like a brief falls back to the template.
+``template_brief`` is deterministic and reads like a person's request: how long a post (one line,
+short, longer), its topic (the one content word it uses most), how it opens (a question, a
+number, a contrarian take, a story) and its shape (short lines, a list). It never quotes the post
+and never lists the post's words (a list of a post's rarest words leaks its content and reads badly).
+A teacher writes a freer brief; a teacher answer that does not look like a brief falls back to the template.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def hook(text: str, max_words: int = 14) -> str:
 
 
 def opening(text: str) -> str:
-    """How the post opens, in words that do not quote it."""
+    """How the post opens, in words that do not quote it ("" when nothing stands out)."""
     first = hook(text)
     lowered = first.lower()
     if not first:
-        return "open with a short punchy hook"
+        return ""
     if _opens_with_question(text):
         return "open with a question"
     if "opinion" in lowered or lowered.startswith(("stop ", "don't ", "never ", "nobody ")):
@@ -68,8 +69,8 @@ def opening(text: str) -> str:
     if first[0].isdigit():
         return "open with a number"
     if re.match(r"(i|i'm|i've|my|we|our)\b", lowered):
-        return "open with a personal story"
-    return "open with a short punchy hook"
+        return "tell it as something that happened to you"
+    return ""
 
 
 def _opens_with_question(text: str) -> bool:
@@ -77,21 +78,24 @@ def _opens_with_question(text: str) -> bool:
     return first.endswith("?")
 
 
-def template_brief(post: Post, platform: str = "post", quote_hook: bool = False) -> str:
-    """A deterministic brief from the post's keywords and shape. It does not quote the post (a brief
-    that does lets the model copy its answer's first line); ``quote_hook`` adds the hook as "the angle"."""
-    topic = join_words(keywords(post.text)) or "your work"
+def topic(text: str) -> str | None:
+    """The post's topic: its most used content word (one word, never a list), if it has one."""
+    top = keywords(text, 1)
+    return top[0] if top else None
+
+
+def template_brief(post: Post, platform: str = "post") -> str:
+    """A deterministic brief for ``post`` that reads like a request: its length, its topic word, how it opens and its shape; it never quotes the post or lists its words."""
     lines = [line for line in post.text.splitlines() if line.strip()]
-    shape = [opening(post.text)]
+    size = "one-line " if len(lines) == 1 and len(post.text) < 160 else "short " if len(post.text) < 280 else ""
+    subject = topic(post.text)
+    brief = f"Write a {size}{platform}" + (f" about {subject}" if subject else " in your own voice") + "."
+    shape = [opening(post.text)] if opening(post.text) else []
     if len(lines) >= 3:
         shape.append("keep the lines short")
     if sum(bool(BULLET.match(line)) for line in lines) >= 2:
         shape.append("include a short list")
-    brief = f"Write a {platform} about {topic}."
-    angle = hook(post.text) if quote_hook else ""
-    if angle:
-        brief += f' The angle: "{angle}".'
-    return f"{brief} {join_words(shape).capitalize()}."
+    return f"{brief} {join_words(shape).capitalize()}." if shape else brief
 
 
 def quotes_answer(brief: str, answer: str, n: int = 5) -> bool:
@@ -101,16 +105,6 @@ def quotes_answer(brief: str, answer: str, n: int = 5) -> bool:
         return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
     return bool(grams(brief) & grams(answer))
-
-
-def answer_free_brief(brief: str, answer: str) -> str:
-    """``brief`` without the quoted spans it copies from ``answer`` (``The angle: "..."``), so an
-    evaluation does not reward copying from the prompt."""
-    def drop(match: re.Match) -> str:
-        return "" if quotes_answer(match.group(0), answer, n=3) or match.group(1).lower() in answer.lower() else match.group(0)
-
-    out = re.sub(r'\s*(?:The angle:\s*)?"([^"]+)"\.?', drop, brief)
-    return " ".join(out.split())
 
 
 def join_words(items: list[str]) -> str:

@@ -28,7 +28,8 @@ from .formats import FORMATS, check_format, from_messages
 from .ingest import read_all
 from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_length, usable_negative
 from .post import Post
-from .quality import duplicate_prompts, length_balance, rendered_samples, separability, split_identical, token_limits
+from .quality import (containment, duplicate_prompts, length_balance, rendered_samples, separability,
+                      split_identical, token_limits)
 from .sources import brief_word, source
 from .splits import SPLITS, split_by_prompt
 
@@ -47,9 +48,10 @@ class BuildSettings:
     """The model name to ask an HTTP teacher for."""
     teacher_key_env: str = "OPENAI_API_KEY"
     """Environment variable holding the HTTP teacher's key (never logged or written)."""
-    negatives: str = "rule"
-    """Rejected answers: ``rule`` (corporate rewrite), ``teacher`` (teacher rewrite) or ``base``
-    (the base model's own answer to the brief)."""
+    negatives: str = "base"
+    """Rejected answers: ``base`` (the base model's own answer to the brief: a different voice on the
+    same request), ``rule`` (a corporate rewrite of the post, fast, no model) or ``teacher`` (the
+    teacher's corporate rewrite)."""
     top_k: int | None = None
     """Gold set = the top-N posts by engagement score (overrides ``top_frac``)."""
     top_frac: float = 0.5
@@ -305,9 +307,11 @@ def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict]
     balance = length_balance(dpo_rows)
     tokens = token_limits(tokenizer, sft_rows, dpo_rows, settings.max_tokens)
     separable = separability(dpo_rows, seed=settings.seed)
-    quality = {"length_balance": balance, "separability": separable, "identical_pairs_removed": identical,
-               "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": near_duplicates,
-               "warnings": [w for w in (balance["warning"], separable["warning"]) if w]}
+    contained = containment(dpo_rows)
+    quality = {"length_balance": balance, "separability": separable, "containment": contained,
+               "identical_pairs_removed": identical, "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens,
+               "near_duplicates": near_duplicates,
+               "warnings": [w for w in (balance["warning"], separable["warning"], contained["warning"]) if w]}
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")
     for name in ("sft", "dpo_chosen", "dpo_rejected"):

@@ -57,6 +57,10 @@ PADDING = (
     "Furthermore, collaboration remains a key driver of long-term success.",
     "It is also crucial to consider the unique needs of each organization.",
 )
+CONTRACTIONS = (("can't", "cannot"), ("won't", "will not"), ("don't", "do not"), ("doesn't", "does not"),
+                ("didn't", "did not"), ("isn't", "is not"), ("aren't", "are not"), ("wasn't", "was not"),
+                ("I'm", "I am"), ("I've", "I have"), ("I'll", "I will"), ("it's", "it is"), ("that's", "that is"),
+                ("we're", "we are"), ("you're", "you are"), ("they're", "they are"), ("let's", "let us"))
 LAYOUTS = ("paragraph", "paragraphs", "post")
 """How a rewrite is laid out: one paragraph, short paragraphs split by blank lines (a sixth each),
 or the post's own lines and list (two thirds), so line breaks alone do not tell the post from the rewrite."""
@@ -139,16 +143,50 @@ def _post_lines(text: str) -> list[str]:
 def rule_rewrite(text: str) -> str:
     """A generic corporate version of ``text`` of about the same length (deterministic per text).
 
-    The post's content is kept in order with filler adjectives, sometimes a stock opener, sometimes a
-    hedged hook, and a stock closer; padded or trimmed to about the post's length. The layout varies
-    (``LAYOUTS``): two thirds keep the post's own lines and list, the rest are sentences (a list becomes
-    one "X: a, b and c." sentence, so it stays grammatical) in one or several paragraphs."""
+    The post's content is kept in order with contractions spelled out, filler adjectives, sometimes
+    a stock opener, sometimes a hedged hook, and a stock closer; padded or trimmed to about the post's
+    length. The layout varies (``LAYOUTS``): two thirds keep the post's own lines and list, the rest
+    are sentences (a list becomes one "X: a, b and c." sentence, so it stays grammatical) in one or
+    several paragraphs. It never contains the post (nor the post it): a short post that those edits
+    leave whole gets a rewrite about its topic instead (:func:`_about_topic`), so a DPO pair never
+    teaches "stop before the closer"."""
+    rewrite = _corporate(text)
+    if contains_either(rewrite, text):
+        rewrite = _about_topic(text)
+    return rewrite
+
+
+def contains_either(a: str, b: str) -> bool:
+    """Whether one text contains the other (case and spacing ignored)."""
+    a, b = normalise_space(a), normalise_space(b)
+    return bool(a and b) and (a in b or b in a)
+
+
+def _about_topic(text: str) -> str:
+    """A stock opener about the post's topic and a stock closer (padding while there is room), about
+    as long as the post: the shortest ones when the post is shorter than any."""
+    rng = random.Random(int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:12], 16))
+    topic = (keywords(text, 1) or ["business"])[0]
+    openers = sorted((t.format(topic=topic, Topic=topic[:1].upper() + topic[1:]) for t in OPENERS), key=len)
+    closers = sorted(SHORT_CLOSERS, key=len)
+    fitting = [(o, c) for o in openers for c in closers if len(o) + len(c) + 1 <= len(text) * 1.2]
+    opener, closer = rng.choice(fitting) if fitting else (openers[0], closers[0])
+    parts = [opener]
+    padding = list(PADDING)
+    rng.shuffle(padding)
+    for sentence in padding:
+        if len(" ".join(parts + [sentence, closer])) <= len(text) * 1.15:
+            parts.append(sentence)
+    return " ".join(parts + [closer])
+
+
+def _corporate(text: str) -> str:
     rng = random.Random(int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:12], 16))
     content = "\n".join(line for line in text.splitlines() if not _is_label(line))
     topic = (keywords(content, 1) or ["business"])[0]
     target = len(text)
     layout = rng.choices(LAYOUTS, weights=(1, 1, 4))[0]
-    units = (_post_lines(text) if layout == "post" else _sentences(text)) or [text.strip()]
+    units = [_spell_out(u) for u in (_post_lines(text) if layout == "post" else _sentences(text)) or [text.strip()]]
     first, body = units[0], _add_fillers(units[1:], rng)
     if rng.random() < 0.5 and _DECLARATIVE.match(first) and first.endswith("."):
         first = rng.choice(HEDGES) + _lower_first(first)
@@ -179,6 +217,14 @@ def rule_rewrite(text: str) -> str:
     if layout == "paragraphs":
         return "\n\n".join(" ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
     return " ".join(parts)
+
+
+def _spell_out(text: str) -> str:
+    """Contractions spelled out, as corporate prose does ("don't" -> "do not", "I'm" -> "I am")."""
+    for short, full in CONTRACTIONS:
+        text = re.sub(rf"\b{short}\b", full, text)
+        text = re.sub(rf"\b{short.capitalize()}\b", full[:1].upper() + full[1:], text)
+    return text
 
 
 def _add_fillers(sentences: list[str], rng: random.Random, limit: int = 2) -> list[str]:

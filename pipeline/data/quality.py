@@ -1,6 +1,8 @@
 """Quality checks before training (seed 002's preference-set checks, plus token limits).
 
-Label consistency (chosen == rejected is an error; such pairs are removed), length balance
+Label consistency (chosen == rejected is an error; such pairs are removed), containment (one answer
+holding the other whole, e.g. the post with a closer appended: DPO then learns where to stop, not
+the voice), length balance
 (chosen vs rejected mean/median; more than 20% apart teaches "length wins", not the voice),
 duplicate prompts, examples over the model's token limit, how separable chosen and rejected are by
 trivial features (a model that can tell them apart by line breaks, a stock opener or length learns
@@ -27,6 +29,22 @@ def split_identical(pairs: list[dict]) -> tuple[list[dict], int]:
     """Pairs whose chosen and rejected differ, and how many did not (removed)."""
     kept = [p for p in pairs if normalise_space(p["chosen"][-1]["content"]) != normalise_space(p["rejected"][-1]["content"])]
     return kept, len(pairs) - len(kept)
+
+
+def containment(pairs: list[dict], max_examples: int = 5) -> dict:
+    """Pairs where one answer contains the other whole (case and spacing ignored): how many, a few
+    examples, and a ``warning`` when there are any."""
+    from .negatives import contains_either
+
+    found = [p for p in pairs if contains_either(p["chosen"][-1]["content"], p["rejected"][-1]["content"])]
+    report = {"pairs": len(found), "share": round(len(found) / max(1, len(pairs)), 3),
+              "examples": [{"chosen": p["chosen"][-1]["content"][:200], "rejected": p["rejected"][-1]["content"][:200]}
+                           for p in found[:max_examples]], "warning": None}
+    if found:
+        report["warning"] = (f"{len(found)} of {len(pairs)} pairs have one answer inside the other (e.g. the post with "
+                             "a line appended): DPO learns where to stop, not the voice; use --negatives base or "
+                             "teacher.")
+    return report
 
 
 def _summary(values: list[float]) -> dict:

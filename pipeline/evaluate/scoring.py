@@ -141,8 +141,35 @@ def completion_logprobs(model, sequences: list[Encoded], *, batch_size: int = 8,
     """
     import torch
 
-    order = sorted(range(len(sequences)), key=lambda i: -(len(sequences[i].prompt) + len(sequences[i].completion)))
     results: list[tuple[float, int]] = [(0.0, 0)] * len(sequences)
+    for batch, rows_t, logps in _completion_batches(model, sequences, batch_size, max_batch_tokens, pad_id,
+                                                    precision, progress):
+        sums = torch.zeros(len(batch), dtype=torch.float64).index_add_(0, rows_t, logps.double().cpu())
+        for row, index in enumerate(batch):
+            results[index] = (float(sums[row]), len(sequences[index].completion))
+    return results
+
+
+def completion_token_logprobs(model, sequences: list[Encoded], *, batch_size: int = 8, max_batch_tokens: int = 4096,
+                              pad_id: int = 0, precision: str = "auto",
+                              progress: Callable[[int], None] | None = None) -> list[list[float]]:
+    """log P of each completion token given everything before it, per sequence (batched as
+    :func:`completion_logprobs`): what per-token surprisal statistics are computed from."""
+    results: list[list[float]] = [[] for _ in sequences]
+    for batch, rows_t, logps in _completion_batches(model, sequences, batch_size, max_batch_tokens, pad_id,
+                                                    precision, progress):
+        values, rows = logps.double().cpu().tolist(), rows_t.tolist()
+        for row, value in zip(rows, values):  # rows are in order, so each sequence's tokens stay in order
+            results[batch[row]].append(value)
+    return results
+
+
+def _completion_batches(model, sequences: list[Encoded], batch_size: int, max_batch_tokens: int, pad_id: int,
+                        precision: str, progress: Callable[[int], None] | None):
+    """Yields ``(sequence indices, row of each scored token, log-prob of each scored token)`` per batch."""
+    import torch
+
+    order = sorted(range(len(sequences)), key=lambda i: -(len(sequences[i].prompt) + len(sequences[i].completion)))
     device = next(model.parameters()).device
     start = 0
     with _weights_cast_once(model, precision, device.type, batches=math.ceil(len(order) / batch_size)):
@@ -169,12 +196,9 @@ def completion_logprobs(model, sequences: list[Encoded], *, batch_size: int = 8,
                 logps = token_logprobs(model, ids.to(device), attention.to(device), rows_t.to(device),
                                        torch.tensor(columns, dtype=torch.long).to(device),
                                        torch.tensor(targets, dtype=torch.long).to(device))
-            sums = torch.zeros(len(batch), dtype=torch.float64).index_add_(0, rows_t, logps.double().cpu())
-            for row, index in enumerate(batch):
-                results[index] = (float(sums[row]), len(sequences[index].completion))
+            yield batch, rows_t, logps
             if progress:
                 progress(len(batch))
-    return results
 
 
 def pair_logprobs(model, pairs: list[tuple[Encoded, Encoded]], *, batch_size: int = 8, max_batch_tokens: int = 2048,
