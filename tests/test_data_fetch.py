@@ -11,7 +11,8 @@ import time
 import pytest
 from car_fixtures import post_record
 from conftest import run_cli
-from fetch_server import BLOG, BLOG_PAGE_2, HANDLE, NOTES, PAGES, feed_view, serve_author_feed, serve_site
+from fetch_server import (BLOG, BLOG_PAGE_2, HANDLE, NOTES, PAGES, feed_view, serve_author_feed, serve_mastodon, serve_site,
+                          status)
 
 from pipeline.data.ingest import ingest
 from pipeline.data.remote.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
@@ -113,3 +114,33 @@ def test_no_chromium_is_one_line_saying_what_to_install(loopback, tmp_path, monk
     monkeypatch.setattr(fetch, "CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(UserError, match=r"^no Chromium at .*no-chromium; install Debian's \(apt-get install chromium"):
         fetch_posts([f"{loopback.url}/blog.html"], tmp_path / "p.jsonl", FetchSettings(delay_s=0, cache_dir=tmp_path))
+
+
+def test_fetched_posts_through_the_build_are_the_posts_as_written(loopback, tmp_path, tiny_model_dir):
+    """One data fetch of a Bluesky handle, a Mastodon account and a blog, then build_dataset on the file it
+    wrote: the SFT answers are the posts as written (cleaned), counted per platform."""
+    import export_fixtures as fx
+
+    from pipeline.data import BuildSettings, build_dataset
+    from pipeline.data.clean import clean_text
+    from pipeline.fsio import read_jsonl
+
+    stamp = "2025-03-0{}T09:00:00.000Z".format
+    serve_author_feed(loopback, [feed_view(f"3lb{i:03d}", post_record(t, stamp(i + 1)), 5 * i, i, 0)
+                                 for i, t in enumerate(fx.POSTS)][::-1])
+    serve_mastodon(loopback, [status(str(200 + i), t, stamp(i + 1), host="social.example", counts=(i, 0, 0))
+                              for i, t in enumerate(fx.THREAD)][::-1])
+    serve_site(loopback)
+    cache = PageCache(tmp_path / "cache")
+    for name in ("blog.html", "blog2.html"):
+        cache.put(RenderedPage(f"{loopback.url}/{name}", f"{loopback.url}/{name}", 200, (PAGES / name).read_text()))
+    out = tmp_path / "ada-public.jsonl"
+    fetch_posts([f"bsky:{HANDLE}", "mastodon:@alice@social.example", f"{loopback.url}/blog.html"], out,
+                FetchSettings(bsky_api=loopback.url, mastodon_url=loopback.url, delay_s=0, cache_dir=cache.directory))
+
+    report = build_dataset([out], tmp_path / "data", BuildSettings(model=str(tiny_model_dir), validation_frac=0,
+                                                                  test_frac=0))
+    answers = [row["messages"][-1]["content"] for row in read_jsonl(tmp_path / "data" / "sft" / "train.jsonl")]
+    assert sorted(answers) == sorted(clean_text(t) for t in [*fx.POSTS, *fx.THREAD, *BLOG, *BLOG_PAGE_2])
+    assert {k: v["kept"] for k, v in report.counts["per_platform"].items()} == {"bluesky": len(fx.POSTS), "mastodon": len(fx.THREAD), "web": 4}
+    assert report.per_source[out.name]["kind"] == "fetched" and report.engagement["posts_with_engagement"] > 0
