@@ -292,3 +292,12 @@ def test_build_from_each_download_gives_the_posts_as_sft_answers(tmp_path, tiny_
         assert set(answers) <= {clean_text(t) for t in expected} and {clean_text(t) for t in fx.POSTS} <= set(answers)
         assert report.counts["per_platform"][name]["kept"] == len(answers)
         assert report.per_source[path.name]["kind"] == name and report.per_source[path.name]["kept"] == len(answers)
+
+
+def test_a_saved_page_is_one_post(tmp_path):
+    page = tmp_path / "my-post.html"
+    page.write_text("<html><head><title>Mine</title></head><body><nav><a href='/'>Home</a></nav><article>"
+                    "<p>First paragraph &amp; more.</p><p>Second<br>line.</p><ul><li>one</li><li>two</li></ul>"
+                    "</article><footer>(c) me</footer></body></html>")
+    result = ingest(page)
+    assert result.kind == "text-files" and texts(result) == ["First paragraph & more.\n\nSecond\nline.\n\n- one\n- two"]

@@ -37,12 +37,13 @@ def test_dataset_tab(config):
 
     workspace = Workspace(config.root / "p")
     boxes = {"negatives": "base", "top_frac": 0.5 if config.public else 0.3, "seed": 3.0, "min_chars": 10.0,
-             "max_chars": 3000.0}
+             "max_chars": 3000.0, "semantic_clean": True}
     settings = build_settings(config, boxes, "local", None, None, "default")
-    argv = command(workspace, ["posts.csv", "more.jsonl"], settings)
+    argv = command(workspace, ["posts.csv", "more.jsonl", "twitter-2026.zip", "repo.car"], settings)
     args = shown_args(argv)
     assert BUILD_FLAGS.from_args(args) == settings
-    assert [p.name for p in args.input] == ["posts.csv", "more.jsonl"] and args.out.name == "data"
+    assert [p.name for p in args.input] == ["posts.csv", "more.jsonl", "twitter-2026.zip", "repo.car"]
+    assert args.out.name == "data" and settings.semantic_clean and "--semantic-clean" in argv
     assert (settings.negatives, settings.seed, settings.min_chars) == ("base", 3, 10)
     assert "--max-chars" not in argv and "--model" not in argv  # boxes at their default are not sent
     if config.public:  # the gold-set cap replaces the fraction (the CLI takes both; top_k wins)
@@ -52,6 +53,21 @@ def test_dataset_tab(config):
         url = build_settings(config, boxes, "url", " http://127.0.0.1:9/v1 ", "teacher-7b", "default")
         assert BUILD_FLAGS.from_args(shown_args(command(workspace, ["posts.csv"], url))) == url
         assert (url.teacher, url.teacher_model) == ("http://127.0.0.1:9/v1", "teacher-7b")
+
+
+def test_dataset_tab_fetch(config):
+    from pipeline.data.remote.fetch import FETCH_FLAGS
+    from pipeline.workspace import Workspace
+    from ui.dataset_tab import fetch_command, fetch_targets
+    from ui.knobs import settings_from_boxes
+
+    workspace = Workspace(config.root / "p")
+    targets = fetch_targets(" https://you.example/blog/\nbsky:you.bsky.social, mastodon:@you@social.example ")
+    settings = settings_from_boxes(FETCH_FLAGS, None, {"max_pages": 3.0, "max_posts": None})
+    args = shown_args(fetch_command(workspace, targets, settings))
+    assert FETCH_FLAGS.from_args(args) == settings and (settings.max_pages, settings.max_posts) == (3, None)
+    assert args.targets == ["https://you.example/blog/", "bsky:you.bsky.social", "mastodon:@you@social.example"]
+    assert args.out == workspace.uploads_dir / "public-posts.jsonl"
 
 
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
@@ -187,6 +203,15 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     settings = BUILD_FLAGS.from_args(typed_again(shown))
     recorded = DataFolder(workspace.data_dir).report()["settings"]
     assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
+    # what the tab shows next: posts per input and, per step and reason, the count and three removed posts
+    from ui.dataset_tab import _views
+
+    _, _, per_source, removed, *_ = _views(workspace)
+    assert per_source.to_dict("records")[0]["input"] == "posts.csv"
+    rows = {(r["step"], r["reason"]): r for r in removed.to_dict("records")}
+    assert rows[("filter", "shorter than 40 chars")]["removed"] >= 3
+    assert len(rows[("filter", "shorter than 40 chars")]["examples"].split("\n---\n")) == 3
+    assert rows[("dedupe", "exact")]["examples"]
 
 
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
@@ -206,3 +231,42 @@ def test_picking_the_standard_preset_fills_the_boxes_and_runs_its_epochs(tmp_pat
     settings = training_settings(config, kind, "standard", values, "default")
     assert (settings.max_steps, settings.epochs) == (-1, 1.0)
     assert settings_argv(kind, settings) == ["--preset", "standard"]
+
+
+def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads(tmp_path, loopback, monkeypatch):
+    """The Fetch handler with its event's inputs (a blog whose pages are cached, so no browser starts):
+    the posts land among the uploads, ticked, and the shown command parses to the settings that ran."""
+    import gradio as gr
+    from fetch_server import BLOG, BLOG_PAGE_2, PAGES, serve_site
+    from gradio.helpers import special_args
+
+    import app
+    from pipeline.data.ingest import ingest
+    from pipeline.data.remote.fetch import FETCH_FLAGS, PageCache, RenderedPage
+    from ui.common import open_project
+
+    monkeypatch.setenv("VOICETUNE_HOME", str(tmp_path / "home"))
+    serve_site(loopback)
+    for name in ("blog.html", "blog2.html"):
+        url = f"{loopback.url}/{name}"
+        PageCache(None).put(RenderedPage(url, url, 200, (PAGES / name).read_text()))
+    config = AppConfig(root=tmp_path / "projects")
+    event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_fetch")
+    workspace = open_project(config, "sample")
+    values = []
+    for block in event.inputs:
+        if isinstance(block, gr.State):
+            values.append(str(workspace.root))
+        elif isinstance(block, gr.CheckboxGroup):
+            values.append(["posts.csv"])
+        elif isinstance(block, gr.Textbox):
+            values.append(f"{loopback.url}/blog.html")
+        else:
+            values.append(2 if block.label == "Pages per URL" else block.value)
+    args, *_ = special_args(event.fn, values)
+    ticked, shown = event.fn(*args)
+    assert ticked["value"] == ["posts.csv", "public-posts.jsonl"]
+    settings = FETCH_FLAGS.from_args(typed_again(shown))
+    assert settings.max_pages == 2 and typed_again(shown).targets == [f"{loopback.url}/blog.html"]
+    posts = ingest(workspace.uploads_dir / "public-posts.jsonl").posts
+    assert [p.text for p in posts] == BLOG + BLOG_PAGE_2

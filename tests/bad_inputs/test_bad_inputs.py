@@ -135,7 +135,7 @@ CASES = [
          "text column and plain numbers in the engagement columns."),
     Case("unknown-file-type", build("{F}/posts.xlsx"),
          "{F}/posts.xlsx: unknown file type .xlsx; use .csv, .jsonl, .json, an X archive tweets.js, a feed .xml, "
-         ".md/.txt, or a platform's export .zip."),
+         ".md/.txt/.html, a Bluesky .car, or a platform's export .zip."),
     Case("x-archive-bad-json", build("{F}/bad_archive/tweets.js"),
          "{F}/bad_archive/tweets.js:3: bad JSON in the X archive (Expecting property name enclosed in double "
          "quotes); re-export tweets.js."),
