@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from car_fixtures import RepoBuilder, dag_cbor, post_record, varint

@@ -11,14 +11,25 @@ import time
 import pytest
 from car_fixtures import post_record
 from conftest import run_cli
-from fetch_server import (BLOG, BLOG_PAGE_2, HANDLE, NOTES, PAGES, feed_view, serve_author_feed, serve_mastodon, serve_site,
-                          status)
+from fetch_server import (
+    BLOG,
+    BLOG_PAGE_2,
+    HANDLE,
+    NOTES,
+    PAGES,
+    feed_view,
+    serve_author_feed,
+    serve_mastodon,
+    serve_site,
+    status,
+)
 
 from pipeline.data.ingest import ingest
 from pipeline.data.remote.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
 from pipeline.data.remote.http_get import Http
 from pipeline.data.remote.pages import extract_page
 from pipeline.errors import UserError
+
 
 def test_blog_index_articles_with_dates_links_counts_and_next_page():
     extract = extract_page((PAGES / "blog.html").read_text(), "http://blog.test/blog.html", "blog")
@@ -108,7 +119,7 @@ def test_cli_json_summary_and_one_line_error(loopback, tmp_path):
 
 
 def test_no_chromium_is_one_line_saying_what_to_install(loopback, tmp_path, monkeypatch):
-    import pipeline.data.remote.fetch as fetch
+    from pipeline.data.remote import fetch
 
     serve_site(loopback)
     monkeypatch.setattr(fetch, "CHROMIUM", str(tmp_path / "no-chromium"))

@@ -25,6 +25,24 @@ def typed_again(shown: str):
     return build_parser().parse_args(words[3:])
 
 
+def call_as_gradio(event, workspace, box_value):
+    """``event``'s handler called with its inputs the way Gradio calls it: the session state is
+    ``workspace``, the posts list ticks posts.csv, every other box gives ``box_value(box)``."""
+    import gradio as gr
+    from gradio.helpers import special_args
+
+    values = []
+    for block in event.inputs:
+        if isinstance(block, gr.State):
+            values.append(str(workspace.root))
+        elif isinstance(block, gr.CheckboxGroup):
+            values.append(["posts.csv"])
+        else:
+            values.append(box_value(block))
+    args, *_ = special_args(event.fn, values)
+    return event.fn(*args)
+
+
 @pytest.fixture(params=[False, True], ids=["local", "public"])
 def config(request, tmp_path) -> AppConfig:
     return AppConfig(root=tmp_path / "projects", public=request.param)
@@ -179,9 +197,6 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     one knob changed): the data folder's recorded settings are the shown command's."""
     from dataclasses import asdict
 
-    import gradio as gr
-    from gradio.helpers import special_args
-
     import app
     from pipeline.data.build import BUILD_FLAGS
     from pipeline.data.folder import DataFolder
@@ -190,16 +205,7 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     config = AppConfig(root=tmp_path, public=True)
     event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_build")
     workspace = open_project(config, "sample")  # seeded with the sample posts
-    values = []
-    for block in event.inputs:
-        if isinstance(block, gr.State):
-            values.append(str(workspace.root))
-        elif isinstance(block, gr.CheckboxGroup):
-            values.append(["posts.csv"])
-        else:
-            values.append(40 if getattr(block, "label", "") == "Min characters" else block.value)
-    args, *_ = special_args(event.fn, values)
-    shown = event.fn(*args)
+    shown = call_as_gradio(event, workspace, lambda box: 40 if box.label == "Min characters" else box.value)
     settings = BUILD_FLAGS.from_args(typed_again(shown))
     recorded = DataFolder(workspace.data_dir).report()["settings"]
     assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
@@ -236,9 +242,7 @@ def test_picking_the_standard_preset_fills_the_boxes_and_runs_its_epochs(tmp_pat
 def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads(tmp_path, loopback, monkeypatch):
     """The Fetch handler with its event's inputs (a blog whose pages are cached, so no browser starts):
     the posts land among the uploads, ticked, and the shown command parses to the settings that ran."""
-    import gradio as gr
     from fetch_server import BLOG, BLOG_PAGE_2, PAGES, serve_site
-    from gradio.helpers import special_args
 
     import app
     from pipeline.data.ingest import ingest
@@ -253,18 +257,8 @@ def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads
     config = AppConfig(root=tmp_path / "projects")
     event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_fetch")
     workspace = open_project(config, "sample")
-    values = []
-    for block in event.inputs:
-        if isinstance(block, gr.State):
-            values.append(str(workspace.root))
-        elif isinstance(block, gr.CheckboxGroup):
-            values.append(["posts.csv"])
-        elif isinstance(block, gr.Textbox):
-            values.append(f"{loopback.url}/blog.html")
-        else:
-            values.append(2 if block.label == "Pages per URL" else block.value)
-    args, *_ = special_args(event.fn, values)
-    ticked, shown = event.fn(*args)
+    ticked, shown = call_as_gradio(event, workspace, lambda box: f"{loopback.url}/blog.html" if box.label.startswith(
+        "Public pages") else 2 if box.label == "Pages per URL" else box.value)
     assert ticked["value"] == ["posts.csv", "public-posts.jsonl"]
     settings = FETCH_FLAGS.from_args(typed_again(shown))
     assert settings.max_pages == 2 and typed_again(shown).targets == [f"{loopback.url}/blog.html"]

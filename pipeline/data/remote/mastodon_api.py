@@ -24,6 +24,7 @@ from ..sources.html_text import html_to_text
 from ..sources.mastodon import NAME
 from ..sources.threads_join import join_threads
 from .http_get import Http
+
 PAGE_SIZE = 40
 """Statuses per page (the API's maximum)."""
 _ACCT = re.compile(r"^@?(?P<user>[A-Za-z0-9_.-]+)@(?P<host>[A-Za-z0-9.-]+(:\d+)?)$")
