@@ -188,7 +188,9 @@ def test_every_settings_field_of_every_step_is_documented():
     from pipeline.generation import SamplingSettings
     from pipeline.hub.push import PushSettings
 
-    for cls in (BuildSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
+    from pipeline.data.remote.fetch import FetchSettings
+
+    for cls in (BuildSettings, FetchSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
         assert set(field_docs(cls)) == {f.name for f in fields(cls)}, cls.__name__
 
 
