@@ -81,9 +81,9 @@ def test_dataset_tab_fetch(config):
 
     workspace = Workspace(config.root / "p")
     targets = fetch_targets(" https://you.example/blog/\nbsky:you.bsky.social, mastodon:@you@social.example ")
-    settings = settings_from_boxes(FETCH_FLAGS, None, {"max_pages": 3.0, "max_posts": None})
+    settings = settings_from_boxes(FETCH_FLAGS, None, {"max_pages": 3.0, "delay_s": 0.5})
     args = shown_args(fetch_command(workspace, targets, settings))
-    assert FETCH_FLAGS.from_args(args) == settings and (settings.max_pages, settings.max_posts) == (3, None)
+    assert FETCH_FLAGS.from_args(args) == settings and (settings.max_pages, settings.delay_s) == (3, 0.5)
     assert args.targets == ["https://you.example/blog/", "bsky:you.bsky.social", "mastodon:@you@social.example"]
     assert args.out == workspace.uploads_dir / "public-posts.jsonl"
 
@@ -260,9 +260,9 @@ def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads
     event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_fetch")
     workspace = open_project(config, "sample")
     ticked, shown = call_as_gradio(event, workspace, lambda box: f"{loopback.url}/blog.html" if box.label.startswith(
-        "Public pages") else 2 if box.label == "Pages per URL" else box.value)
+        "Public pages") else 2 if box.label == "Pages per URL" else 0 if box.label.startswith("Seconds") else box.value)
     assert ticked["value"] == ["posts.csv", "public-posts.jsonl"]
     settings = FETCH_FLAGS.from_args(typed_again(shown))
-    assert settings.max_pages == 2 and typed_again(shown).targets == [f"{loopback.url}/blog.html"]
+    assert (settings.max_pages, settings.delay_s) == (2, 0) and typed_again(shown).targets == [f"{loopback.url}/blog.html"]
     posts = ingest(workspace.uploads_dir / "public-posts.jsonl").posts
     assert [p.text for p in posts] == BLOG + BLOG_PAGE_2

@@ -87,7 +87,7 @@ def build(studio: Studio) -> None:
                                  elem_id="fetch-targets")
             with gr.Column(scale=1):
                 fetch_knobs.add("max_pages", gr.Number, label="Pages per URL", minimum=1)
-                fetch_knobs.add("max_posts", gr.Number, label="Max posts per handle (empty: all)", minimum=1)
+                fetch_knobs.add("delay_s", gr.Number, label="Seconds between requests to a site", minimum=0)
         fetch_button = gr.Button("Fetch", elem_id="fetch-posts")
         fetch_cli = cli_box("fetch-cli")
     with gr.Row():
