@@ -182,13 +182,12 @@ def test_knobs_take_value_and_type_from_the_settings_and_presets_fill_them():
 
 def test_every_settings_field_of_every_step_is_documented():
     from pipeline.data.build import BuildSettings
+    from pipeline.data.remote.fetch import FetchSettings
     from pipeline.evaluate.report import EvalSettings
     from pipeline.export import ExportSettings
     from pipeline.flags import field_docs
     from pipeline.generation import SamplingSettings
     from pipeline.hub.push import PushSettings
-
-    from pipeline.data.remote.fetch import FetchSettings
 
     for cls in (BuildSettings, FetchSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
         assert set(field_docs(cls)) == {f.name for f in fields(cls)}, cls.__name__
