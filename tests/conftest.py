@@ -75,6 +75,18 @@ def workspace(tmp_path):
     return Workspace(tmp_path / "project")
 
 
+@pytest.fixture
+def loopback():
+    """A loopback HTTP server (tests/fetch_server.py) that a test gives routes; stopped after the test."""
+    from fetch_server import LoopbackServer
+
+    server = LoopbackServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
 def run_cli(*argv: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600):
     """Run ``python -m pipeline ARGV`` in a child process; returns the CompletedProcess."""
     import subprocess
