@@ -130,6 +130,8 @@ class BuildReport:
         balance = self.quality["length_balance"]
         lines.append(f"chosen/rejected chars: mean {balance['chosen_chars']['mean']}/{balance['rejected_chars']['mean']}"
                      f", median {balance['chosen_chars']['median']}/{balance['rejected_chars']['median']}")
+        if self.quality.get("chat_template"):
+            lines.append(f"chat template: {self.quality['chat_template']}")
         lines += [f"warning: {w}" for w in self.quality["warnings"]]
         lines += [f"note: {n}" for n in self.notices]
         return lines
@@ -234,6 +236,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     sft = {name: [sft_rows[i] for i in ids] for name, ids in assignment.items()}
     dpo = {name: [dpo_by_post[i] for i in ids if i in dpo_by_post] for name, ids in assignment.items()}
 
+    from ..chat_templates import template_note
     from ..models import load_tokenizer, resolve_model_path
 
     tokenizer = load_tokenizer(resolve_model_path(settings.model, log=lambda *a, **k: None))
@@ -243,7 +246,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     separable = separability(all_dpo, seed=settings.seed)
     quality = {"length_balance": balance, "separability": separable, "identical_pairs_removed": identical,
                "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens, "near_duplicates": deduped.examples,
-               "warnings": []}
+               "chat_template": template_note(tokenizer), "warnings": []}
     if balance["warning"]:
         quality["warnings"].append(balance["warning"])
     if separable["warning"]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..chat_templates import folds_system
 from ..errors import UserError
 
 _MARK = "\x1evoicetune-{}\x1e"
@@ -65,11 +66,19 @@ class TurnFormat:
     (a default system prompt, a BOS string, or nothing)."""
     generation_prompt: str
     """What opens the assistant's reply (``add_generation_prompt=True``)."""
+    system_folded: bool = False
+    """The template has no system role: the system prompt opens the first user turn
+    (``start["system"]`` is that turn's opening, ``end["system"]`` the separator, and the user
+    message right after it has no opening of its own)."""
 
     def render(self, messages: list[dict], generation_prompt: bool = True) -> str:
         text = "" if messages and messages[0]["role"] == "system" else self.no_system
+        previous = None
         for message in messages:
-            text += self.start[message["role"]] + message["content"] + self.end[message["role"]]
+            role = message["role"]
+            start = "" if self.system_folded and previous == "system" and role == "user" else self.start[role]
+            text += start + message["content"] + self.end[role]
+            previous = role
         return text + (self.generation_prompt if generation_prompt else "")
 
 
@@ -104,7 +113,8 @@ def turn_format(tokenizer) -> TurnFormat:
         if user_start is None or p2 != p4:
             raise ValueError("turns differ by position")
         user_end = _strip_suffix(p2, generation, "the generation prompt does not open the reply")
-        system_end = _strip_suffix(p1, user_start, "the system turn is not followed by a user turn")
+        folded = folds_system(tokenizer)
+        system_end = p1 if folded else _strip_suffix(p1, user_start, "the system turn is not followed by a user turn")
         no_system_text = _render(tokenizer, conversation[1:], False)
         no_system = _strip_suffix(no_system_text.split(u1, 1)[0], user_start, "no user turn first")
     except (ValueError, IndexError) as e:  # a marker missing, or pieces that do not line up
@@ -115,7 +125,7 @@ def turn_format(tokenizer) -> TurnFormat:
                         "--to gguf and write the Ollama TEMPLATE by hand.") from None
     fmt = TurnFormat(start={"system": p0, "user": user_start, "assistant": generation},
                      end={"system": system_end, "user": user_end, "assistant": assistant_end},
-                     no_system=no_system, generation_prompt=generation)
+                     no_system=no_system, generation_prompt=generation, system_folded=folded)
     checks = [conversation[:4], conversation[1:4], conversation[1:2]]
     for messages in checks:
         for prompt in (True, False):

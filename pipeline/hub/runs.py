@@ -15,7 +15,7 @@ from ..compare.sources import trained_4bit
 from ..errors import UserError
 from ..fsio import atomic_dir, atomic_write_json
 from ..merge import combine_adapters, merge_full_model
-from ..models import DEFAULT_HUB_ID, DEFAULT_SPEC, HUB_ID
+from ..models import DEFAULT_SPEC, EMBEDDED, HUB_ID
 from ..workspace import Run
 from .client import PushResult, check_repo_id, connect, hub_step, push_folder, repo_url
 
@@ -25,8 +25,8 @@ from .client import PushResult, check_repo_id, connect, hub_step, push_folder, r
 def base_model_id(run: Run) -> str | None:
     """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
     spec = str(run.base_model or "")
-    if spec == DEFAULT_SPEC:
-        return DEFAULT_HUB_ID
+    if spec in EMBEDDED:
+        return EMBEDDED[spec].hub_id
     if HUB_ID.match(spec) and not Path(spec).expanduser().exists():
         return spec
     return None
@@ -93,6 +93,7 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
         eval_split=eval_split, eval_notices=evaluation.get("notices") or [],
         voice_rate=evaluation.get("voice_rate") or {}, base_weights=config.get("base_weights") or {},
+        chat_template=config.get("chat_template"),
     )
 
 

@@ -317,6 +317,8 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
     """Build the trainer, train (resuming from the last checkpoint when asked), save, keep status.json true."""
     from transformers import PrinterCallback
 
+    from ..chat_templates import template_note
+
     from .metrics import MetricsCallback
 
     set_status = run.set_status if is_main_process() else (lambda *args, **kwargs: None)  # rank 0 writes
@@ -326,7 +328,8 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
         with user_errors(settings, run.path), cancellable(stopper):
             trainer, counter, info = build()
             config = write_config(run, kind, settings, info["model_path"], info["backend"], Path(data_dir), fingerprint,
-                                  parent=parent, extra={**(extra_config or {}), **info.get("config_extra", {})})
+                                  parent=parent, extra={"chat_template": template_note(info["tokenizer"]),
+                                                        **(extra_config or {}), **info.get("config_extra", {})})
             if config["cuda"]["problem"]:
                 log(f"warning: {config['cuda']['problem']}")
             checkpoint = last_checkpoint(run) if resume else None
