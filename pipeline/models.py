@@ -284,9 +284,10 @@ def ensure_embedded_model(spec: str, log=print) -> Path:
         else:
             log(f"Converting {spec!r} from {gguf.name} (once; later loads read {target}).")
         if model_info.split_parts:  # transformers' GGUF reader makes Gemma's BPE vocabulary a Unigram one
-            from .gguf_tokenizer import sentencepiece_bpe_tokenizer
+            from .gguf_tokenizer import sentencepiece_bpe_tokenizer, write_sentencepiece_model
 
             tokenizer = sentencepiece_bpe_tokenizer(gguf)
+            write_sentencepiece_model(gguf, tmp / "tokenizer.model")  # what llama.cpp's Gemma converter reads
         else:
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)

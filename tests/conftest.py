@@ -8,6 +8,7 @@ code path that takes a model spec takes it). Tests marked ``slow`` use the real 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -86,13 +87,14 @@ def gemma_tokenizer_dir(tmp_path_factory) -> Path:
     converted = embedded_model_dir("gemma3-270m")
     if _is_complete_model_dir(converted):
         return converted
-    from pipeline.gguf_tokenizer import sentencepiece_bpe_tokenizer
+    from pipeline.gguf_tokenizer import sentencepiece_bpe_tokenizer, write_sentencepiece_model
 
     out = tmp_path_factory.mktemp("gemma-tokenizer")
     gguf = embedded_gguf_path(EMBEDDED["gemma3-270m"], out)
     tokenizer = sentencepiece_bpe_tokenizer(gguf)
     tokenizer.chat_template = EMBEDDED["gemma3-270m"].chat_template
     tokenizer.save_pretrained(out)
+    write_sentencepiece_model(gguf, out / "tokenizer.model")
     gguf.unlink()
     return out
 
@@ -112,6 +114,7 @@ def build_tiny_gemma(out: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
     model.generation_config.eos_token_id = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_turn>")]
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    shutil.copyfile(tokenizer_dir / "tokenizer.model", out / "tokenizer.model")  # llama.cpp's Gemma vocabulary
     return out
 
 

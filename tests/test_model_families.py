@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from lora_runs import SYSTEM, write_data
+from lora_runs import SYSTEM, one_thread, write_data  # noqa: F401 (fixture)
 
 from pipeline.chat_templates import GEMMA_TURNS, folds_system, has_system_role, template_note
 from pipeline.workspace import Run
@@ -145,3 +145,75 @@ def test_unknown_embedded_model_lists_the_known_ones():
 
     with pytest.raises(UserError, match=r"^unknown model 'gemma3': the embedded models are default, gemma3-270m; "):
         resolve_model_path("gemma3")
+
+
+@pytest.fixture(scope="module")
+def gemma_run(tmp_path_factory, tiny_gemma_dir) -> Path:
+    """An SFT run on the tiny Gemma: 60 LoRA steps on the training posts, so greedy decoding has clear winners."""
+    import torch
+    from lora_runs import train_lora, write_run
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.models import load_tokenizer
+
+    root = tmp_path_factory.mktemp("gemma-project")
+    data = write_data(root / "data")
+    rows = [json.loads(line) for line in (data / "dpo" / "train.jsonl").read_text().splitlines()]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(tiny_gemma_dir, dtype=torch.float32)
+        sft = train_lora(model, load_tokenizer(tiny_gemma_dir), rows, kind="sft", steps=60, seed=1, lr=1e-2)
+    finally:
+        torch.set_num_threads(threads)
+    return write_run(root / "runs" / "sft-1", "sft", sft, tiny_gemma_dir, None, data)
+
+
+def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, tmp_path, one_thread):
+    """llama.cpp's own gemma3 converter: the f16 GGUF continues two chat prompts as the merged model does
+    (greedy, 16 tokens, or parting only at a near-tie), stops on <end_of_turn>, and the Modelfile stops there too."""
+    from test_export import assert_alike, chat_ids, hf_greedy, modelfile
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from pipeline.export import ExportSettings, export_run
+    from pipeline.export.llama_worker import greedy
+
+    summary = export_run(gemma_run, ExportSettings(to="ollama", quant="f16", out=tmp_path / "ollama"), log=quiet)
+    assert summary["llama_cpp"]["architecture"] == "gemma3"
+    assert summary["end_tokens"][0] == "<end_of_turn>"
+    found = modelfile(tmp_path / "ollama")
+    assert found["PARAMETER"][0] == 'stop "<end_of_turn>"' and found["SYSTEM"] == SYSTEM
+    merged = export_run(gemma_run, ExportSettings(to="merged", out=tmp_path / "merged"), log=quiet)
+    model = AutoModelForCausalLM.from_pretrained(merged["out"])
+    tokenizer = AutoTokenizer.from_pretrained(merged["out"])
+    end_ids = tokenizer.convert_tokens_to_ids(summary["end_tokens"])
+    gguf = str(tmp_path / "ollama" / summary["gguf"])
+    for prompt in ("Write a post about hiring.", "Write a post about pricing."):
+        ids = chat_ids(tokenizer, prompt)
+        expected = hf_greedy(model, ids, 20, end_ids)
+        got, _ = greedy(gguf, ids, 20, end_ids, threads=1)
+        assert_alike(model, ids, expected, got, near_tie=0.001)
+
+
+def test_a_gemma_family_architecture_llama_cpp_cannot_convert_is_named(tmp_path, gemma_tokenizer_dir, one_thread):
+    """VaultGemma: transformers has it, this llama.cpp's converter does not; its own message is quoted."""
+    from lora_runs import write_run
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoTokenizer, VaultGemmaConfig, VaultGemmaForCausalLM
+
+    from pipeline.errors import UserError
+    from pipeline.export import ExportSettings, export_run
+
+    tokenizer = AutoTokenizer.from_pretrained(gemma_tokenizer_dir)
+    base = tmp_path / "tiny-vaultgemma"
+    VaultGemmaForCausalLM(VaultGemmaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                           num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+                                           head_dim=16)).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    model = get_peft_model(VaultGemmaForCausalLM.from_pretrained(base),
+                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    run = write_run(tmp_path / "runs" / "sft-1", "sft", model, base, None, tmp_path / "data")
+    with pytest.raises(UserError, match=r"does not support the architecture VaultGemmaForCausalLM \(convert_hf_to_gguf"
+                                        r".py failed; llama.cpp said: .*VaultGemmaForCausalLM is not supported\)"):
+        export_run(run, ExportSettings(to="gguf", out=tmp_path / "out"), log=quiet)
+    assert not (tmp_path / "out").exists()

@@ -10,16 +10,21 @@ Merging is :func:`pipeline.hub.merge_full_model`. On top of it the folder gets:
 * a plain ByteLevel BPE ``tokenizer.json`` where transformers wrote one with ``byte_fallback``
   (it does so for tokenizers read from a GGUF, e.g. the embedded default model): the same
   tokenisation, but llama.cpp's converter would otherwise take it for a SentencePiece vocabulary.
+* the base's SentencePiece ``tokenizer.model`` when it has one (the embedded Gemma writes it): the
+  only vocabulary llama.cpp's Gemma 3 converter reads.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from ..fsio import atomic_write_text
 from .source import ExportSource
 from .template import end_tokens
+
+SENTENCEPIECE_MODEL = "tokenizer.model"
 
 
 def write_merged(source: ExportSource, out_dir: Path, dtype=None) -> list[str]:
@@ -30,6 +35,8 @@ def write_merged(source: ExportSource, out_dir: Path, dtype=None) -> list[str]:
     from ..merge import merge_full_model
 
     merge_full_model(source.base_path, list(source.adapters), out_dir, four_bit=source.four_bit, dtype=dtype)
+    if (Path(source.base_path) / SENTENCEPIECE_MODEL).is_file():  # llama.cpp's Gemma converter reads only this
+        shutil.copyfile(Path(source.base_path) / SENTENCEPIECE_MODEL, out_dir / SENTENCEPIECE_MODEL)
     config = AutoConfig.from_pretrained(str(out_dir))
     generation = (GenerationConfig.from_pretrained(str(out_dir)) if (out_dir / "generation_config.json").is_file()
                   else GenerationConfig.from_model_config(config))
