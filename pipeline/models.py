@@ -24,7 +24,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .chat_templates import GEMMA_STOP, GEMMA_TEMPLATE, ensure_system_role
+from .chat_templates import GEMMA_STOP, GEMMA_TEMPLATE, ensure_system_role, template_note
 from .errors import UserError
 from .workspace import voicetune_home
 
@@ -87,7 +87,7 @@ EMBEDDED = {m.spec: m for m in (
 
 
 def embedded_models_info() -> str:
-    """The pickers' and ``models --list``'s text: each embedded model and its licence."""
+    """The model pickers' info text: each embedded model and its licence."""
     return "; ".join(m.describe() for m in EMBEDDED.values())
 
 
@@ -507,9 +507,11 @@ def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(
     """Load ``spec`` and summarise it: parameters, architecture, LoRA targets, template, backend."""
     model, tokenizer, backend, path = load_model(spec, options, log=log, purpose="sft")
     config = model.config
+    embedded = embedded_origin(path)
     return {
         "spec": spec,
         "path": str(path),
+        "licence": embedded.describe() if embedded else "see the model's own card",
         "architecture": (config.architectures or [type(model).__name__])[0],
         "model_type": config.model_type,
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -519,6 +521,7 @@ def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(
         "vocab_size": getattr(config, "vocab_size", None),
         "lora_target_modules": lora_targets(model),
         "chat_template": bool(getattr(tokenizer, "chat_template", None)),
+        "chat_template_note": template_note(tokenizer),
         "backend": asdict(backend),
         "load_options": asdict(options),
     }

@@ -197,23 +197,22 @@ def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, 
 
 def test_a_gemma_family_architecture_llama_cpp_cannot_convert_is_named(tmp_path, gemma_tokenizer_dir, one_thread):
     """VaultGemma: transformers has it, this llama.cpp's converter does not; its own message is quoted."""
-    from lora_runs import write_run
-    from peft import LoraConfig, get_peft_model
+    from test_export import refuse_unsupported
     from transformers import AutoTokenizer, VaultGemmaConfig, VaultGemmaForCausalLM
 
-    from pipeline.errors import UserError
-    from pipeline.export import ExportSettings, export_run
-
     tokenizer = AutoTokenizer.from_pretrained(gemma_tokenizer_dir)
-    base = tmp_path / "tiny-vaultgemma"
-    VaultGemmaForCausalLM(VaultGemmaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                           num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
-                                           head_dim=16)).save_pretrained(base)
-    tokenizer.save_pretrained(base)
-    model = get_peft_model(VaultGemmaForCausalLM.from_pretrained(base),
-                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
-    run = write_run(tmp_path / "runs" / "sft-1", "sft", model, base, None, tmp_path / "data")
-    with pytest.raises(UserError, match=r"does not support the architecture VaultGemmaForCausalLM \(convert_hf_to_gguf"
-                                        r".py failed; llama.cpp said: .*VaultGemmaForCausalLM is not supported\)"):
-        export_run(run, ExportSettings(to="gguf", out=tmp_path / "out"), log=quiet)
-    assert not (tmp_path / "out").exists()
+    config = VaultGemmaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16)
+    refuse_unsupported(tmp_path, VaultGemmaForCausalLM, config, tokenizer, "VaultGemmaForCausalLM")
+
+
+def test_model_card_says_which_template_and_where_the_system_prompt_went(gemma_run, gemma_tokenizer_dir):
+    from pipeline.hub.runs import model_card_text
+    from pipeline.models import load_tokenizer
+
+    run = Run(gemma_run)
+    config = {**run.config(), "chat_template": template_note(load_tokenizer(gemma_tokenizer_dir))}
+    card = model_card_text(run, config, "you/voice", base_id="google/gemma-3-270m", dataset_repo=None,
+                           license="gemma")
+    assert ("Chat template: Gemma turns (<start_of_turn>user/model ... <end_of_turn>); no system role: the system "
+            "prompt is folded into the first user turn") in card
