@@ -149,7 +149,7 @@ def test_unknown_embedded_model_lists_the_known_ones():
 
 @pytest.fixture(scope="module")
 def gemma_run(tmp_path_factory, tiny_gemma_dir) -> Path:
-    """An SFT run on the tiny Gemma: 60 LoRA steps on the training posts, so greedy decoding has clear winners."""
+    """An SFT run on the tiny Gemma: 30 LoRA steps on the training posts, so greedy decoding has clear winners."""
     import torch
     from lora_runs import train_lora, write_run
     from transformers import AutoModelForCausalLM
@@ -163,29 +163,31 @@ def gemma_run(tmp_path_factory, tiny_gemma_dir) -> Path:
     torch.set_num_threads(1)
     try:
         model = AutoModelForCausalLM.from_pretrained(tiny_gemma_dir, dtype=torch.float32)
-        sft = train_lora(model, load_tokenizer(tiny_gemma_dir), rows, kind="sft", steps=60, seed=1, lr=1e-2)
+        sft = train_lora(model, load_tokenizer(tiny_gemma_dir), rows, kind="sft", steps=30, seed=1, lr=1e-2)
     finally:
         torch.set_num_threads(threads)
     return write_run(root / "runs" / "sft-1", "sft", sft, tiny_gemma_dir, None, data)
 
 
-def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, tmp_path, one_thread):
-    """llama.cpp's own gemma3 converter: the f16 GGUF continues two chat prompts as the merged model does
-    (greedy, 16 tokens, or parting only at a near-tie), stops on <end_of_turn>, and the Modelfile stops there too."""
+def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, tiny_gemma_dir, tmp_path, one_thread):
+    """llama.cpp's own gemma3 converter: the f16 GGUF continues two chat prompts as base + adapter merged
+    does (greedy, 16 tokens, or parting only at a near-tie), stops on <end_of_turn>, and so does the Modelfile."""
+    from peft import PeftModel
     from test_export import assert_alike, chat_ids, hf_greedy, modelfile
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     from pipeline.export import ExportSettings, export_run
     from pipeline.export.llama_worker import greedy
+    from pipeline.models import load_tokenizer
 
     summary = export_run(gemma_run, ExportSettings(to="ollama", quant="f16", out=tmp_path / "ollama"), log=quiet)
     assert summary["llama_cpp"]["architecture"] == "gemma3"
     assert summary["end_tokens"][0] == "<end_of_turn>"
     found = modelfile(tmp_path / "ollama")
     assert found["PARAMETER"][0] == 'stop "<end_of_turn>"' and found["SYSTEM"] == SYSTEM
-    merged = export_run(gemma_run, ExportSettings(to="merged", out=tmp_path / "merged"), log=quiet)
-    model = AutoModelForCausalLM.from_pretrained(merged["out"])
-    tokenizer = AutoTokenizer.from_pretrained(merged["out"])
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_gemma_dir),
+                                      str(gemma_run / "adapter")).merge_and_unload()
+    tokenizer = load_tokenizer(tiny_gemma_dir)
     end_ids = tokenizer.convert_tokens_to_ids(summary["end_tokens"])
     gguf = str(tmp_path / "ollama" / summary["gguf"])
     for prompt in ("Write a post about hiring.", "Write a post about pricing."):
