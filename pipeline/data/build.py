@@ -163,6 +163,8 @@ class BuildReport:
         balance = self.quality["length_balance"]
         lines.append(f"chosen/rejected chars: mean {balance['chosen_chars']['mean']}/{balance['rejected_chars']['mean']}"
                      f", median {balance['chosen_chars']['median']}/{balance['rejected_chars']['median']}")
+        if self.quality.get("chat_template"):
+            lines.append(f"chat template: {self.quality['chat_template']}")
         lines += [f"warning: {w}" for w in self.quality["warnings"]]
         lines += [f"note: {n}" for n in self.notices]
         return lines
@@ -320,6 +322,7 @@ def _examples(posts: list[Post], briefs: list[str], settings: BuildSettings, tea
 def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict], briefs: list[str], identical: int,
              near_duplicates: list) -> tuple[dict, list[dict]]:
     """The report's quality checks (with their warnings) and the samples rendered with the chat template."""
+    from ..chat_template import template_note
     from ..models import load_tokenizer, resolve_model_path
 
     tokenizer = load_tokenizer(resolve_model_path(settings.model, log=lambda *a, **k: None))
@@ -329,7 +332,7 @@ def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict]
     contained = containment(dpo_rows)
     quality = {"length_balance": balance, "separability": separable, "containment": contained,
                "identical_pairs_removed": identical, "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens,
-               "near_duplicates": near_duplicates,
+               "near_duplicates": near_duplicates, "chat_template": template_note(tokenizer),
                "warnings": [w for w in (balance["warning"], separable["warning"], contained["warning"]) if w]}
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")

@@ -281,8 +281,11 @@ CASES = [
          "model 'no/such-model' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1; unset HF_HUB_OFFLINE to "
          "download it, or use --model default."),
     Case("unknown-model-spec", ("models", "--model", "./missing-folder"),
-         "unknown model spec './missing-folder': use 'default', an existing model folder, or a Hub id like "
-         "'HuggingFaceTB/SmolLM2-135M-Instruct'."),
+         "unknown model './missing-folder': the embedded models are default, gemma3-270m; or give an existing model "
+         "folder, or a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."),
+    Case("unknown-embedded-model", ("models", "--model", "gemma3"),
+         "unknown model 'gemma3': the embedded models are default, gemma3-270m; or give an existing model folder, or "
+         "a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."),
     Case("folder-that-is-not-a-model", ("models", "--model", "{F}/train"),
          "{F}/train: no config.json; pass a transformers model folder, a Hub id or 'default'."),
     Case("unsloth-without-cuda", ("models", "--model", "{TINY}", "--backend", "unsloth"),
