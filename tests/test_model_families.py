@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from lora_runs import SYSTEM, one_thread, write_data  # noqa: F401 (fixture)
+from support.ada_data import SYSTEM, write_data
 
 from pipeline.chat_template import GEMMA_TURNS, folds_system, has_system_role, template_note
 from pipeline.workspace import Run
@@ -151,7 +151,7 @@ def test_unknown_embedded_model_lists_the_known_ones():
 def gemma_run(tmp_path_factory, tiny_gemma_dir) -> Path:
     """An SFT run on the tiny Gemma: 30 LoRA steps on the training posts, so greedy decoding has clear winners."""
     import torch
-    from lora_runs import train_lora, write_run
+    from support.peft_runs import train_lora, write_run
     from transformers import AutoModelForCausalLM
 
     from pipeline.models import load_tokenizer
