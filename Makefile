@@ -18,7 +18,7 @@ DEV_REQUIREMENTS ?= requirements-dev.txt
 # Where torch comes from: PyPI by default; Dockerfile.cpu uses https://download.pytorch.org/whl/cpu.
 TORCH_INDEX ?=
 
-.PHONY: install model llama go run test test-fast bench browser lint clean
+.PHONY: install model llama go run test test-fast bench browser lint image-check clean
 
 $(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,11 @@ bench: model llama
 
 lint: install
 	$(VENV)/bin/hadolint Dockerfile Dockerfile.cpu
+
+# Build Dockerfile.cpu with podman on a local Debian base and run it: serve, doctor, data, SFT, export,
+# a restart on the same /data volume (not part of `make test`; see the README's "Container images").
+image-check:
+	bench/image/image_check.sh
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
