@@ -42,6 +42,8 @@ model: install
 # unpacked from the same sdist into .cache/llama/llama.cpp-VERSION.
 # The sdist and the built wheel live in a per-user cache outside the checkout, so a fresh clone on
 # the same machine (CI) installs in seconds instead of building again.
+# Only llama-cpp-python is fetched as source: its build tools (scikit-build-core) come as wheels
+# (`--no-binary :all:` would build those from source too, nested build environments for minutes).
 LLAMA_VERSION := 0.3.36
 LLAMA_CACHE := .cache/llama
 LLAMA_BUILD_CACHE ?= $(HOME)/.cache/voicetune-build
@@ -58,7 +60,7 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAGS_KEY)
 
 $(LLAMA_STAMP): $(VENV)/.installed
 	mkdir -p $(LLAMA_WHEELS) $(LLAMA_CACHE)
-	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
 		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_BUILD_CACHE)
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel -q --disable-pip-version-check \
