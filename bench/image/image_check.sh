@@ -4,7 +4,7 @@
 #   base      CPU image only: a local Debian bookworm base image (base_image.sh), unless BASE_IMAGE is set
 #   build     the Dockerfile, FROM BASE_IMAGE, torch from TORCH_INDEX (CPU image)
 #   serve     the image's own entry point (its CMD, app.py): HTTP 200 on / through a published loopback port
-#   doctor    `python -m pipeline doctor --json` inside; the backend must be hf (CPU) / unsloth on CUDA (GPU)
+#   doctor    `python -m pipeline doctor --json` inside: backend hf and torch's CPU build (CPU) / unsloth on CUDA (GPU)
 #   data, sft a dataset from examples/posts.csv and a quick SFT (2 steps) on the embedded default model, in /data
 #   export    the run to GGUF q8_0 with the llama.cpp built into the image
 #   restart   the container removed, a new one on the same /data volume: serves again, lists the run
@@ -16,8 +16,9 @@
 # Environment: GPU (0), ENGINE (podman; docker for GPU=1 only), BASE_IMAGE (CPU: a local debootstrap image,
 # built if missing; GPU: the Dockerfile's own default), TORCH_INDEX (CPU; default empty = the machine's pip
 # index; the Dockerfile's own default is PyTorch's CPU index), IMAGE, PORT (17860), OUT, GPU_FLAGS.
-# HOST_PIP=1 (default, podman) lends the build this machine's pip configuration and the local wheel folders
-# and CA bundle it names, read-only and during RUN steps only (none of it ends up in the image).
+# HOST_PIP=1 (default, podman) lends the build this machine's pip settings (`pip3 config list`, as /etc/pip.conf)
+# and the local wheel folders, indexes and CA bundle they name, read-only and during RUN steps only (none of it
+# ends up in the image): here that is what makes torch the local CPU wheel instead of PyPI's CUDA build.
 set -euo pipefail
 # shellcheck disable=SC2086  # PODMAN_FLAGS, RUN_FLAGS and GPU_FLAGS are lists of flags
 cd "$(dirname "$0")/../.."
@@ -68,11 +69,19 @@ probe_runtime() {
   echo "engine flags: ${PODMAN_FLAGS:-none}; run/build flags: ${RUN_FLAGS:-none}"
   podman run --rm ${RUN_FLAGS-} "$BASE_IMAGE" true
 }
-host_pip_mounts() {  # -v flags: this machine's pip config files and the folders/files they name (CA bundle too)
-  [ "$HOST_PIP" = 1 ] || return 0
-  { echo /etc/pip.conf; echo /etc/xdg/pip
-    pip3 config list 2>/dev/null | grep -oE "(file://)?/[^ ']+" | sed -e 's#^file://##' -e 's#/simple$##'
-  } | grep -v '^/etc/xdg/pip/' | sort -u | while read -r path; do [ -e "$path" ] && printf -- '-v\n%s:%s:ro\n' "$path" "$path"; done
+host_pip_mounts() {  # -v flags: this machine's effective pip settings as the image's /etc/pip.conf, and the
+  [ "$HOST_PIP" = 1 ] || return 0  # folders/files they name (local wheels and indexes, CA bundle, constraints)
+  pip3 config list 2>/dev/null | python3 -c '
+import re, sys
+settings = {}
+for line in sys.stdin:  # scope.key=value; the environment (:env:) wins over config files, as in pip
+    m = re.match(r"(\S*?)\.([\w-]+)=.(.*).$", line.strip())
+    if m and (m[1] == ":env:" or m[2] not in settings):
+        settings[m[2]] = m[3]
+print("[global]", *(f"{key} = {value}" for key, value in settings.items()), sep="\n")' > "$OUT/host-pip.conf"
+  printf -- '-v\n%s:/etc/pip.conf:ro\n' "$(realpath "$OUT/host-pip.conf")"
+  grep -oE "(file://)?/[^ ]+" "$OUT/host-pip.conf" | sed -e 's#^file://##' -e 's#/simple$##' | sort -u |
+    while read -r path; do [ -e "$path" ] && printf -- '-v\n%s:%s:ro\n' "$path" "$path"; done
 }
 build() {
   local flags; mapfile -t flags < <(host_pip_mounts)
@@ -94,7 +103,9 @@ in_box() { podman exec "$NAME" .venv/bin/python -m pipeline "$@"; }
 doctor() {  # the backend `auto` picks in the image: hf on a CPU, unsloth on a CUDA GPU
   local summary; summary=$(in_box doctor --json | tee /dev/stderr | tail -1)
   python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print("backend", d["backend"], "cuda", d["cuda"], "torch", d["versions"]["torch"])
-assert d["ok"] and d["backend"] == sys.argv[2] and d["cuda"] == (sys.argv[2] == "unsloth"), d["backend_reason"]' "$summary" "$BACKEND"
+gpu = sys.argv[2] == "unsloth"
+assert d["ok"] and d["backend"] == sys.argv[2] and d["cuda"] == gpu, d["backend_reason"]
+assert d["versions"]["torch"].endswith("+cpu") != gpu, "torch is the CUDA build in the CPU image" if not gpu else d' "$summary" "$BACKEND"
 }
 run_listed() { in_box runs --workspace "$WS" | tee /dev/stderr | grep -q "$1"; }
 clean() { podman rm -f "$NAME" > /dev/null 2>&1 || true; }
@@ -105,6 +116,8 @@ step runtime probe_runtime
 step build build
 size=$(podman image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.2f GB", $1/1e9}')
 echo "image size   $size ($IMAGE)" | tee -a "$OUT/summary.txt"
+# When each layer was made (a cached layer keeps its first date): the build's time per Dockerfile step.
+podman history --format '{{.Created}}|{{.Size}}|{{.CreatedBy}}' "$IMAGE" | cut -c1-160 > "$OUT/layers.txt"
 clean; podman volume rm -f "$VOLUME" > /dev/null 2>&1 || true
 trap clean EXIT
 step serve start_box
