@@ -15,10 +15,11 @@ ARG BASE_IMAGE=nvidia/cuda:13.0.1-cudnn-devel-ubuntu22.04
 FROM ${BASE_IMAGE}
 
 ARG DEBIAN_FRONTEND=noninteractive
-# Python 3.11 (Ubuntu 22.04 universe), make for the Makefile, a C compiler for Triton's launchers.
+# Python 3.11 (Ubuntu 22.04 universe), make for the Makefile, a C compiler for Triton's launchers, and
+# cmake for llama.cpp (`make llama`).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3.11-dev build-essential make \
+    && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3.11-dev build-essential make cmake \
     && rm -rf /var/lib/apt/lists/*
 
 # Non-root, uid 1000 (what Hugging Face Spaces run as). /data is the volume: HF cache + projects.
