@@ -15,7 +15,7 @@
 #                                              # registry: podman + CDI (nvidia-ctk cdi generate), or ENGINE=docker
 # Environment: GPU (0), ENGINE (podman; docker for GPU=1 only), BASE_IMAGE (CPU: a local debootstrap image,
 # built if missing; GPU: the Dockerfile's own default), TORCH_INDEX (CPU; default empty = the machine's pip
-# index; the Dockerfile's own default is PyTorch's CPU index), IMAGE, PORT (17860), OUT, GPU_FLAGS.
+# index; the Dockerfile's own default is PyTorch's CPU index), IMAGE, PORT (17860), OUT, GPU_FLAGS, BUILD_FLAGS.
 # HOST_PIP=1 (default, podman) lends the build this machine's pip settings (`pip3 config list`, as /etc/pip.conf)
 # and the local wheel folders, indexes and CA bundle they name, read-only and during RUN steps only (none of it
 # ends up in the image): here that is what makes torch the local CPU wheel instead of PyPI's CUDA build.
@@ -86,6 +86,7 @@ print("[global]", *(f"{key} = {value}" for key, value in settings.items()), sep=
 build() {
   local flags; mapfile -t flags < <(host_pip_mounts)
   [ "$ENGINE" = podman ] && flags+=(--layers)
+  flags+=(${BUILD_FLAGS-})  # e.g. --no-cache: the layer cache does not know which pip settings made a layer
   echo "$ENGINE build -f $DOCKERFILE ${BUILD_ARGS[*]} ${flags[*]} -t $IMAGE ."
   nice -n 10 "$ENGINE" ${PODMAN_FLAGS-} build ${RUN_FLAGS-} -f "$DOCKERFILE" "${BUILD_ARGS[@]}" "${flags[@]}" -t "$IMAGE" .
 }
@@ -117,7 +118,7 @@ step build build
 size=$(podman image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.2f GB", $1/1e9}')
 echo "image size   $size ($IMAGE)" | tee -a "$OUT/summary.txt"
 # When each layer was made (a cached layer keeps its first date): the build's time per Dockerfile step.
-podman history --format '{{.Created}}|{{.Size}}|{{.CreatedBy}}' "$IMAGE" | cut -c1-160 > "$OUT/layers.txt"
+podman history --format '{{.CreatedAt}}|{{.Size}}|{{.CreatedBy}}' "$IMAGE" | cut -c1-160 > "$OUT/layers.txt"
 clean; podman volume rm -f "$VOLUME" > /dev/null 2>&1 || true
 trap clean EXIT
 step serve start_box
