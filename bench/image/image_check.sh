@@ -108,7 +108,7 @@ gpu = sys.argv[2] == "unsloth"
 assert d["ok"] and d["backend"] == sys.argv[2] and d["cuda"] == gpu, d["backend_reason"]
 assert d["versions"]["torch"].endswith("+cpu") != gpu, "torch is the CUDA build in the CPU image" if not gpu else d' "$summary" "$BACKEND"
 }
-run_listed() { in_box runs --workspace "$WS" | tee /dev/stderr | grep -q "$1"; }
+run_listed() { local listing; listing=$(in_box runs --workspace "$WS"); echo "$listing"; grep -q "^$1 .* done " <<< "$listing"; }
 clean() { podman rm -f "$NAME" > /dev/null 2>&1 || true; }
 
 step tools tools
