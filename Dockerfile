@@ -37,6 +37,9 @@ USER 1000:1000
 WORKDIR /app
 
 # Dependencies first (a code change does not reinstall them): `make install` with the GPU requirements.
+# PIP_CONFIG_FILE (unset by default): pip settings a build machine lends the install steps (its local
+# wheels); as a build argument it is part of the layer cache key, so layers made with other settings are not reused.
+ARG PIP_CONFIG_FILE
 COPY --chown=voicetune:voicetune Makefile requirements-base.txt requirements.txt requirements-gpu.txt requirements-dev.txt ./
 RUN make install PYTHON=python3.11 REQUIREMENTS=requirements-gpu.txt DEV_REQUIREMENTS=
 

@@ -16,7 +16,7 @@
 # Environment: GPU (0), ENGINE (podman; docker for GPU=1 only), BASE_IMAGE (CPU: a local debootstrap image,
 # built if missing; GPU: the Dockerfile's own default), TORCH_INDEX (CPU; default empty = the machine's pip
 # index; the Dockerfile's own default is PyTorch's CPU index), IMAGE, PORT (17860), OUT, GPU_FLAGS, BUILD_FLAGS.
-# HOST_PIP=1 (default, podman) lends the build this machine's pip settings (`pip3 config list`, as /etc/pip.conf)
+# HOST_PIP=1 (default, podman) lends the build this machine's pip settings (`pip3 config list`, as PIP_CONFIG_FILE)
 # and the local wheel folders, indexes and CA bundle they name, read-only and during RUN steps only (none of it
 # ends up in the image): here that is what makes torch the local CPU wheel instead of PyPI's CUDA build.
 set -euo pipefail
@@ -69,7 +69,7 @@ probe_runtime() {
   echo "engine flags: ${PODMAN_FLAGS:-none}; run/build flags: ${RUN_FLAGS:-none}"
   podman run --rm ${RUN_FLAGS-} "$BASE_IMAGE" true
 }
-host_pip_mounts() {  # -v flags: this machine's effective pip settings as the image's /etc/pip.conf, and the
+host_pip_mounts() {  # build flags: this machine's effective pip settings as PIP_CONFIG_FILE, and the
   [ "$HOST_PIP" = 1 ] || return 0  # folders/files they name (local wheels and indexes, CA bundle, constraints)
   pip3 config list 2>/dev/null | python3 -c '
 import re, sys
@@ -79,7 +79,8 @@ for line in sys.stdin:  # scope.key=value; the environment (:env:) wins over con
     if m and (m[1] == ":env:" or m[2] not in settings):
         settings[m[2]] = m[3]
 print("[global]", *(f"{key} = {value}" for key, value in settings.items()), sep="\n")' > "$OUT/host-pip.conf"
-  printf -- '-v\n%s:/etc/pip.conf:ro\n' "$(realpath "$OUT/host-pip.conf")"
+  local lent; lent=/run/host-pip/$(sha256sum < "$OUT/host-pip.conf" | cut -c1-12).conf  # other settings, other layers
+  printf -- '-v\n%s:%s:ro\n--build-arg\nPIP_CONFIG_FILE=%s\n' "$(realpath "$OUT/host-pip.conf")" "$lent" "$lent"
   grep -oE "(file://)?/[^ ]+" "$OUT/host-pip.conf" | sed -e 's#^file://##' -e 's#/simple$##' | sort -u |
     while read -r path; do [ -e "$path" ] && printf -- '-v\n%s:%s:ro\n' "$path" "$path"; done
 }
