@@ -195,8 +195,8 @@ def folds_system(tokenizer) -> bool:
     if not getattr(tokenizer, "chat_template", None) or not has_system_role(tokenizer):
         return False
     system, user = "\x1esystem\x1e", "\x1euser\x1e"
-    folded = _render(tokenizer, [{"role": "system", "content": system}, {"role": "user", "content": user}])
-    return folded == _render(tokenizer, [{"role": "user", "content": system + SYSTEM_SEPARATOR + user}])
+    folded = _render(tokenizer, [{"role": "system", "content": system}, {"role": "user", "content": user}], False)
+    return folded == _render(tokenizer, [{"role": "user", "content": system + SYSTEM_SEPARATOR + user}], False)
 
 
 def ensure_system_role(tokenizer) -> bool:
