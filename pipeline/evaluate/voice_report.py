@@ -23,14 +23,17 @@ def voice_section(train: list[str], held_out: list[str], generic: list[str], gen
     from ..voice.detector import MIN_PER_SIDE
     from ..voice.reference import reference_pool
 
-    columns = {name: texts for name, texts in generations.items() if len([t for t in texts if t.strip()]) >= MIN_PER_SIDE}
-    short = {"training posts": len(train), "held-out posts": len(held_out),
-             **{f"{name} posts": len(texts) for name, texts in generations.items() if name not in columns}}
-    if min(len(train), len(held_out)) < MIN_PER_SIDE or not columns:
+    def enough(texts: list[str]) -> bool:  # the detector counts distinct, non-blank texts
+        return len({t for t in texts if t.strip()}) >= MIN_PER_SIDE
+
+    columns = {name: texts for name, texts in generations.items() if enough(texts)}
+    short = {"training posts": len(set(train)), "held-out posts": len(set(held_out)),
+             **{f"distinct {name} posts": len(set(texts)) for name, texts in generations.items() if name not in columns}}
+    if not (enough(train) and enough(held_out) and columns):
         return {"skipped": f"too few texts for the voice scorecard ({', '.join(f'{k} {v}' for k, v in short.items())}; "
                            f"the detector needs {MIN_PER_SIDE}+ a side: raise --limit or build with a larger test split)."}
-    card = voice_scorecard(train, held_out, [row["text"] for row in reference_pool()], columns, generic=generic or None,
-                           reference_model=ReferenceModel(reference_spec, log=log), seed=seed, bootstrap=bootstrap,
+    card = voice_scorecard(train, held_out, [row["text"] for row in reference_pool()], columns,
+                           generic=generic if enough(generic) else None, reference_model=ReferenceModel(reference_spec, log=log), seed=seed, bootstrap=bootstrap,
                            progress=progress)
     out = card.as_dict()
     out["reference_model"] = reference_spec
