@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +47,8 @@ class EvalSettings:
     max_new_tokens: int = 120
     """Length cap of each generated post."""
     temperature: float = 0.7
-    """Sampling temperature of the generations (0 = greedy); the same seed for every column."""
+    """Sampling temperature of the generations (0 = greedy); every column samples a brief with the same
+    seed (``seed`` + the brief's number), so the briefs' samples are not drawn from one random stream."""
     seed: int = 0
     """Seed of generation, of the samples and of a carved split."""
     few_shot: int = 4
@@ -159,10 +160,11 @@ def write_posts(variants: Variants, held_out: HeldOut, settings: EvalSettings, s
         generations = {"base": generations.pop("base", []), FEW_SHOT: [], **generations}
     for number, brief in enumerate(briefs):
         step(f"writing post {number + 1}/{len(briefs)} ({', '.join(generations)})", 0.5 * number / max(1, len(briefs)))
-        for column, text in variants.generate_columns(brief, sampling).items():
+        per_brief = replace(sampling, seed=settings.seed + number)  # every column the same seed; briefs their own
+        for column, text in variants.generate_columns(brief, per_brief).items():
             generations[column].append(text)
         if examples:
-            generations[FEW_SHOT].append("".join(stream_few_shot(variants, examples, brief, sampling)))
+            generations[FEW_SHOT].append("".join(stream_few_shot(variants, examples, brief, per_brief)))
     return generations
 
 

@@ -112,9 +112,15 @@ def contradictions(voice: dict, delta: dict, margins: dict) -> list[str]:
     policy = next((c for c in reversed(list(columns)) if c not in ("base", FEW_SHOT)), None)
     if "base" not in columns or policy is None:
         return []
+    out = []
+    for name, column in columns.items():
+        if column.get("garbled") and (column.get("score") or 0) > 0:
+            out.append(f"{name} scores {column['score']} on the detector but its text is garbled "
+                       f"(fluency {column['fluency_ratio']}x your posts' surprisal): trust the garble flag.")
+    if abs(columns[policy]["auc"] - columns["base"]["auc"]) < 0.01:
+        return out  # the detector sees no difference, so nothing can point the other way
     closer = columns[policy]["auc"] < columns["base"]["auc"]
     way = "closer to" if closer else "further from"
-    out = []
     deltas = (delta or {}).get("delta") or {}
     if "base" in deltas and policy in deltas and (deltas[policy] < deltas["base"]) != closer:
         out.append(f"the detector says {policy.upper()} is {way} your voice than base, but Burrows' Delta "
@@ -122,10 +128,6 @@ def contradictions(voice: dict, delta: dict, margins: dict) -> list[str]:
     if margins.get("base") is not None and margins.get(policy) is not None and (margins[policy] > margins["base"]) != closer:
         out.append(f"the detector says {policy.upper()} is {way} your voice than base, but the reward margin "
                    f"{'falls' if closer else 'rises'} ({margins['base']} -> {margins[policy]}; higher = prefers your posts).")
-    for name, column in columns.items():
-        if column.get("garbled") and (column.get("score") or 0) > 0:
-            out.append(f"{name} scores {column['score']} on the detector but its text is garbled "
-                       f"(fluency {column['fluency_ratio']}x your posts' surprisal): trust the garble flag.")
     return out
 
 
