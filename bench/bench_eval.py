@@ -41,7 +41,7 @@ def write_data(root: Path, n: int) -> Path:
     atomic_write_jsonl(root / "posts.jsonl", posts)
     for split, items in rows.items():
         atomic_write_jsonl(root / "sft" / f"{split}.jsonl",
-                           [{"prompt": b, "completion": [{"role": "assistant", "content": t}]} for b, t in items])
+                           [{"messages": [*b, {"role": "assistant", "content": t}]} for b, t in items])
         atomic_write_jsonl(root / "dpo" / f"{split}.jsonl",
                            [{"prompt": b, "chosen": [{"role": "assistant", "content": t}],
                              "rejected": [{"role": "assistant", "content": rule_rewrite(t)}]} for b, t in items])
@@ -60,7 +60,7 @@ def main() -> None:
     argv = [sys.executable, "-m", "pipeline", "eval", "--run", str(dpo), "--data", str(data), "--out", str(out),
             "--json", *(QUICK_FLAGS if quick else [])]
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"eval failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")

@@ -123,8 +123,8 @@ def _which_is_real(studio: Studio, sft_source, dpo_source, knobs: Knobs) -> None
 
     def next_trial(path, sft, dpo, model, *values):
         from pipeline.compare.which_is_real import trial
-        from pipeline.picks import guesses_path
         from pipeline.fsio import read_jsonl
+        from pipeline.picks import guesses_path
         from pipeline.serving.variants import shared_variants
 
         if not (sft or dpo):

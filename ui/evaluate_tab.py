@@ -167,7 +167,7 @@ def report_views(report: dict):
     from pipeline.evaluate.voice_report import figure_profiles, scorecard_figure
 
     voice = report.get("voice") or {}
-    text = _verdict_text(voice) + "\n\n" + _details_text(report)
+    text = _verdict_text(voice, (report.get("settings") or {}).get("few_shot")) + "\n\n" + _details_text(report)
     scored = "columns" in voice
     style = report.get("style") or {}
     style_rows = [{"column": v, **_scalars("", metrics)} for v, metrics in style.items() if isinstance(metrics, dict)]
@@ -176,7 +176,7 @@ def report_views(report: dict):
             pd.DataFrame(style_rows) if style_rows else None)
 
 
-def _verdict_text(voice: dict) -> str:
+def _verdict_text(voice: dict, shots: int | None) -> str:
     """The headline and what backs it: floor, ceiling, few-shot, contradictions."""
     if not voice:
         return "**This eval.json predates the voice scorecard: press Evaluate again.**"
@@ -189,7 +189,7 @@ def _verdict_text(voice: dict) -> str:
              "(0 = floor, 1 = ceiling).")
     versus = voice.get("few_shot") or {}
     if versus:
-        text += "  \nAgainst few-shot prompting (the base model shown 4 of your posts): " + " · ".join(
+        text += f"  \nAgainst few-shot prompting (the base model shown {shots} of your posts): " + " · ".join(
             f"{c.upper()} {v} it" for c, v in versus.items())
     needed = voice.get("briefs_to_separate_base_dpo")
     if needed:
@@ -221,7 +221,7 @@ def _figures_table(report: dict):
     similarity = report.get("similarity") or {}
     see_more = (report.get("see_more") or {}).get("probability") or {}
     delta = (report.get("burrows_delta") or {}).get("delta") or {}
-    columns = list(dict.fromkeys([*margins, *delta, *similarity]))
+    columns = list(dict.fromkeys([*((report.get("voice") or {}).get("columns") or {}), *margins, *delta, *similarity]))
     values = {
         "reward margin": margins, "chosen wins": report.get("chosen_win_rate") or {},
         "margin per token [95% CI]": {c: _interval((detail.get(c) or {}).get("per_token")) for c in detail},

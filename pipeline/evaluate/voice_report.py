@@ -182,7 +182,7 @@ def scorecard_figure(voice: dict):
     for y, name in enumerate(names):
         score = columns[name]["score"]
         label = "garbled" if columns[name]["garbled"] else "score n/a" if score is None else f"score {score:.2f}"
-        axes.text(1.01, y, label, va="center", fontsize=8, transform=axes.get_yaxis_transform())
+        axes.text(0.01, y, label, va="center", fontsize=8, color="white", fontweight="bold")
     axes.set_xlim(0, 1)
     axes.invert_yaxis()
     axes.set_xlabel("detector AUC vs your held-out posts (0.5 = can't tell; lower = sounds more like you)")
