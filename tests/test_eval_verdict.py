@@ -50,3 +50,19 @@ def test_briefs_to_separate_grow_as_the_gap_shrinks():
     close = {"base": _column(0.9, 0.8, 1.0, n=24), "dpo": _column(0.85, 0.75, 0.95, n=24)}
     assert briefs_to_separate(close) == 384  # (0.2 / 0.05)^2 x 24
     assert briefs_to_separate({"base": close["base"]}) is None
+
+
+def test_the_terminal_report_leads_with_the_verdict_then_the_scorecard():
+    from pipeline.evaluate.cli import report_lines
+
+    detection = {"auc": 0.87, "low": 0.79, "high": 0.94, "n_other": 24}
+    column = {**_column(0.87, 0.79, 0.94, score=0.2, fluency=1.1), "detection": detection}
+    voice = annotate({**_voice(base={**column, "auc": 1.0, "detection": {**detection, "auc": 1.0}}, dpo=column),
+                      "ceiling": {**detection, "auc": 0.52}, "floors": {"other people": {**detection, "auc": 0.9}}},
+                     {"delta": {"base": 0.3, "dpo": 0.4}}, {})
+    lines = report_lines({"voice": voice, "margins": {"dpo": 1.0}, "chosen_win_rate": {"dpo": 0.8},
+                          "perplexity": {"dpo": 12.0}, "notices": ["a notice"]})
+    assert lines[0] == voice["verdict"] and lines[1].startswith("ceiling (your held-out vs training posts): AUC 0.52")
+    assert "dpo: AUC 0.87 [0.79, 0.94] (n=24), voice score 0.2, fluency 1.1x" in lines
+    assert any(line.startswith("contradiction: the detector says DPO is closer") for line in lines)
+    assert lines[-1] == "notice: a notice"
