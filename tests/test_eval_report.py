@@ -162,7 +162,8 @@ def test_the_few_shot_prompt_holds_k_training_posts_and_no_held_out_one(lora_run
     held_posts = {r["chosen"][-1]["content"] for split in ("validation", "test")
                   for r in DataFolder(lora_runs["data"]).pairs(split)}
     assert len(answers) == 4 and set(answers) <= train_posts and not set(answers) & held_posts
-    assert prompt[-len(held_out.briefs[0]):] == held_out.briefs[0]  # the brief comes last
+    system, *turns = held_out.briefs[0]
+    assert prompt[0] == system and prompt[-len(turns):] == turns  # the brief's system turn first, its request last
     assert few_shot_examples(training_pairs(held_out), 4, seed=1) != examples  # the seed picks them
     # a split carved from train keeps its held-out rows out of the examples
     carved = replace(held_out, split={"name": "train", "made": True, "rows": list(range(10))})
