@@ -27,14 +27,15 @@ def register(subparsers) -> None:
 def run_eval(args, log) -> dict:
     from tqdm import tqdm
 
+    from ..voice.detector import MIN_PER_SIDE
     from .judge import make_judge
     from .report import evaluate_run, load_held_out
 
     settings = EVAL_FLAGS.from_args(args)
     if (settings.limit < 0 or settings.max_pairs < 0 or settings.few_shot < 0 or settings.bootstrap < 0
-            or settings.batch_size < 1 or settings.max_new_tokens < 1):
+            or settings.batch_size < 1 or settings.max_new_tokens < 1 or settings.max_per_side < MIN_PER_SIDE):
         raise UserError("--limit, --max-pairs, --few-shot and --bootstrap must be >= 0, --batch-size and "
-                        "--max-new-tokens >= 1.")
+                        f"--max-new-tokens >= 1, --max-per-side >= {MIN_PER_SIDE}.")
     if args.run_dir is None and args.out is None:
         raise UserError("nowhere to write eval.json: give --run RUN_DIR or --out PATH.")
     make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before a model loads

@@ -55,6 +55,9 @@ class EvalSettings:
     """Training posts the few-shot column shows the base model before each brief (0 = no few-shot column)."""
     bootstrap: int = 1000
     """Bootstrap draws of each scorecard AUC's 95% interval."""
+    max_per_side: int = 100
+    """At most this many real posts (and reference texts) a side in each scorecard comparison, a seeded
+    sample: every text is scored once by the reference model, so this bounds the scorecard's cost."""
     batch_size: int = 8
     """Pairs (margins) or sequences (perplexity) per scoring batch (8 measured fastest on a 2-core CPU)."""
     precision: str = "auto"
@@ -229,7 +232,7 @@ def text_metrics(held_out: HeldOut, generations: dict[str, list[str]], judge, se
     train, held = author_texts(DataFolder(data_dir).posts(), split, train_pairs, held_out.pairs)
     generic = generic_texts(train_pairs)
     voice = voice_section(train, held, generic, generations, reference_spec,
-                          seed=settings.seed, bootstrap=settings.bootstrap,
+                          seed=settings.seed, bootstrap=settings.bootstrap, max_per_side=settings.max_per_side,
                           progress=lambda message: step(f"voice scorecard: {message}", 0.85), log=log)
     step("style, similarity, judge and See More", 0.95)
     gold_texts, gold_source = gold_posts(data_dir, held_out.pairs, split)

@@ -14,7 +14,7 @@ from ..serving.fewshot import COLUMN as FEW_SHOT
 
 
 def voice_section(train: list[str], held_out: list[str], generic: list[str], generations: dict[str, list[str]],
-                  reference_spec: str, *, seed: int = 0, bootstrap: int = 1000,
+                  reference_spec: str, *, seed: int = 0, bootstrap: int = 1000, max_per_side: int = 100,
                   progress: Callable[[str], None] = lambda message: None, log=print) -> dict:
     """eval.json's ``voice``: the scorecard of ``generations`` (column -> texts) against the author's
     ``held_out`` posts, floors from the shipped reference pool and ``generic`` prose, surprisal under
@@ -33,8 +33,9 @@ def voice_section(train: list[str], held_out: list[str], generic: list[str], gen
         return {"skipped": f"too few texts for the voice scorecard ({', '.join(f'{k} {v}' for k, v in short.items())}; "
                            f"the detector needs {MIN_PER_SIDE}+ a side: raise --limit or build with a larger test split)."}
     card = voice_scorecard(train, held_out, [row["text"] for row in reference_pool()], columns,
-                           generic=generic if enough(generic) else None, reference_model=ReferenceModel(reference_spec, log=log), seed=seed, bootstrap=bootstrap,
-                           progress=progress)
+                           generic=generic if enough(generic) else None,
+                           reference_model=ReferenceModel(reference_spec, log=log), seed=seed, bootstrap=bootstrap,
+                           max_per_side=max_per_side, progress=progress)
     out = card.as_dict()
     out["reference_model"] = reference_spec
     out["profile_columns"] = list(columns)
