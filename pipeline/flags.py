@@ -45,11 +45,13 @@ def field_docs(cls: type) -> dict[str, str]:
 @functools.lru_cache(maxsize=None)
 def field_types(cls: type) -> dict[str, tuple[type, tuple | None]]:
     """Each field's value type and its allowed values: ``int | None`` -> ``(int, None)``,
-    ``Literal["a", "b"]`` -> ``(str, ("a", "b"))``."""
+    ``Literal["a", "b"]`` -> ``(str, ("a", "b"))``; a ``list[Path]`` field -> ``(Path, None)`` (see :func:`is_list`)."""
     hints = typing.get_type_hints(cls)
     out = {}
     for f in fields(cls):
         hint, choices = hints[f.name], None
+        if typing.get_origin(hint) is list:
+            hint = typing.get_args(hint)[0]
         if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
             hint = next(a for a in typing.get_args(hint) if a is not type(None))
         if typing.get_origin(hint) is typing.Literal:
@@ -57,6 +59,11 @@ def field_types(cls: type) -> dict[str, tuple[type, tuple | None]]:
             hint = type(choices[0])
         out[f.name] = (hint, choices)
     return out
+
+
+def is_list(cls: type, name: str) -> bool:
+    """Whether field ``name`` of ``cls`` is a list (a repeatable flag, one value each time)."""
+    return typing.get_origin(typing.get_type_hints(cls)[name]) is list
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,10 @@ class SettingsFlags:
             elif kind is bool:
                 parser.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
                                     help=help_text)
+            elif is_list(self.cls, f.name):
+                parser.add_argument(*names, dest=f.name, type=kind, action="append", default=None,
+                                    help=f"{docs.get(f.name, '')} (repeatable)".replace("%", "%%"),
+                                    metavar=METAVARS.get(kind))
             else:
                 choices = self.choices.get(f.name, choices)
                 parser.add_argument(*names, dest=f.name, type=kind, default=None, help=help_text, choices=choices,
@@ -155,6 +166,8 @@ class SettingsFlags:
             value = getattr(settings, name)
             if isinstance(value, bool):
                 argv.append(self.flag(name) if value else self.off_flag(name))
+            elif isinstance(value, list):
+                argv += [part for item in value for part in (self.flag(name), str(item))]
             elif value is None:
                 raise ValueError(f"setting {name} cannot be set back to None from the command line")
             else:

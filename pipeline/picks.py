@@ -196,3 +196,54 @@ def export_comparison(rows: list[dict], jsonl_path: str | Path, md_path: str | P
                           f"{stats.get('first_token_s', 0)} s to first token_", ""]
     atomic_write_text(md_path, "\n".join(parts))
     return {"jsonl": str(jsonl_path), "markdown": str(md_path), "rows": len(rows)}
+
+
+# ----------------------------------------------------------------------------- "which one is real?"
+
+
+def guesses_path(workspace: Workspace) -> Path:
+    """Where the blind real-or-generated guesses are kept (beside the picks; never trained on)."""
+    return workspace.preferences_path.with_name("preferences.which-real.jsonl")
+
+
+def record_guess(workspace: Workspace, trial, generated: str, column: str, guess: int) -> dict:
+    """Store one "which one is real?" guess: ``guess`` is the position (0 or 1) the person called real
+    for :class:`pipeline.compare.which_is_real.Trial` ``trial`` with ``column``'s post ``generated``.
+    Returns the stored row."""
+    if guess not in (0, 1):
+        raise UserError(f"a guess is position 0 or 1 (got {guess!r}).")
+    if not generated.strip():
+        raise UserError("the generated post is empty: start a new trial.")
+    order = ["real", column] if trial.real_position == 0 else [column, "real"]
+    row = {"prompt": trial.brief, "answers": {"real": trial.real, column: generated}, "column": column,
+           "shown": {"order": order, "position": guess}, "correct": guess == trial.real_position,
+           "trial": trial.number, "split": trial.split, "source": "human",
+           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    append_jsonl(guesses_path(workspace), row)
+    return row
+
+
+def guess_report(path: Path, column: str | None = None) -> dict:
+    """Accuracy of the stored guesses (of ``column``'s posts, or all) with a 95% Wilson interval and
+    the sentence that says it; chance is 0.5, so an interval that holds 0.5 means the column passed."""
+    rows = [r for r in (read_jsonl(path) if Path(path).is_file() else []) if column in (None, r.get("column"))]
+    n, correct = len(rows), sum(bool(r.get("correct")) for r in rows)
+    low, high = wilson_interval(correct, n)
+    report = {"trials": n, "correct": correct, "accuracy": round(correct / n, 4) if n else None,
+              "low": low, "high": high}
+    if not n:
+        return {**report, "text": "no guesses yet."}
+    verdict = ("you can tell them apart" if low > 0.5 else "you cannot reliably tell them apart" if high >= 0.5
+               else "you pick the generated one as real more often than chance")
+    return {**report, "text": f"you told them apart {correct} of {n} times "
+                              f"({correct / n:.0%}, 95% interval {low:.0%}-{high:.0%}; chance is 50%): {verdict}."}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float | None, float | None]:
+    """The Wilson score interval of a proportion (95% by default); None, None for no trials."""
+    if n == 0:
+        return None, None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)

@@ -62,3 +62,36 @@ def test_the_picks_file_joins_the_dpo_fingerprint(workspace):
     record_pick(workspace, "Write about Mondays.", {"base": FLUFF, "dpo": VOICE}, "dpo")
     after = folder.fingerprint("dpo", extra=picks)
     assert after != before and after == folder.fingerprint("dpo", extra=picks)
+
+
+def test_which_is_real_trials_are_seeded_and_guesses_give_accuracy_with_an_interval(workspace):
+    from pipeline.compare.which_is_real import trial
+    from pipeline.picks import guess_report, guesses_path, record_guess, wilson_interval
+
+    rows = [{"prompt": [{"role": "user", "content": f"Write about topic {i}."}],
+             "chosen": [{"role": "assistant", "content": f"{VOICE} ({i})"}],
+             "rejected": [{"role": "assistant", "content": FLUFF}]} for i in range(4)]
+    atomic_write_jsonl(workspace.data_dir / "dpo" / "test.jsonl", rows)
+    first_round = [trial(workspace.data_dir, n, seed=3) for n in range(4)]
+    assert sorted(t.real for t in first_round) == sorted(r["chosen"][0]["content"] for r in rows)  # each brief once
+    assert [trial(workspace.data_dir, n, seed=3) for n in range(4)] == first_round  # seeded
+    assert {t.real_position for t in [trial(workspace.data_dir, n) for n in range(12)]} == {0, 1}  # both sides
+    shown = first_round[0].shown("generated post")
+    assert shown[first_round[0].real_position] == first_round[0].real and "generated post" in shown
+
+    for n in range(12):  # right 9 times of 12
+        current = trial(workspace.data_dir, n)
+        guess = current.real_position if n < 9 else 1 - current.real_position
+        row = record_guess(workspace, current, f"generated {n}", "dpo", guess)
+        assert row["correct"] == (n < 9) and row["shown"]["order"][current.real_position] == "real"
+    stored = [json.loads(line) for line in guesses_path(workspace).read_text().splitlines()]
+    assert len(stored) == 12 and stored[0]["source"] == "human" and stored[0]["answers"]["dpo"] == "generated 0"
+    assert stored[0]["split"] == "test" and stored[0]["prompt"] == first_round[0].brief or stored[0]["prompt"]
+    report = guess_report(guesses_path(workspace), "dpo")
+    assert (report["trials"], report["correct"], report["accuracy"]) == (12, 9, 0.75)
+    assert (report["low"], report["high"]) == (0.4677, 0.9111)  # the Wilson interval of 9/12
+    assert report["text"].startswith("you told them apart 9 of 12 times (75%, 95% interval 47%-91%")
+    assert "cannot reliably tell them apart" in report["text"]  # the interval holds chance
+    assert wilson_interval(40, 40)[0] > 0.9 and guess_report(guesses_path(workspace), "sft")["trials"] == 0
+    # the guesses never become DPO training pairs
+    assert not workspace.preferences_path.exists() or trainable_picks(workspace.preferences_path, None)[0] == []

@@ -138,6 +138,22 @@ def test_evaluate_tab(config):
     assert args.run_dir.endswith("dpo-1") and args.data.endswith("data")
 
 
+def test_evaluate_tab_voice_score_box(config):
+    """The "score any texts" box shows `voice score` with its settings; the real CLI parses them back."""
+    from pathlib import Path
+
+    from pipeline.voice.flags import VOICE_SCORE_FLAGS, score_argv
+    from pipeline.voice.score import VoiceScoreSettings
+
+    data, texts = config.root / "p" / "data", config.root / "p" / "voice-score-texts.jsonl"
+    for settings in (VoiceScoreSettings(), VoiceScoreSettings(reference_voices=[Path("them.csv"), Path("us.jsonl")],
+                                                              folds=3, seed=2)):
+        args = shown_args(score_argv(data, texts, settings))
+        assert (args.voice_command, args.data.name, args.input.name) == ("score", "data", texts.name)
+        assert VOICE_SCORE_FLAGS.from_args(args) == settings
+        assert (args.reference_voices, args.folds, args.seed) == (settings.reference_voices, settings.folds, settings.seed)
+
+
 def test_export_tab(config):
     from pipeline.export import EXPORT_FLAGS
     from ui.export_tab import command, export_settings

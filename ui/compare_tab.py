@@ -6,7 +6,9 @@ wait in Gradio's queue and see their position. A pick appends a preference pair 
 ``preferences.jsonl``, which the DPO tab can train on. In blind mode the three answers are shown
 in a shuffled order as "Answer 1/2/3" and named only after the pick (the pick stores what was on
 screen). The text boxes and pick buttons are positions on screen: in plain mode position i is
-base, SFT, DPO.
+base, SFT, DPO. "Which one is real?" shows one held-out post of the author and the most trained
+column's post for the same brief, in a seeded random order; the guesses are stored with the picks
+and the accuracy is shown with its interval.
 """
 
 from __future__ import annotations
@@ -99,8 +101,70 @@ def build(studio: Studio) -> None:
     stop.click(None, None, None, cancels=[event])
     _picks_and_export(studio, event, texts, answers, blind)
     held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
+    _which_is_real(studio, sft_source, dpo_source, knobs)
     latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
     studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
+
+
+def _which_is_real(studio: Studio, sft_source, dpo_source, knobs: Knobs) -> None:
+    """The blind two-alternative test: a held-out post and a generation for its brief; which is real?"""
+    with gr.Accordion("Which one is real? A blind test of the voice", open=False):
+        gr.Markdown("One of these is a post you wrote (held out from training), the other the most trained "
+                    "column's post for the same brief. Near 50% right means it passes for you.", elem_classes="hint")
+        next_pair = gr.Button("Next pair", elem_id="real-next")
+        brief = gr.Markdown(elem_id="real-brief")
+        with gr.Row(equal_height=True):
+            shown = [gr.Textbox(label=f"{side}", lines=8, max_lines=16, interactive=False, elem_id=f"real-{side}")
+                     for side in ("A", "B")]
+        with gr.Row():
+            guesses = [gr.Button(f"{side} is real", elem_id=f"real-pick-{side}") for side in ("A", "B")]
+        result = gr.Markdown(elem_id="real-result")
+    state = gr.State({})
+
+    def next_trial(path, sft, dpo, model, *values):
+        from pipeline.compare.which_is_real import trial
+        from pipeline.fsio import read_jsonl
+        from pipeline.picks import guesses_path
+        from pipeline.serving.variants import shared_variants
+
+        if not (sft or dpo):
+            raise UserError("no trained column: pick an SFT or DPO run above first.")
+        workspace = workspace_of(path)
+        model = allowed_path(studio.config, model, "base model")
+        done = guesses_path(workspace)
+        current = trial(workspace.data_dir, len(read_jsonl(done)) if done.is_file() else 0)
+        column = "dpo" if dpo else "sft"
+        variants = shared_variants(model, _source(studio.config, workspace, sft) if sft else None,
+                                   _source(studio.config, workspace, dpo) if dpo else None, log=quiet)
+        settings = sampling_settings(knobs.named(values))
+        generated = "".join(piece for _, piece, _ in variants.stream_columns(current.brief, settings, columns=(column,)))
+        texts = current.shown(generated)
+        brief_text = next((m["content"] for m in reversed(current.brief) if m["role"] == "user"), "")
+        return (f"**Brief {current.number + 1}:** {brief_text}", *[gr.update(value=t, label=side)
+                                                                 for t, side in zip(texts, "AB")],
+                {"trial": current.__dict__, "generated": generated, "column": column}, "")
+
+    def guess(position: int):
+        def pick(path, pending):
+            from pipeline.compare.which_is_real import Trial
+            from pipeline.picks import guess_report, guesses_path, record_guess
+
+            if not pending:
+                raise UserError("press 'Next pair' first.")
+            workspace = workspace_of(path)
+            current = Trial(**pending["trial"])
+            row = record_guess(workspace, current, pending["generated"], pending["column"], position)
+            report = guess_report(guesses_path(workspace), pending["column"])
+            names = ["yours" if side == "real" else TITLES[side] for side in row["shown"]["order"]]
+            said = "Right" if row["correct"] else "Wrong"
+            return (f"{said}: A was {names[0]}, B was {names[1]}. Against {TITLES[pending['column']]}, {report['text']}",
+                    *[gr.update(label=f"{side}: {name}") for side, name in zip("AB", names)], {})
+        return pick
+
+    next_pair.click(user_errors(next_trial), [studio.workspace, sft_source, dpo_source, studio.model, *knobs.components],
+                    [brief, *shown, state, result], concurrency_id="compare")
+    for position, button in enumerate(guesses):
+        button.click(user_errors(guess(position)), [studio.workspace, state], [result, *shown, state])
 
 
 def _answer_boxes() -> tuple[dict, dict]:

@@ -1,7 +1,9 @@
-"""Evaluate tab: reward margins, perplexity, style metrics and judge results for base | SFT | DPO.
+"""Evaluate tab: does it sound like you? The voice scorecard's verdict first, then every other figure.
 
 One action, `python -m pipeline eval --run DPO_RUN --data DATA`; it writes the run's ``eval.json``,
-which the tab shows as tables and a margin plot (and which the model card's model-index reads).
+which the tab shows: the verdict in plain words, a bar per column (base, few-shot base, SFT, DPO)
+with the floor and ceiling marked, the voice profile, and the other figures with which way is
+better, contradictions flagged. A second box scores any texts against the voice (`voice score`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import pandas as pd
 
 from pipeline.evaluate.cli import EVAL_FLAGS
 from pipeline.evaluate.report import EvalSettings
+from pipeline.voice.flags import score_argv
+from pipeline.voice.score import VoiceScoreSettings
 
 from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 from .knobs import Knobs, settings_from_boxes
@@ -39,7 +43,9 @@ def build(studio: Studio) -> None:
         knobs.add("split", gr.Radio, choices=["test", "validation"], label="Held-out split")
         knobs.add("judge", gr.Radio, choices=["rule", "none"], label="Judge",
                   info="rule = the rubric scorer (hook, formatting, no fluff); an LLM judge URL from the CLI")
-        knobs.add("limit", gr.Number, minimum=1, label="Briefs to generate for style metrics", elem_id="eval-limit")
+        knobs.add("limit", gr.Number, minimum=1, label="Held-out briefs each column writes for", elem_id="eval-limit",
+                  info="a seeded sample; more narrows the intervals and takes longer")
+        knobs.add("few_shot", gr.Number, minimum=0, label="Your posts shown to the few-shot column")
         knobs.add("precision", gr.Radio, choices=["auto", "float32"], label="Scoring precision",
                   info="auto = bf16 matmuls where the hardware has them (faster, margins within about a "
                        "nat); float32 = exact")
@@ -47,12 +53,14 @@ def build(studio: Studio) -> None:
     cli = cli_box("evaluate-cli")
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
-        margins = gr.BarPlot(x="variant", y="margin", label="Reward margin on held-out pairs", height=240,
-                             sort=["base", "sft", "dpo"],
-                             elem_id="eval-margins")
-        table = gr.Dataframe(label="Per variant", interactive=False, elem_id="eval-table")
-    style = gr.Dataframe(label="Style metrics", interactive=False)
+        bars = gr.Plot(label="Detector AUC per column, floor and ceiling marked", elem_id="eval-scorecard-plot")
+        profile_plot = gr.Plot(label="Your conventions, kept?", elem_id="eval-profile-plot")
+    scorecard = gr.Dataframe(label="Voice scorecard", interactive=False, wrap=True, elem_id="eval-scorecard")
+    figures = gr.Dataframe(label="Other figures (which way is better in 'better')", interactive=False, wrap=True,
+                           elem_id="eval-table")
+    style = gr.Dataframe(label="Style metrics", interactive=False, wrap=True)
     download = gr.DownloadButton("Download eval.json", visible=False)
+    _score_box(studio)
 
     def run_eval(path, name, progress=gr.Progress(), *values):
         from pipeline.evaluate.report import evaluate_run
@@ -66,15 +74,16 @@ def build(studio: Studio) -> None:
         return cli_command(*command(workspace.run(name).path, workspace.data_dir, settings))
 
     def show(path, name):
+        empty = (None,) * 5 + (gr.update(visible=False),)
         if not path or not name:
-            return "No evaluation yet.", None, None, None, gr.update(visible=False)
+            return ("No evaluation yet.", *empty)
         eval_path = workspace_of(path).run(name).eval_path
         if not eval_path.is_file():
-            return f"`{name}` has no evaluation yet: press Evaluate.", None, None, None, gr.update(visible=False)
+            return (f"`{name}` has no evaluation yet: press Evaluate.", *empty)
         report = json.loads(eval_path.read_text(encoding="utf-8"))
-        return (*_report_views(report), gr.update(visible=True, value=str(eval_path)))
+        return (*report_views(report), gr.update(visible=True, value=str(eval_path)))
 
-    outputs = [summary, margins, table, style, download]
+    outputs = [summary, bars, scorecard, profile_plot, figures, style, download]
     # The evaluation writes eval.json; the views refresh after it succeeds (a failure is one message).
     start.click(user_errors(run_eval), [studio.workspace, run, *knobs.components], cli, show_progress_on=summary,
                 concurrency_id="heavy", concurrency_limit=1).success(
@@ -89,59 +98,172 @@ def build(studio: Studio) -> None:
     studio.on_workspace_change(latest_run, [run])
 
 
-def _report_views(report: dict):
+def _score_box(studio: Studio) -> None:
+    """"Score any texts against your voice": pasted texts (one per blank-line-separated block) or a file."""
+    with gr.Accordion("Score any texts against your voice (a ghostwriter's drafts, a competitor's posts)", open=False):
+        pasted = gr.Textbox(label="Texts, separated by a blank line", lines=6, elem_id="voice-score-texts")
+        upload = gr.File(label="...or a file the dataset builder reads (CSV, JSONL, an export)", type="filepath")
+        go = gr.Button("Score against my voice", elem_id="voice-score-start")
+        score_cli = cli_box("voice-score-cli")
+        verdict = gr.Markdown(elem_id="voice-score-verdict")
+        per_text = gr.Dataframe(label="Per text", interactive=False, wrap=True)
+
+    def score(path, text, file):
+        from pipeline.voice.score import score_texts
+
+        workspace = workspace_of(path)
+        source = Path(file) if file else write_pasted(workspace.root / "voice-score-texts.jsonl", text)
+        settings = VoiceScoreSettings()
+        result = score_texts(workspace.data_dir, texts_of(source), source.name, settings, log=quiet)
+        column = next(iter(result.scorecard.columns.values()))
+        low, high = column.detection.low, column.detection.high
+        text = (f"### {column.verdict}\n\ndetector AUC {column.detection.auc:.2f} [{low:.2f}, {high:.2f}] "
+                f"(your own posts {result.scorecard.ceiling.auc:.2f}, other people {result.scorecard.floor_auc:.2f})")
+        rows = pd.DataFrame([{"P(yours)": r["p_author"], "fluency": r["fluency_ratio"],
+                              "garbled": "yes" if r["garbled"] else "", "text": r["text"][:200]} for r in result.texts])
+        return cli_command(*score_argv(workspace.data_dir, source, settings)), text, rows
+
+    go.click(user_errors(score), [studio.workspace, pasted, upload], [score_cli, verdict, per_text],
+             concurrency_id="heavy", concurrency_limit=1)
+
+
+def write_pasted(path: Path, text: str | None) -> Path:
+    """The pasted texts (blank-line-separated) as a JSONL file ``voice score`` reads."""
+    from pipeline.errors import UserError
+    from pipeline.fsio import atomic_write_jsonl
+
+    texts = [block.strip() for block in (text or "").split("\n\n") if block.strip()]
+    if not texts:
+        raise UserError("nothing to score: paste texts (a blank line between them) or upload a file.")
+    atomic_write_jsonl(path, [{"text": t} for t in texts])
+    return path
+
+
+def texts_of(path: Path) -> list[str]:
+    """The posts of any file the dataset builder reads."""
+    from pipeline.data.ingest import ingest
+
+    return [post.text for post in ingest(path).posts]
+
+
+BETTER = {
+    "reward margin": "higher = prefers your posts",
+    "chosen wins": "higher",
+    "margin per token [95% CI]": "higher",
+    "margin vs other generator": "higher",
+    "perplexity": "lower = your posts less surprising",
+    "Burrows' Delta": "lower = closer word use",
+    "similarity to gold": "higher",
+    "diversity": "higher = less repetitive",
+    "See More p": "higher",
+}
+"""Each other figure of the report and which direction is better (the tab says it beside the number)."""
+
+
+def report_views(report: dict):
+    """The tab's views of one eval.json: the verdict (markdown), the scorecard bar figure, the scorecard
+    table, the voice profile figure, the other figures (one row each, with the better direction)
+    and the style table. None for what the report lacks."""
+    from pipeline.evaluate.voice_report import figure_profiles, scorecard_figure
+
+    voice = report.get("voice") or {}
+    text = _verdict_text(voice, (report.get("settings") or {}).get("few_shot")) + "\n\n" + _details_text(report)
+    scored = "columns" in voice
+    style = report.get("style") or {}
+    style_rows = [{"column": v, **_scalars("", metrics)} for v, metrics in style.items() if isinstance(metrics, dict)]
+    return (text, scorecard_figure(voice) if scored else None, _scorecard_table(voice) if scored else None,
+            figure_profiles(voice) if scored else None, _figures_table(report),
+            pd.DataFrame(style_rows) if style_rows else None)
+
+
+def _verdict_text(voice: dict, shots: int | None) -> str:
+    """The headline and what backs it: floor, ceiling, few-shot, contradictions."""
+    if not voice:
+        return "**This eval.json predates the voice scorecard: press Evaluate again.**"
+    text = f"### {voice.get('verdict', '')}"
+    if "columns" not in voice:
+        return text
+    text += (f"\n\nA detector is trained to tell each column's posts from your held-out posts (AUC: 0.5 = it can't, "
+             f"1.0 = every time). Your own posts score **{_fmt(voice['ceiling']['auc'])}** (the ceiling); other "
+             f"people's **{_fmt(voice['floor_auc'])}** (the floor). The voice score places each column between them "
+             "(0 = floor, 1 = ceiling).")
+    versus = voice.get("few_shot") or {}
+    if versus:
+        text += f"  \nAgainst few-shot prompting (the base model shown {shots} of your posts): " + " · ".join(
+            f"{c.upper()} {v} it" for c, v in versus.items())
+    needed = voice.get("briefs_to_separate_base_dpo")
+    if needed:
+        text += f"  \nAbout {needed} held-out briefs would separate base from DPO's intervals (`--limit`)."
+    for contradiction in voice.get("contradictions") or []:
+        text += f"\n\n⚠ Figures disagree: {contradiction}"
+    return text
+
+
+def _scorecard_table(voice: dict):
+    rows = []
+    for name, column in voice["columns"].items():
+        low, high = column["auc_interval"]
+        rows.append({"column": name, "detector AUC [95% CI] (lower = more like you)":
+                     f"{_fmt(column['auc'])} [{_fmt(low)}, {_fmt(high)}]",
+                     "voice score (0 floor, 1 ceiling)": "n/a" if column["score"] is None else _fmt(column["score"]),
+                     "fluency (1 = yours; over 1.5 garbled)": f"{_fmt(column['fluency_ratio'])}"
+                                                            f"{' garbled' if column['garbled'] else ''}",
+                     "conventions kept (1 = all)": _fmt(column["profile_match"]["overall"]),
+                     "vs few-shot": (voice.get("few_shot") or {}).get(name, "")})
+    return pd.DataFrame(rows)
+
+
+def _figures_table(report: dict):
+    """The other figures, one row each, one column per served column, and which way is better."""
     margins = report.get("margins") or {}
-    win = report.get("chosen_win_rate") or {}
-    ppl = report.get("perplexity") or {}
-    similarity = report.get("similarity") or {}
-    see_more = (report.get("see_more") or {}).get("probability") or {}
-    voice = report.get("voice_rate") or {}
-    delta = (report.get("burrows_delta") or {}).get("delta") or {}
     detail = report.get("margins_detail") or {}
     other = report.get("margins_other_generator") or {}
-    variants = [v for v in ("base", "sft", "dpo") if v in margins or v in ppl]
-    margin_frame = pd.DataFrame({"variant": variants, "margin": [float(margins.get(v) or 0) for v in variants]})
-    table = pd.DataFrame([{"variant": v, "voice rate [95% CI]": _interval(voice.get(v)), "Burrows' Delta": _fmt(delta.get(v)),
-                           "reward margin": _fmt(margins.get(v)), "chosen wins": _fmt(win.get(v)),
-                           "margin per token [95% CI]": _interval((detail.get(v) or {}).get("per_token")),
-                           "margin vs other generator": _fmt((other.get(v) or {}).get("mean")),
-                           "perplexity": _fmt(ppl.get(v)),
-                           "similarity to gold": _fmt((similarity.get(v) or {}).get("gold_similarity")),
-                           "diversity": _fmt((similarity.get(v) or {}).get("diversity")),
-                           "See More p": _fmt(see_more.get(v))} for v in variants])
-    style = report.get("style") or {}
-    style_rows = [{"variant": v, **_scalars("", metrics)} for v, metrics in style.items() if isinstance(metrics, dict)]
-    ordered = all(k in margins for k in ("base", "sft", "dpo")) and margins["base"] < margins["sft"] < margins["dpo"]
-    text = "**Reward margins** " + " · ".join(f"{v} {_fmt(margins[v])}" for v in variants if v in margins)
-    if margins:
-        text += " ✓ ordered base < SFT < DPO" if ordered else " (not ordered base < SFT < DPO)"
-    text += f"  \non {report.get('pairs', '?')} held-out pairs ({(report.get('split') or {}).get('name', '?')} split"
-    text += f", {report['scoring_precision']} scoring)" if report.get("scoring_precision") else ")"
+    similarity = report.get("similarity") or {}
+    see_more = (report.get("see_more") or {}).get("probability") or {}
+    delta = (report.get("burrows_delta") or {}).get("delta") or {}
+    columns = list(dict.fromkeys([*((report.get("voice") or {}).get("columns") or {}), *margins, *delta, *similarity]))
+    values = {
+        "reward margin": margins, "chosen wins": report.get("chosen_win_rate") or {},
+        "margin per token [95% CI]": {c: _interval((detail.get(c) or {}).get("per_token")) for c in detail},
+        "margin vs other generator": {c: (other.get(c) or {}).get("mean") for c in other},
+        "perplexity": report.get("perplexity") or {}, "Burrows' Delta": delta,
+        "similarity to gold": {c: (s or {}).get("gold_similarity") for c, s in similarity.items()},
+        "diversity": {c: (s or {}).get("diversity") for c, s in similarity.items()},
+        "See More p": see_more,
+    }
+    rows = [{"figure": name, "better": BETTER[name], **{c: _fmt(by.get(c)) for c in columns}}
+            for name, by in values.items() if by]
+    return pd.DataFrame(rows) if rows else None
+
+
+def _details_text(report: dict) -> str:
+    """Margins, pairs, picks and the judge, in lines (no number is shown without its value)."""
+    margins = report.get("margins") or {}
+    text = f"**Reward margins** (higher = prefers your posts) on {report.get('pairs', '?')} held-out pairs " \
+           f"({(report.get('split') or {}).get('name', '?')} split)"
+    order = [c for c in ("base", "sft", "dpo") if margins.get(c) is not None]
+    if len(order) == 3:
+        ordered = margins["base"] < margins["sft"] < margins["dpo"]
+        text += ": ordered base < SFT < DPO ✓" if ordered else ": not ordered base < SFT < DPO"
     generators = report.get("rejected_generators") or {}
     if generators:
         text += (f"  \nrejected answers: {generators.get('margins')} (as in training); 'vs other generator': "
                  f"{generators.get('margins_other_generator') or 'none available'}")
-    authorship = report.get("authorship") or {}
-    if "auc" in authorship:
-        text += (f"  \n**Authorship test** (which one is real?): held-out AUC {_fmt(authorship['auc'])}; voice rate = share "
-                 "of each variant's posts it calls the author's")
-    elif authorship.get("skipped"):
-        text += f"  \nauthorship test skipped: {authorship['skipped']}"
     picks = report.get("human_picks") or {}
     if picks.get("blind_picks"):
         shares = " · ".join(f"position {k} {_fmt(v)}" for k, v in (picks.get("position_share") or {}).items())
-        text += f"  \nblind picks: {picks['blind_picks']} ({shares}; p = {_fmt(picks.get('position_p_value'))})"
+        p = picks.get("position_p_value")
+        text += f"  \nblind picks: {picks['blind_picks']} ({shares}" + (f"; p = {_fmt(p)})" if p is not None else ")")
     if picks.get("held_out_pairs_excluded"):
         text += f"  \n{picks['held_out_pairs_excluded']} picked pair(s) on validation/test briefs are kept out of DPO training"
     if (picks.get("judge_agreement") or {}).get("kappa") is not None:
         text += f"  \njudge vs human picks: Cohen's kappa {_fmt(picks['judge_agreement']['kappa'])}"
-    judge = report.get("judge") or {}
-    for matchup, result in judge.items():
-        if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result):
+    for matchup, result in (report.get("judge") or {}).items():
+        if isinstance(result, dict) and {"win", "tie", "loss"} <= set(result) and result["win"] is not None:
             text += f"  \njudge {matchup}: win {_fmt(result['win'])} · tie {_fmt(result['tie'])} · loss {_fmt(result['loss'])}"
     for notice in report.get("notices") or []:
         text += f"\n\nℹ {notice}"
-    return text, margin_frame, table, pd.DataFrame(style_rows) if style_rows else None
+    return text
 
 
 def _interval(value) -> str:

@@ -55,7 +55,7 @@ def margins_with_tokens(model, pairs: list[tuple[Encoded, Encoded]], *, batch_si
 def summarize(margins: list[float], per_token: list[float] | None = None, seed: int = 0) -> dict:
     """Mean margin, chosen win rate (margin > 0) and pair count; with ``per_token``, also the
     per-token margin, and 95% bootstrap intervals (``low``/``high``) of both means."""
-    from .authorship import bootstrap_mean
+    from .stylometry import bootstrap_mean
 
     if not margins:
         return {"mean": None, "chosen_win_rate": None, "pairs": 0}

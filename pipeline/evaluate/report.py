@@ -1,8 +1,12 @@
-"""One evaluation report per run: every metric for base | SFT | DPO, written to ``eval.json``.
+"""One evaluation report per run: every metric for each column (base, few-shot base, SFT, DPO), written
+to ``eval.json``, led by the voice scorecard (:mod:`.voice_report`).
 
 The held-out data is ``dpo/{split}.jsonl`` and ``sft/{split}.jsonl`` of a data folder (TRL
 conversational or standard format). A missing split falls back to ``validation``; with neither,
 a split is carved from ``train`` (seeded) and the report says so: those pairs were trained on.
+
+The defaults score a seeded sample (``limit`` briefs, ``max_pairs`` pairs), not every held-out row:
+each figure carries an interval, so the report says how sure it is instead of spending half an hour.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -33,17 +37,27 @@ class EvalSettings:
     """``rule`` (rubric scorer), ``none``, ``local`` (the local model as judge) or an OpenAI-compatible URL."""
     judge_model: str | None = None
     """Model name sent to a judge URL."""
-    limit: int = 8
-    """Held-out briefs each variant writes a post for (style, similarity, judge, See More, voice rate):
-    the held-out pairs' briefs first, then those of the other held-out posts (``sft/{split}``)."""
-    max_pairs: int = 0
-    """Held-out pairs scored for the margins and SFT examples for perplexity (0 = all)."""
-    max_new_tokens: int = 160
+    limit: int = 24
+    """Held-out briefs each column writes a post for (voice scorecard, style, similarity, judge, See More):
+    the held-out pairs' briefs first, then those of the other held-out posts (``sft/{split}``), a seeded
+    sample when there are more. More briefs narrow the scorecard's intervals (the report says how many
+    would separate base from DPO)."""
+    max_pairs: int = 48
+    """Held-out pairs scored for the margins and SFT examples for perplexity, a seeded sample (0 = all)."""
+    max_new_tokens: int = 120
     """Length cap of each generated post."""
     temperature: float = 0.7
-    """Sampling temperature of the generations (0 = greedy); the same seed for every variant."""
+    """Sampling temperature of the generations (0 = greedy); every column samples a brief with the same
+    seed (``seed`` + the brief's number), so the briefs' samples are not drawn from one random stream."""
     seed: int = 0
-    """Seed of generation and of a carved split."""
+    """Seed of generation, of the samples and of a carved split."""
+    few_shot: int = 4
+    """Training posts the few-shot column shows the base model before each brief (0 = no few-shot column)."""
+    bootstrap: int = 1000
+    """Bootstrap draws of each scorecard AUC's 95% interval."""
+    max_per_side: int = 100
+    """At most this many real posts (and reference texts) a side in each scorecard comparison, a seeded
+    sample: every text is scored once by the reference model, so this bounds the scorecard's cost."""
     batch_size: int = 8
     """Pairs (margins) or sequences (perplexity) per scoring batch (8 measured fastest on a 2-core CPU)."""
     precision: str = "auto"
@@ -51,9 +65,6 @@ class EvalSettings:
     matmuls, else float32), ``float32`` (exact) or ``bfloat16``."""
     max_length: int = 1024
     """Longest scored sequence in tokens (longer ones are cut, and counted)."""
-    authorship_answers: int = 16
-    """Base-model answers to training-split briefs added to the generic side of the authorship
-    test's training data (with the training negatives); 0 = the negatives only."""
 
 
 @dataclass
@@ -68,6 +79,8 @@ class HeldOut:
     split: dict
     """Where the pairs came from: ``name``, ``source``, ``made`` (carved from train)."""
     notices: list[str]
+    briefs: list[list[dict]]
+    """The briefs the columns write for (all held-out briefs, before ``limit`` samples them)."""
 
 
 def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, settings: EvalSettings) -> HeldOut:
@@ -77,26 +90,28 @@ def load_held_out(run_dir: str | Path | None, data_dir: str | Path | None, setti
     folder = DataFolder(data_dir)
     pairs, split = folder.held_out_pairs(settings.split, settings.seed, notices)
     examples = folder.held_out_examples(split["name"], pairs, notices)
+    briefs = generation_briefs(pairs, examples, settings.limit, settings.seed)
     if settings.max_pairs:
-        pairs, examples = pairs[:settings.max_pairs], examples[:settings.max_pairs]
-    return HeldOut(data_dir, pairs, examples, split, notices)
+        pairs, examples = _sample(pairs, settings.max_pairs, settings.seed), _sample(examples, settings.max_pairs, settings.seed)
+    return HeldOut(data_dir, pairs, examples, split, notices, briefs)
+
+
+def _sample(rows: list, limit: int, seed: int) -> list:
+    """At most ``limit`` of ``rows``, a seeded sample kept in order."""
+    if len(rows) <= limit:
+        return rows
+    return [rows[i] for i in sorted(random.Random(seed).sample(range(len(rows)), limit))]
 
 
 def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None = None,
                  settings: EvalSettings = EvalSettings(), *, variants: Variants | None = None,
                  held_out: HeldOut | None = None, out_path: str | Path | None = None,
                  progress: Callable[[str, float], None] | None = None, log=print) -> dict:
-    """Evaluate the columns of ``variants`` (default: those ``run_dir`` implies) on the held-out split
-    of ``data_dir`` (or ``held_out``, already read); writes ``eval.json`` (into ``run_dir`` unless
-    ``out_path``) and returns it."""
+    """Evaluate the columns of ``variants`` (default: those ``run_dir`` implies) and the few-shot base on
+    the held-out split of ``data_dir`` (or ``held_out``, already read); writes ``eval.json`` (into
+    ``run_dir`` unless ``out_path``) and returns it."""
     from . import judge as judging
-    from .authorship import burrows_delta, train as train_authorship
-    from .margins import encode_pairs, margins_with_tokens, summarize as summarize_margins
-    from .perplexity import encode_examples, perplexity
-    from .scoring import resolve_precision
-    from .seemore import SeeMore, train as train_see_more
-    from .similarity import embed, similarity_report
-    from .style import against_base, summarize as summarize_style
+    from .voice_report import annotate
 
     started = time.perf_counter()
     step = _Progress(progress, log)
@@ -104,125 +119,26 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
         raise UserError("nowhere to write eval.json: give --run RUN_DIR or --out PATH.")
     judge = judging.make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before loading
     held_out = held_out or load_held_out(run_dir, data_dir, settings)
-    data_dir, pairs_rows, sft_rows = held_out.data_dir, held_out.pairs, held_out.examples
-    split_info, notices = held_out.split, list(held_out.notices)
-    for note in notices:
+    for note in held_out.notices:
         log(f"notice: {note}")
     if variants is None:
         if run_dir is None:
             raise UserError("nothing to evaluate: give --run RUN_DIR (or --sft/--dpo with --out).")
         step("loading the base model and adapters", 0.0)
         variants = Variants.from_run(run_dir, log=log)
-    notices += variants.notices
-    briefs = generation_briefs(pairs_rows, sft_rows, settings.limit)
-
-    tokenizer = variants.tokenizer
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    pairs = encode_pairs(tokenizer, pairs_rows, settings.max_length)
-    examples = encode_examples(tokenizer, sft_rows, settings.max_length)
-    cut = sum(c.truncated or r.truncated for c, r in pairs) + sum(e.truncated for e in examples)
-    if cut:
-        notices.append(f"{cut} held-out sequence(s) longer than {settings.max_length} tokens were cut to fit.")
-    sampling = SamplingSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                                seed=settings.seed)
-    columns = list(variants.columns)
-    generators = rejected_generators(data_dir, "base" in columns)
-    other_rows = pairs_rows if generators["margins_other_generator"] else []
-    train_briefs = authorship_briefs(data_dir, settings.authorship_answers) if "base" in columns else []
-    margins, margins_other, ppl, base_train_answers = {}, {}, {}, []
-    generations: dict[str, list[str]] = {column: [] for column in columns}
-    for number, brief in enumerate(briefs):  # every column's post in one batch: about one column's time
-        step(f"writing post {number + 1}/{len(briefs)} ({', '.join(columns)} in one batch)", 0.4 * number / len(briefs))
-        for column, text in variants.generate_columns(brief, sampling).items():
-            generations[column].append(text)
-    for number, brief in enumerate(train_briefs):
-        step(f"base: answering training brief {number + 1}/{len(train_briefs)} (authorship test)",
-             0.4 + 0.1 * number / len(train_briefs))
-        base_train_answers.append(variants.generate("base", brief, sampling)[0])
-    for index, column in enumerate(columns):
-        share = 0.45 / len(columns)
-        with variants.use(column) as model:
-            step(f"{column}: reward margins on {len(pairs)} pairs", 0.5 + index * share)
-            margins[column] = summarize_margins(*margins_with_tokens(model, pairs, batch_size=settings.batch_size,
-                                                                     pad_id=pad_id, precision=settings.precision),
-                                                seed=settings.seed)
-            if other_rows and generations.get("base"):
-                rows = other_generator_pairs(other_rows, briefs, generations["base"],
-                                             generators["margins_other_generator"])
-                margins_other[column] = summarize_margins(*margins_with_tokens(
-                    model, encode_pairs(tokenizer, rows, settings.max_length), batch_size=settings.batch_size,
-                    pad_id=pad_id, precision=settings.precision), seed=settings.seed)
-            step(f"{column}: perplexity on {len(examples)} posts", 0.5 + (index + 0.5) * share)
-            ppl[column] = perplexity(model, examples, batch_size=settings.batch_size, pad_id=pad_id,
-                                     precision=settings.precision)
-
-    step("style, similarity, judge and See More", 0.95)
-    gold_texts, gold_source = gold_posts(data_dir, pairs_rows, split_info)
-    style = {name: summarize_style(texts) for name, texts in {**generations, "gold": gold_texts}.items()}
-    if "base" in style:
-        style = {name: (against_base(s, style["base"]) if name != "base" else s) for name, s in style.items()}
-    gold_embeddings = embed(gold_texts)
-    similarity = {column: similarity_report(embed(texts), gold_embeddings) for column, texts in generations.items()}
-    brief_texts = [next((m["content"] for m in reversed(b) if m["role"] == "user"), "") for b in briefs]
-    judged = judging.judge_variants(judge, brief_texts, generations) if judge and briefs else {"judge": "none"}
-    posts = DataFolder(data_dir).posts()
-    train_posts, test_posts = split_posts(posts, split_info)
-    proxy = (train_see_more(train_posts, seed=settings.seed, held_out=test_posts) if posts
-             else {"skipped": "no posts.jsonl in the data folder."})
-    if isinstance(proxy, SeeMore):
-        held_texts = [p["text"] for p in test_posts] or gold_texts
-        see_more = {"classifier": proxy.report,
-                    "probability": {name: proxy.probability(texts)
-                                    for name, texts in {**generations, "gold": held_texts}.items()}}
-    else:
-        see_more = {"classifier": proxy, "probability": {}}
-    step("authorship test and Burrows' Delta", 0.97)
-    real_train, generic_train, sources = authorship_training_texts(data_dir, train_posts, base_train_answers)
-    real_held = [p["text"] for p in test_posts]
-    authorship = train_authorship(real_train, generic_train, real_held, generations.get("base", []), sources)
-    if isinstance(authorship, dict):
-        authorship_report, voice_rate = authorship, {}
-    else:
-        authorship_report = authorship.report
-        voice_rate = {column: authorship.voice_rate(texts, settings.seed) for column, texts in generations.items()}
-    delta = burrows_delta(real_train + generic_train, real_held, generations)
-    human_picks = None
-    if run_dir is not None:
-        from ..picks import pick_report
-        from ..workspace import Workspace
-
-        preferences = Workspace.of_run(Run(Path(run_dir).resolve())).preferences_path
-        if preferences.is_file():
-            human_picks = pick_report(preferences, data_dir, judge if isinstance(judge, judging.TeacherJudge) else None,
-                                      settings.seed)
-
+    notices = held_out.notices + variants.notices
+    generations = write_posts(variants, held_out, settings, step)
+    scored = score_columns(variants, held_out, generations, settings, notices, step)
+    texts = text_metrics(held_out, generations, judge, settings, variants.base_spec, step, log)
+    voice = annotate(texts.pop("voice"), texts["burrows_delta"], scored["margins"])
+    picks = human_picks(run_dir, held_out.data_dir, judge, settings.seed)
     report = {
-        "run": str(Path(run_dir).resolve()) if run_dir else None,
-        "data": str(data_dir),
-        "split": split_info,
-        "base_model": variants.base_spec,
-        "columns": variants.describe()["columns"],
-        "margins": {c: m["mean"] for c, m in margins.items()},
-        "chosen_win_rate": {c: m["chosen_win_rate"] for c, m in margins.items()},
-        "margins_detail": margins,
-        "margins_other_generator": margins_other,
-        "rejected_generators": generators,
-        "pairs": len(pairs),
-        "scoring_precision": resolve_precision(settings.precision, compute_device(variants.model).type),
-        "perplexity": {c: round(v, 4) if v is not None else None for c, v in ppl.items()},
-        "style": style,
-        "similarity": similarity,
-        "gold": {"posts": len(gold_texts), "source": gold_source},
-        "authorship": authorship_report,
-        "voice_rate": voice_rate,
-        "burrows_delta": delta,
-        "human_picks": human_picks,
-        "judge": judged,
-        "see_more": see_more,
-        "samples": [{"brief": brief_texts[i], **{c: generations[c][i] for c in generations}}
-                    for i in range(min(3, len(briefs)))],
-        "settings": asdict(settings),
-        "notices": notices,
+        "run": str(Path(run_dir).resolve()) if run_dir else None, "data": str(held_out.data_dir),
+        "split": held_out.split, "base_model": variants.base_spec, "columns": variants.describe()["columns"],
+        "voice": voice, **scored, **texts, "human_picks": picks,
+        "samples": [{"brief": _user_text(brief), **{c: generations[c][i] for c in generations}}
+                    for i, brief in enumerate(held_out.briefs[:3])],
+        "settings": asdict(settings), "notices": notices,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
@@ -231,6 +147,138 @@ def evaluate_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     report["eval_path"] = str(target)
     step("done", 1.0)
     return report
+
+
+def write_posts(variants: Variants, held_out: HeldOut, settings: EvalSettings, step) -> dict[str, list[str]]:
+    """Each column's post for each brief: the served columns decoded as one batch, then the few-shot
+    column (the base model with ``few_shot`` training posts before the brief)."""
+    from ..serving.fewshot import COLUMN as FEW_SHOT, few_shot_examples, stream_few_shot
+
+    sampling = SamplingSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
+                                seed=settings.seed)
+    briefs = held_out.briefs
+    generations: dict[str, list[str]] = {column: [] for column in variants.columns}
+    examples = few_shot_examples(training_pairs(held_out), settings.few_shot, settings.seed) if settings.few_shot else []
+    if examples:
+        generations = {"base": generations.pop("base", []), FEW_SHOT: [], **generations}
+    for number, brief in enumerate(briefs):
+        step(f"writing post {number + 1}/{len(briefs)} ({', '.join(generations)})", 0.5 * number / max(1, len(briefs)))
+        per_brief = replace(sampling, seed=settings.seed + number)  # every column the same seed; briefs their own
+        for column, text in variants.generate_columns(brief, per_brief).items():
+            generations[column].append(text)
+        if examples:
+            generations[FEW_SHOT].append("".join(stream_few_shot(variants, examples, brief, per_brief)))
+    return generations
+
+
+def training_pairs(held_out: HeldOut) -> list[dict]:
+    """The training pairs the few-shot examples and the generic floor come from, without any row a
+    carved split holds out."""
+    rows = DataFolder(held_out.data_dir).pairs("train", required=False)
+    carved = set(held_out.split.get("rows") or []) if held_out.split.get("made") else set()
+    return [row for i, row in enumerate(rows) if i not in carved]
+
+
+def score_columns(variants: Variants, held_out: HeldOut, generations: dict[str, list[str]], settings: EvalSettings,
+                  notices: list[str], step) -> dict:
+    """Reward margins (on the held-out pairs and against another generator) and perplexity per served column."""
+    from .margins import encode_pairs, margins_with_tokens, summarize
+    from .perplexity import encode_examples, perplexity
+    from .scoring import resolve_precision
+
+    tokenizer = variants.tokenizer
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    run = dict(batch_size=settings.batch_size, pad_id=pad_id, precision=settings.precision)
+    pairs = encode_pairs(tokenizer, held_out.pairs, settings.max_length)
+    examples = encode_examples(tokenizer, held_out.examples, settings.max_length)
+    cut = sum(c.truncated or r.truncated for c, r in pairs) + sum(e.truncated for e in examples)
+    if cut:
+        notices.append(f"{cut} held-out sequence(s) longer than {settings.max_length} tokens were cut to fit.")
+    generators = rejected_generators(held_out.data_dir, "base" in variants.columns)
+    other = []
+    if generators["margins_other_generator"] and generations.get("base"):
+        other = encode_pairs(tokenizer, other_generator_pairs(held_out.pairs, held_out.briefs, generations["base"],
+                                                              generators["margins_other_generator"]),
+                             settings.max_length)
+    margins, margins_other, ppl = {}, {}, {}
+    columns = list(variants.columns)
+    for index, column in enumerate(columns):
+        with variants.use(column) as model:
+            step(f"{column}: reward margins on {len(pairs)} pairs", 0.5 + 0.3 * index / len(columns))
+            margins[column] = summarize(*margins_with_tokens(model, pairs, **run), seed=settings.seed)
+            if other:
+                margins_other[column] = summarize(*margins_with_tokens(model, other, **run), seed=settings.seed)
+            step(f"{column}: perplexity on {len(examples)} posts", 0.5 + 0.3 * (index + 0.5) / len(columns))
+            ppl[column] = perplexity(model, examples, **run)
+    return {"margins": {c: m["mean"] for c, m in margins.items()},
+            "chosen_win_rate": {c: m["chosen_win_rate"] for c, m in margins.items()},
+            "margins_detail": margins, "margins_other_generator": margins_other, "rejected_generators": generators,
+            "pairs": len(pairs), "perplexity": {c: round(v, 4) if v is not None else None for c, v in ppl.items()},
+            "scoring_precision": resolve_precision(settings.precision, compute_device(variants.model).type)}
+
+
+def text_metrics(held_out: HeldOut, generations: dict[str, list[str]], judge, settings: EvalSettings,
+                 reference_spec: str, step, log) -> dict:
+    """The figures read off the generated posts: the voice scorecard, Burrows' Delta, style,
+    similarity to the gold posts, the judge and the See More proxy."""
+    from . import judge as judging
+    from .similarity import embed, similarity_report
+    from .style import against_base, summarize as summarize_style
+    from .stylometry import burrows_delta
+    from .voice_report import author_texts, generic_texts, voice_section
+
+    data_dir, split = held_out.data_dir, held_out.split
+    train_pairs = training_pairs(held_out)
+    train, held = author_texts(DataFolder(data_dir).posts(), split, train_pairs, held_out.pairs)
+    generic = generic_texts(train_pairs)
+    voice = voice_section(train, held, generic, generations, reference_spec,
+                          seed=settings.seed, bootstrap=settings.bootstrap, max_per_side=settings.max_per_side,
+                          progress=lambda message: step(f"voice scorecard: {message}", 0.85), log=log)
+    step("style, similarity, judge and See More", 0.95)
+    gold_texts, gold_source = gold_posts(data_dir, held_out.pairs, split)
+    style = {name: summarize_style(texts) for name, texts in {**generations, "gold": gold_texts}.items()}
+    if "base" in style:
+        style = {name: (against_base(s, style["base"]) if name != "base" else s) for name, s in style.items()}
+    gold_embeddings = embed(gold_texts)
+    briefs = [_user_text(b) for b in held_out.briefs]
+    return {"style": style, "gold": {"posts": len(gold_texts), "source": gold_source},
+            "similarity": {c: similarity_report(embed(texts), gold_embeddings) for c, texts in generations.items()},
+            "judge": judging.judge_variants(judge, briefs, generations) if judge and briefs else {"judge": "none"},
+            "see_more": see_more(data_dir, split, generations, gold_texts, settings.seed),
+            "burrows_delta": burrows_delta(train + generic, held, generations), "voice": voice}
+
+
+def see_more(data_dir: Path, split: dict, generations: dict[str, list[str]], gold_texts: list[str], seed: int) -> dict:
+    """The See More proxy (an engagement classifier on the training posts) and its probability per column."""
+    from .seemore import SeeMore, train as train_see_more
+
+    posts = DataFolder(data_dir).posts()
+    train_posts, test_posts = split_posts(posts, split)
+    proxy = (train_see_more(train_posts, seed=seed, held_out=test_posts) if posts
+             else {"skipped": "no posts.jsonl in the data folder."})
+    if not isinstance(proxy, SeeMore):
+        return {"classifier": proxy, "probability": {}}
+    held_texts = [p["text"] for p in test_posts] or gold_texts
+    return {"classifier": proxy.report,
+            "probability": {name: proxy.probability(texts) for name, texts in {**generations, "gold": held_texts}.items()}}
+
+
+def human_picks(run_dir: str | Path | None, data_dir: Path, judge, seed: int) -> dict | None:
+    """The workspace's Compare picks (:func:`pipeline.picks.pick_report`), when the run has a workspace with picks."""
+    from . import judge as judging
+    from ..picks import pick_report
+    from ..workspace import Workspace
+
+    if run_dir is None:
+        return None
+    preferences = Workspace.of_run(Run(Path(run_dir).resolve())).preferences_path
+    if not preferences.is_file():
+        return None
+    return pick_report(preferences, data_dir, judge if isinstance(judge, judging.TeacherJudge) else None, seed)
+
+
+def _user_text(brief: list[dict]) -> str:
+    return next((m["content"] for m in reversed(brief) if m["role"] == "user"), "")
 
 
 class _Progress:
@@ -281,12 +329,17 @@ def rejected_generators(data_dir: Path, have_base: bool) -> dict:
     return {"margins": trained or "unknown (no report.json)", "margins_other_generator": other}
 
 
-def generation_briefs(pairs: list[dict], examples: list[dict], limit: int) -> list[list[dict]]:
-    """Up to ``limit`` distinct held-out prompts: the pairs' first, then the other held-out posts'."""
+def generation_briefs(pairs: list[dict], examples: list[dict], limit: int, seed: int = 0) -> list[list[dict]]:
+    """Up to ``limit`` distinct held-out prompts, a seeded sample: the pairs' first, then the other
+    held-out posts' (a sample of each when there are more)."""
     seen: dict[str, list[dict]] = {}
     for row in pairs + examples:
         seen.setdefault(json.dumps(row["prompt"], sort_keys=True), row["prompt"])
-    return list(seen.values())[:limit]
+    from_pairs = list(dict.fromkeys(json.dumps(r["prompt"], sort_keys=True) for r in pairs))
+    others = [key for key in seen if key not in set(from_pairs)]
+    keys = _sample(from_pairs, limit, seed)
+    keys += _sample(others, limit - len(keys), seed) if limit > len(keys) else []
+    return [seen[key] for key in keys]
 
 
 def other_generator_pairs(rows: list[dict], briefs: list[list[dict]], base_answers: list[str],
@@ -303,24 +356,6 @@ def other_generator_pairs(rows: list[dict], briefs: list[list[dict]], base_answe
         if answer is not None and rejected.strip():
             out.append({**row, "rejected": [{"role": "assistant", "content": rejected}]})
     return out
-
-
-def authorship_briefs(data_dir: Path, limit: int) -> list[list[dict]]:
-    """Up to ``limit`` training-split briefs for base answers."""
-    rows = DataFolder(data_dir).pairs("train", required=False) if limit > 0 else []
-    order = list(range(len(rows)))
-    random.Random(0).shuffle(order)
-    return [rows[i]["prompt"] for i in sorted(order[:limit])]
-
-
-def authorship_training_texts(data_dir: Path, train_posts: list[dict], base_answers: list[str]):
-    """The authorship test's training texts: (real posts, generic texts, generic source counts)."""
-    pairs = DataFolder(data_dir).pairs("train", required=False)
-    negatives = [r["rejected"][-1]["content"] for r in pairs]
-    real = [p["text"] for p in train_posts] or [r["chosen"][-1]["content"] for r in pairs]
-    generators = rejected_generators(data_dir, True)["margins"]
-    sources = {f"training negatives ({generators})": len(negatives), "base answers to training briefs": len(base_answers)}
-    return real, negatives + [a for a in base_answers if a.strip()], sources
 
 
 def _run_data_dir(run_dir: str | Path | None) -> Path:

@@ -82,9 +82,21 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         versions=config.get("versions") or {}, created=config.get("created", ""),
         trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
         eval_split=eval_split, eval_notices=evaluation.get("notices") or [],
-        voice_rate=evaluation.get("voice_rate") or {}, base_weights=config.get("base_weights") or {},
+        voice=card_scorecard(evaluation.get("voice") or {}), base_weights=config.get("base_weights") or {},
         chat_template=config.get("chat_template"),
     )
+
+
+def card_scorecard(voice: dict) -> dict:
+    """eval.json's voice scorecard as the model card shows it: the verdict, floor and ceiling, and one
+    row per column (AUC with interval, calibrated score, fluency, against few-shot); {} when none."""
+    if "columns" not in voice:
+        return {"verdict": voice["verdict"]} if voice.get("verdict") else {}
+    rows = [{"column": name, "auc": c["auc"], "low": c["auc_interval"][0], "high": c["auc_interval"][1],
+             "score": c["score"], "fluency": c["fluency_ratio"], "garbled": c["garbled"],
+             "few_shot": (voice.get("few_shot") or {}).get(name, "")} for name, c in voice["columns"].items()]
+    return {"verdict": voice.get("verdict", ""), "ceiling": voice["ceiling"]["auc"], "floor": voice["floor_auc"],
+            "rows": rows, "contradictions": voice.get("contradictions") or []}
 
 
 def _copy_adapter(source: Path, target: Path, base_id: str | None) -> None:

@@ -1,10 +1,10 @@
-"""The authorship test, Burrows' Delta, bootstrap intervals and held-out-only gold / See More."""
+"""Burrows' Delta, bootstrap intervals and held-out-only gold / See More."""
 
 import random
 
 from support.ada_data import TOPICS, chosen_post, rejected_post
 
-from pipeline.evaluate.authorship import bootstrap_mean, burrows_delta, train
+from pipeline.evaluate.stylometry import bootstrap_mean, burrows_delta
 from pipeline.evaluate.report import gold_posts, split_posts
 from pipeline.fsio import atomic_write_jsonl
 
@@ -19,18 +19,6 @@ def _generic(i):
     guide = (f"**{topic.title()}: A Comprehensive Guide**\n\nAs an AI, I believe {topic} is essential for success. "
              "Here are some tips to consider.")
     return random.Random(i).choice([rejected_post(topic, i), guide])
-
-
-def test_authorship_test_tells_the_author_from_generic_text_on_held_out_texts():
-    test = train([_real(i) for i in range(30)], [_generic(i) for i in range(30)],
-                 [_real(i) for i in range(100, 110)], [_generic(i) for i in range(100, 110)], {"rule": 30})
-    assert test.report["auc"] > 0.95 and test.report["real_held_out"] == 10
-    real = test.voice_rate([_real(i) for i in range(200, 220)])
-    generic = test.voice_rate([_generic(i) for i in range(200, 220)])
-    assert real["mean"] > 0.8 and generic["mean"] < 0.2 and real["n"] == 20
-    assert real["low"] <= real["mean"] <= real["high"]
-    skipped = train([_real(0)], [_generic(0)] * 5, [_real(1)] * 5, [_generic(1)] * 5)
-    assert "too few texts" in skipped["skipped"] and "real_train 1" in skipped["skipped"]
 
 
 def test_bootstrap_interval_brackets_the_mean_and_collapses_on_constant_data():
