@@ -211,7 +211,7 @@ def test_every_settings_field_of_every_step_is_documented():
 
 def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_path):
     """The Build button's handler, called with its event's inputs the way Gradio calls it (public mode,
-    one knob changed): the data folder's recorded settings are the shown command's."""
+    two knobs changed): the data folder's recorded settings are the shown command's."""
     from dataclasses import asdict
 
     import app
@@ -222,10 +222,12 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     config = AppConfig(root=tmp_path, public=True)
     event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_build")
     workspace = open_project(config, "sample")  # seeded with the sample posts
-    shown = call_as_gradio(event, workspace, lambda box: 40 if box.label == "Min characters" else box.value)
+    changed = {"Min characters": 40, "Rejected answers (negatives)": "rule"}  # rule: no generation in a unit test
+    shown = call_as_gradio(event, workspace, lambda box: changed.get(box.label, box.value))
     settings = BUILD_FLAGS.from_args(typed_again(shown))
     recorded = DataFolder(workspace.data_dir).report()["settings"]
     assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
+    assert settings.negatives == "rule"
     # what the tab shows next: posts per input and, per step and reason, the count and three removed posts
     from ui.dataset_tab import _views
 
