@@ -32,13 +32,13 @@ def register(subparsers) -> None:
 
 
 def run_score(args, log) -> dict:
-    from ..data.ingest import read_posts
+    from ..data.ingest import ingest
     from .score import VoiceScoreSettings, score_texts
 
     settings = VoiceScoreSettings(reference_voices=args.reference_voices, model=args.model, folds=args.folds,
                                   max_per_side=args.max_per_side, bootstrap=args.bootstrap, seed=args.seed)
     settings.check()
-    texts = [post.text for post in read_posts(args.input).posts]
+    texts = [post.text for post in ingest(args.input).posts]
     log(f"scoring {len(texts)} texts from {args.input} against the voice of {args.data}")
     result = score_texts(args.data, texts, args.input.name, settings, log=log)
     if not args.json:

@@ -2,7 +2,7 @@
 
 The pool (``reference/pool.jsonl``) holds short public-domain texts by six real authors (sources and
 licence in ``reference/LICENSE.md``). Reference voices are any files the importer reads (CSV, JSONL,
-an X archive, a LinkedIn export: :func:`pipeline.data.ingest.read_posts`), e.g. colleagues' or
+an X archive, a LinkedIn export: :func:`pipeline.data.ingest.ingest`), e.g. colleagues' or
 competitors' posts; they join the scorecard's floor and the voice scorer's negatives.
 """
 
@@ -22,9 +22,9 @@ def reference_pool() -> list[dict]:
 
 def reference_texts(voices: list[str | Path] = (), *, include_pool: bool = True) -> list[str]:
     """The pool's texts (unless ``include_pool`` is off) and every post of the files in ``voices``."""
-    from ..data.ingest import read_posts
+    from ..data.ingest import ingest
 
     texts = [row["text"] for row in reference_pool()] if include_pool else []
     for path in voices:
-        texts += [post.text for post in read_posts(path).posts]
+        texts += [post.text for post in ingest(path).posts]
     return list(dict.fromkeys(t for t in texts if t.strip()))
