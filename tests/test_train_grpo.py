@@ -27,7 +27,7 @@ def grpo_settings(model, **overrides):
     from pipeline.train.settings import settings_for
 
     values = dict(model=str(model), max_steps=2, group_size=2, briefs_per_step=2, max_completion_length=12,
-                  save_steps=1, dtype="float32", learning_rate=5e-2)
+                  save_steps=1, dtype="float32", learning_rate=5e-2, voice_texts=40)
     return settings_for("grpo", "quick", **{**values, **overrides})
 
 
@@ -53,7 +53,8 @@ def reward(chain, tiny_model_dir):
     from pipeline.train.rewards import VoiceReward
     from pipeline.train.settings import GRPOSettings
 
-    return VoiceReward(GRPOSettings().weights(), chain[0], reference_model=str(tiny_model_dir), **QUIET)
+    return VoiceReward(GRPOSettings().weights(), chain[0], reference_model=str(tiny_model_dir), max_per_side=40,
+                       **QUIET)
 
 
 def test_voice_pays_the_authors_held_out_post_more_than_other_peoples(reward):
@@ -72,7 +73,7 @@ def test_fluency_pays_nothing_for_word_salad(chain, tiny_model_dir):
     assert fluency_reward(1.0) == 1.0 and fluency_reward(1.5) == 0.0 and fluency_reward(float("nan")) == 0.0
     # The tiny random model finds every text about equally surprising: word salad is checked on the
     # default model's fluency in the slow test below; here the formula and the empty answer.
-    only = VoiceReward({"fluency": 1.0}, chain[0], reference_model=str(tiny_model_dir), **QUIET)
+    only = VoiceReward({"fluency": 1.0}, chain[0], reference_model=str(tiny_model_dir), max_per_side=40, **QUIET)
     assert only.components(["x"], [""])["fluency"] == [0.0]
 
 
@@ -125,16 +126,33 @@ def adapter_tensors(run: Run) -> dict:
     return load_file(str(run.adapter_dir / "adapter_model.safetensors"))
 
 
-@pytest.mark.parametrize("parent", ["sft", "dpo"])
-def test_two_grpo_steps_move_the_adapter_and_log_every_component(tmp_path, chain, tiny_model_dir, parent, one_thread):
-    from pipeline.adapters import resolve_column
+@pytest.fixture(scope="module")
+def grpo_runs(tmp_path_factory, chain, tiny_model_dir) -> dict[str, Run]:
+    """Two-step GRPO runs from the SFT run and from the DPO run."""
+    import torch
+
     from pipeline.train.grpo import train_grpo
 
     data, sft, dpo = chain
+    root = tmp_path_factory.mktemp("grpo-runs")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, start in (("sft", sft), ("dpo", dpo)):
+            summary = train_grpo(data, root / name, grpo_settings(tiny_model_dir), parent=start.path, **QUIET)
+            assert summary["state"] == "done" and summary["steps"] == 2
+    finally:
+        torch.set_num_threads(threads)
+    return {name: Run(root / name) for name in ("sft", "dpo")}
+
+
+@pytest.mark.parametrize("parent", ["sft", "dpo"])
+def test_two_grpo_steps_move_the_adapter_and_log_every_component(chain, grpo_runs, parent):
+    from pipeline.adapters import resolve_column
+
+    _, sft, dpo = chain
     start = sft if parent == "sft" else dpo
-    summary = train_grpo(data, tmp_path / "grpo", grpo_settings(tiny_model_dir), parent=start.path, **QUIET)
-    run = Run(tmp_path / "grpo")
-    assert summary["state"] == "done" and summary["steps"] == 2
+    run = grpo_runs[parent]
     rows = [r for r in run.metrics() if "loss" in r]
     assert [r["step"] for r in rows] == [1, 2]
     for row in rows:
@@ -152,15 +170,21 @@ def test_two_grpo_steps_move_the_adapter_and_log_every_component(tmp_path, chain
         [run.adapter_dir.resolve()]
 
 
-def test_the_chain_serves_as_one_column(tmp_path, chain, tiny_model_dir, one_thread):
-    """base -> SFT -> DPO -> GRPO: three adapters stacked in one Compare column."""
-    from pipeline.serving.variants import Variants
-    from pipeline.train.grpo import train_grpo
+def test_the_chain_serves_as_one_column(grpo_runs):
+    """base -> SFT -> DPO -> GRPO: three adapters stacked in one Compare column, and that column differs
+    from the DPO policy under it."""
+    import torch
 
-    data, _, dpo = chain
-    train_grpo(data, tmp_path / "grpo", grpo_settings(tiny_model_dir, max_steps=1), parent=dpo.path, **QUIET)
-    variants = Variants.load(dpo=str(tmp_path / "grpo"), **QUIET)
-    assert len(variants.columns["dpo"].adapters) == 3
+    from pipeline.serving.variants import Variants
+
+    variants = Variants.from_run(grpo_runs["dpo"].path, **QUIET)
+    assert len(variants.columns["dpo"].adapters) == 3 and len(variants.columns["sft"].adapters) == 1
+    ids = torch.tensor([[1, 2, 3, 4, 5]])
+    logits = {}
+    for column in ("sft", "dpo"):
+        with variants.use(column) as model, torch.no_grad():
+            logits[column] = model(input_ids=ids).logits
+    assert not torch.allclose(logits["sft"], logits["dpo"])
 
 
 def test_reward_hacking_warning():
@@ -193,7 +217,7 @@ def test_kill_9_mid_run_then_resume(tmp_path, chain, tiny_model_dir):
     argv = [sys.executable, "-m", "pipeline", "train", "grpo", "--data", str(data), "--out", str(out),
             "--from", str(sft.path), "--preset", "quick", "--model", str(tiny_model_dir), "--max-steps", "6",
             "--group-size", "2", "--briefs-per-step", "1", "--max-completion-length", "12", "--save-steps", "2",
-            "--dtype", "float32", "--threads", "1"]
+            "--dtype", "float32", "--threads", "1", "--voice-texts", "40"]
     child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 240

@@ -109,7 +109,8 @@ def build_grpo_trainer(data_dir: str | Path, run: Run, settings: GRPOSettings, p
     prompts = briefs(data_dir)
     reward = VoiceReward(settings.weights(), data_dir, reference_model=str(
         (parent.base_model_path if parent else None) or settings.model), judge_url=settings.judge_url,
-        judge_model=settings.judge_model or None, seed=settings.seed, log=log)
+        judge_model=settings.judge_model or None, max_per_side=settings.voice_texts, seed=settings.seed,
+        log=log)
     functions, weights = reward.functions()
     model, tokenizer, backend, model_path, start = load_policy(settings, parent, log)
     batch = replace(settings, batch_size=settings.briefs_per_step * settings.group_size)

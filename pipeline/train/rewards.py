@@ -137,7 +137,7 @@ class VoiceReward:
 
     def __init__(self, weights: dict[str, float], data_dir, *, reference_model: str = "default",
                  judge_url: str = "", judge_model: str | None = None, judge_api_key_env: str = "OPENAI_API_KEY",
-                 seed: int = 0, log: Callable = print):
+                 max_per_side: int = 300, seed: int = 0, log: Callable = print):
         from ..voice.detector import MIN_PER_SIDE
         from ..voice.reference import reference_texts
         from ..voice.scorer import VoiceScorer
@@ -154,7 +154,8 @@ class VoiceReward:
         self.scorer = None
         if "voice" in self.weights:
             log(f"reward: fitting the voice scorer on {len(posts)} training posts")
-            self.scorer = VoiceScorer.fit(posts, reference_texts() + generic, reference_model=self.reference, seed=seed)
+            self.scorer = VoiceScorer.fit(posts, reference_texts() + generic, reference_model=self.reference,
+                                          max_per_side=max_per_side, seed=seed)
         self.author_surprisal = self.reference.mean_surprisal(posts) if "fluency" in self.weights else None
         self.ranges = form_ranges(posts)
         self.judge = None

@@ -220,6 +220,9 @@ class GRPOSettings(CommonSettings):
     """Weight of brief adherence: the share of the brief's topic words the answer uses."""
     form_weight: float = 0.25
     """Weight of form: length, lines, hashtags, mentions and emoji within the author's own ranges."""
+    voice_texts: int = 300
+    """At most this many texts a side (the author's training posts; other people's and generic posts) that
+    the voice scorer fits on, once per run (a seeded sample: fewer fit faster, more tell voices apart better)."""
     judge_weight: float = 0.0
     """Weight of the LLM judge's 0-10 rating (needs ``judge_url``)."""
     judge_url: str = ""
@@ -236,6 +239,7 @@ class GRPOSettings(CommonSettings):
             (self.temperature > 0, "temperature must be > 0"),
             (self.max_completion_length >= 8, "max_completion_length must be >= 8"),
             (self.max_steps > 0, "max_steps must be > 0"),
+            (self.voice_texts >= 4, "voice_texts must be >= 4"),
             (min(self.weights().values()) >= 0, "reward weights must be >= 0"),
             (max(self.weights().values()) > 0, "every reward weight is 0; give at least one of "
              + ", ".join(f"{name}_weight" for name in self.weights()) + " a weight above 0"),
