@@ -1,6 +1,6 @@
 """Training settings <-> command-line flags (as TRL's parser derives its CLI from its configs).
 
-Every field of :class:`~pipeline.train.settings.SFTSettings` / ``DPOSettings`` is a flag (see
+Every field of each kind's settings (``SFTSettings``, ``DPOSettings``, ``GRPOSettings``) is a flag (see
 :mod:`pipeline.flags`). :func:`settings_argv` turns settings back into flags: the job runner launches
 exactly that command line, and each tab's "Same thing from a terminal" box shows it, so what a user
 copies is what ran.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from ..flags import SettingsFlags, field_docs
-from .settings import DPO_LOSSES, PRESETS, CommonSettings, settings_class, settings_for
+from .settings import DPO_LOSSES, KINDS, PRESETS, CommonSettings, settings_class, settings_for
 
 __all__ = ["FLAGS", "add_settings_flags", "field_docs", "flag", "settings_argv", "settings_from_args"]
 
@@ -24,7 +24,7 @@ FLAGS = {
         aliases={"learning_rate": ("--lr",)},
         choices={"dtype": ("auto", "float32", "bfloat16", "float16"), "device": ("auto", "cpu", "cuda"),
                  "backend": ("auto", "hf", "unsloth"), "loss_type": DPO_LOSSES})
-    for kind in ("sft", "dpo")
+    for kind in KINDS
 }
 
 

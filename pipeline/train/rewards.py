@@ -147,6 +147,15 @@ class VoiceReward:
         if not self.weights:
             raise UserError("bad setting: every reward weight is 0; give at least one of "
                             f"{', '.join(n + '_weight' for n in COMPONENTS)} a weight above 0.")
+        self.judge = None
+        if "judge" in self.weights:  # first: a judge that is down fails the run before anything loads
+            from ..teacher import HttpTeacher, chat_completions_url, check_reachable
+
+            if not judge_url:
+                raise UserError("bad setting: judge_weight > 0 needs --judge-url (an OpenAI-compatible endpoint).")
+            check_reachable(chat_completions_url(judge_url), who="reward judge",
+                            fix="start the server, fix --judge-url, or set --judge-weight 0")
+            self.judge = HttpTeacher(judge_url, judge_model, api_key_env=judge_api_key_env, max_retries=1)
         posts, generic = training_posts(data_dir)
         if len(posts) < MIN_PER_SIDE:
             raise UserError(f"{data_dir}: {len(posts)} training posts; the voice reward needs at least {MIN_PER_SIDE}.")
@@ -158,13 +167,6 @@ class VoiceReward:
                                           max_per_side=max_per_side, seed=seed)
         self.author_surprisal = self.reference.mean_surprisal(posts) if "fluency" in self.weights else None
         self.ranges = form_ranges(posts)
-        self.judge = None
-        if "judge" in self.weights:
-            if not judge_url:
-                raise UserError("bad setting: judge_weight > 0 needs --judge-url (an OpenAI-compatible endpoint).")
-            from ..teacher import HttpTeacher
-
-            self.judge = HttpTeacher(judge_url, judge_model, api_key_env=judge_api_key_env, max_retries=1)
 
     def components(self, briefs: list[str], answers: list[str]) -> dict[str, list[float]]:
         """Each weighted component's score of each answer (``briefs[i]`` asked for ``answers[i]``)."""
