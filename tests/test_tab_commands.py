@@ -54,7 +54,7 @@ def test_dataset_tab(config):
         assert (url.teacher, url.teacher_model) == ("http://127.0.0.1:9/v1", "teacher-7b")
 
 
-@pytest.mark.parametrize("kind", ["sft", "dpo"])
+@pytest.mark.parametrize("kind", ["sft", "dpo", "grpo"])
 def test_training_tabs(config, kind):
     """The runner launches (and the tab shows) ``settings_argv`` of what ``training_settings`` builds."""
     from pipeline.train.flags import FLAGS, settings_argv, settings_from_args
