@@ -226,15 +226,7 @@ def train_dpo(data_dir: str | Path | None, out: str | Path, settings: DPOSetting
               parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict:
     """Train a DPO-family adapter into run folder ``out`` on top of SFT run folder ``parent`` (None: on
     the base model); a :class:`common.TrainFunction`."""
-    run = Run(Path(out).resolve())
-    if resume:
-        settings, data_dir = common.resume_inputs(run, "dpo")
-        sft = run.parent
-    else:
-        settings = settings or DPOSettings()
-        settings.validate()
-        common.check_new_run(run)
-        sft = Run(Path(parent).resolve()) if parent else None
+    run, settings, data_dir, sft = common.run_inputs(out, "dpo", settings or DPOSettings(), data_dir, parent, resume)
     if sft is not None:
         settings = replace(settings, model=sft.base_model or settings.model)  # DPO runs on the SFT run's base
     else:

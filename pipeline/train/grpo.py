@@ -136,18 +136,10 @@ def train_grpo(data_dir: str | Path | None, out: str | Path, settings: GRPOSetti
                parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict:
     """Train a GRPO adapter into run folder ``out`` on top of run folder ``parent`` (an SFT or DPO run;
     None: the base model); a :class:`common.TrainFunction`."""
-    run = Run(Path(out).resolve())
-    if resume:
-        settings, data_dir = common.resume_inputs(run, "grpo")
-        start = run.parent
-    else:
-        settings = settings or GRPOSettings()
-        settings.validate()
-        common.check_new_run(run)
-        start = Run(Path(parent).resolve()) if parent else None
-        if start is not None:
-            check_parent(start)
+    run, settings, data_dir, start = common.run_inputs(out, "grpo", settings or GRPOSettings(), data_dir, parent,
+                                                       resume)
     if start is not None:
+        check_parent(start)
         settings = replace(settings, model=start.base_model or settings.model)
     else:
         log("no --from run given: GRPO starts from the base model (recorded in config.json)")
