@@ -235,3 +235,16 @@ def test_kill_9_mid_run_then_resume(tmp_path, chain, tiny_model_dir):
     assert summary["state"] == "done" and summary["steps"] == 6
     steps = [r["step"] for r in Run(out).metrics() if "loss" in r]
     assert steps == sorted(set(steps)) and steps[-1] == 6 and Run(out).has_adapter()
+
+
+def test_the_parent_flag_is_from_and_takes_sft_or_dpo_runs():
+    from pipeline.cli import build_parser
+    from pipeline.train.flags import settings_argv, settings_from_args
+    from pipeline.train.settings import run_kind, settings_for
+
+    assert (run_kind("grpo").parent_option, run_kind("grpo").parents) == ("--from", ("sft", "dpo"))
+    assert (run_kind("dpo").parent_option, run_kind("dpo").parents) == ("--sft", ("sft",))
+    settings = settings_for("grpo", "quick", group_size=6, judge_weight=0.5, judge_url="http://127.0.0.1:9")
+    args = build_parser().parse_args(["train", "grpo", "--data", "d", "--out", "o", "--from", "runs/dpo-1",
+                                      *settings_argv("grpo", settings)])
+    assert args.parent == "runs/dpo-1" and settings_from_args("grpo", args) == settings
