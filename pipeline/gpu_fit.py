@@ -40,24 +40,32 @@ class Arch:
     heads: int
     kv_heads: int
     tied: bool = True
+    head_dim: int | None = None
+    """Width of one attention head when it is not hidden / heads (Gemma 3: 256 at any hidden size)."""
 
     @classmethod
     def from_config(cls, config: dict) -> Arch:
         text = config.get("text_config") or config
         heads = int(text["num_attention_heads"])
+        head_dim = text.get("head_dim")
         return cls(layers=int(text["num_hidden_layers"]), hidden=int(text["hidden_size"]),
                    intermediate=int(text["intermediate_size"]), vocab=int(text["vocab_size"]), heads=heads,
                    kv_heads=int(text.get("num_key_value_heads") or heads),
-                   tied=bool(config.get("tie_word_embeddings", text.get("tie_word_embeddings", True))))
+                   tied=bool(config.get("tie_word_embeddings", text.get("tie_word_embeddings", True))),
+                   head_dim=int(head_dim) if head_dim and int(head_dim) != int(text["hidden_size"]) // heads else None)
+
+    @property
+    def head_width(self) -> int:
+        return self.head_dim or self.hidden // self.heads
 
     @property
     def kv_width(self) -> int:
-        return self.kv_heads * (self.hidden // self.heads)
+        return self.kv_heads * self.head_width
 
     def projections(self) -> dict[str, tuple[int, int]]:
         """(in, out) of each projection of one layer."""
-        h, i, kv = self.hidden, self.intermediate, self.kv_width
-        return {"q_proj": (h, h), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (h, h),
+        h, i, kv, q = self.hidden, self.intermediate, self.kv_width, self.heads * self.head_width
+        return {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
                 "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
 
     def linear_parameters(self) -> int:
@@ -210,7 +218,9 @@ def presets_for(gpu_bytes: int, plan: Plan = Plan()) -> list[dict]:
 
 
 def model_choices(gpu_bytes: int | None, plan: Plan = Plan()) -> list[str]:
-    """The app's base-model picker: ``default``, then on a GPU the presets whose 4-bit SFT estimate fits."""
+    """The app's base-model picker: the embedded models, then on a GPU the presets whose 4-bit SFT estimate fits."""
+    from .models import EMBEDDED
+
     if not gpu_bytes:
-        return ["default"]
-    return ["default"] + [row["model"] for row in presets_for(gpu_bytes, plan) if row["fits"]]
+        return list(EMBEDDED)
+    return list(EMBEDDED) + [row["model"] for row in presets_for(gpu_bytes, plan) if row["fits"]]

@@ -7,13 +7,15 @@ along the rank (PEFT ``cat``) equals the two adapters active together.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
-import json
 from pathlib import Path
 
 from .errors import UserError
 from .fsio import atomic_write_text
+
+SENTENCEPIECE_MODEL = "tokenizer.model"
 
 
 def _load_stacked(base_path: Path, adapters: list[tuple[str, Path]], four_bit: bool = False):
@@ -92,12 +94,16 @@ def write_runtime_model(base_path: Path, adapters: list[tuple[str, Path]], out_d
     * a plain ByteLevel BPE ``tokenizer.json`` where transformers wrote one with ``byte_fallback`` (it does so
       for tokenizers read from a GGUF, e.g. the embedded default model): the same tokenisation, but
       llama.cpp's converter would otherwise take it for a SentencePiece vocabulary.
+    * the base's SentencePiece ``tokenizer.model`` when it has one (the embedded Gemma writes it): the only
+      vocabulary llama.cpp's Gemma 3 converter reads.
     """
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
     from .chat_template import end_tokens
 
     merge_full_model(base_path, adapters, out_dir, four_bit=four_bit, dtype=dtype)
+    if (Path(base_path) / SENTENCEPIECE_MODEL).is_file():  # llama.cpp's Gemma 3 converter reads only this
+        shutil.copyfile(Path(base_path) / SENTENCEPIECE_MODEL, out_dir / SENTENCEPIECE_MODEL)
     config = AutoConfig.from_pretrained(str(out_dir))
     generation = (GenerationConfig.from_pretrained(str(out_dir)) if (out_dir / "generation_config.json").is_file()
                   else GenerationConfig.from_model_config(config))

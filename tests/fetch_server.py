@@ -1,4 +1,5 @@
-"""A loopback HTTP server for the fetch tests: the Bluesky AppView and Mastodon API shapes, saved pages.
+"""A loopback HTTP server for the fetch tests: the Bluesky AppView and Mastodon API shapes, saved pages
+and the posts they hold (the ``loopback`` fixture in conftest.py starts one per test).
 
 Nothing here reaches the internet. Routes map a path to a function of the query that returns
 ``(status, content type, body)``; every request is logged so tests can check paging and rate limits.
@@ -14,8 +15,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 PAGES = Path(__file__).resolve().parent / "fetch_pages"
 DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
@@ -69,6 +68,42 @@ def as_json(payload, status: int = 200):
 
 def page(name: str):
     return lambda query: (200, "text/html; charset=utf-8", (PAGES / name).read_text(encoding="utf-8"))
+
+
+# ----- a blog: two pages of articles (blog.html, blog2.html) and a page of notes split by rules -----
+
+BLOG = [
+    ("I stopped giving estimates in days last spring. The team now sizes work in small, medium and large, and we "
+     "ship more often.\n\nThe surprise was the conversations: people argue about scope, not numbers."),
+    ("Three things I learned running a ten-person meetup:\nstart on time,\nend early,\nfeed people.\n\n"
+     "Everything else is optional."),
+]
+BLOG_PAGE_2 = [
+    ("Pairing with someone new to the code base is the fastest review I know. They ask why, and half the time I do "
+     "not have a good answer."),
+    "The best commit last month removed 2,000 lines & nobody noticed. That is the goal.",
+]
+NOTES = ["A note on meetings: if it has no agenda, it is a conversation. Treat it like one.",
+         ("A note on naming: the name should say what the thing is, not how it came to be.\n\n"
+          "Rename early; it only gets harder."),
+         "A note on rest: the bug you fought all afternoon is obvious after a walk."]
+
+
+def serve_site(server: LoopbackServer) -> None:
+    """The blog's pages, and a robots.txt that forbids /private-area/."""
+    server.routes["/robots.txt"] = lambda q: (200, "text/plain", "User-agent: *\nDisallow: /private-area/\n")
+    server.routes["/blog.html"] = page("blog.html")
+    server.routes["/blog2.html"] = page("blog2.html")
+    server.routes["/private-area/post.html"] = page("notes.html")
+
+
+def serve_slow(server: LoopbackServer, path: str, seconds: float) -> None:
+    """``path`` answers only after ``seconds`` (a server that times out)."""
+    def slow(query):
+        time.sleep(seconds)
+        return 200, "text/html", "<html><body><p>late</p></body></html>"
+
+    server.routes[path] = slow
 
 
 # ----- Bluesky AppView -----
@@ -156,12 +191,3 @@ def serve_mastodon(server: LoopbackServer, statuses: list[dict], page_size: int 
     server.routes["/api/v1/accounts/7/statuses"] = lambda q: as_json(
         {"error": "This API requires an authenticated user"}, 401)
     server.routes["/api/v1/instance"] = lambda q: as_json({"uri": "127.0.0.1", "title": "Test", "version": "4.3.2"})
-
-
-@pytest.fixture
-def loopback():
-    server = LoopbackServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from car_fixtures import RepoBuilder, dag_cbor, post_record, varint
-from fetch_server import DID, HANDLE, feed_view, loopback, serve_author_feed  # noqa: F401 (fixture)
+from fetch_server import DID, HANDLE, feed_view, serve_author_feed
 
-from pipeline.data.bluesky import read_repository
-from pipeline.data.fetch import FetchSettings, fetch_posts
+from pipeline.data.ingest import ingest
+from pipeline.data.remote.fetch import FetchSettings, fetch_posts
+from pipeline.data.sources import SourceFiles
 from pipeline.data.sources import bluesky as bluesky_source
-from pipeline.data.sources.fetched import read_fetched
+from pipeline.data.sources.bluesky import read_repository
 from pipeline.errors import UserError
 
 OTHER = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
@@ -60,7 +60,7 @@ def test_car_round_trip_posts_threads_replies_quotes():
     assert by_text[LINK_POST].kind == "post" and by_text[LINK_POST].platform == "bluesky"
     assert by_text[REPLY].kind == "reply" and by_text[QUOTE].kind == "quote"
     thread = by_text["\n\n".join(THREAD)]
-    assert thread.kind == "post" and thread.url == f"https://bsky.app/profile/{DID}/post/3kzz1thread"
+    assert thread.kind == "thread" and thread.url == f"https://bsky.app/profile/{DID}/post/3kzz1thread"
     assert thread.posted_at.isoformat() == "2024-05-02T09:00:00+00:00"
     assert result.skipped["repost"] == 1 and not thread.has_engagement
 
@@ -97,32 +97,15 @@ def test_corrupt_car_is_one_line_naming_the_file(damage):
     assert message.startswith("repo-2024.car: not a readable Bluesky repository .car") and "\n" not in message
 
 
-class FolderFiles:
-    """The source registry's view of one input, over a folder (name, list, open, read_text)."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.name = folder.name
-
-    def list(self) -> list[str]:
-        return sorted(p.name for p in self.folder.iterdir())
-
-    def open(self, member: str):
-        return (self.folder / member).open("rb")
-
-    def read_text(self, member: str) -> str:
-        return (self.folder / member).read_text(encoding="utf-8")
-
-
 def test_source_module_detects_and_reads_a_car(tmp_path):
     (tmp_path / "repo.car").write_bytes(repository())
     (tmp_path / "notes.txt").write_text("not a repository")
-    files = FolderFiles(tmp_path)
+    files = SourceFiles(tmp_path)
     assert bluesky_source.detect(files) and len(bluesky_source.read(files).posts) == 4
     other = tmp_path / "other"
     other.mkdir()
     (other / "fake.car").write_bytes(b"\x05hello world")
-    assert not bluesky_source.detect(FolderFiles(other))
+    assert not bluesky_source.detect(SourceFiles(other))
 
 
 def appview_views() -> list[dict]:
@@ -151,10 +134,10 @@ def test_public_handle_through_the_appview_round_trip(loopback, tmp_path):
     report = fetch_posts([f"bsky:@{HANDLE}"], out, FetchSettings(bsky_api=loopback.url, delay_s=0))
     assert report.by_target[f"bsky:@{HANDLE}"] == {"route": "bluesky-api", "posts": 3}
     assert len(loopback.paths("/xrpc/app.bsky.feed.getAuthorFeed")) == 3  # six items, two a page
-    posts = {p.text: p for p in read_fetched(out.read_text(), out.name).posts}
+    posts = {p.text: p for p in ingest(out).posts}
     assert set(posts) == {LINK_POST, "\n\n".join(THREAD), REPLY}
     thread = posts["\n\n".join(THREAD)]
-    assert (thread.likes, thread.comments, thread.reposts, thread.kind) == (40, 6, 7, "post")
+    assert (thread.likes, thread.comments, thread.reposts, thread.kind) == (40, 6, 7, "thread")
     assert posts[REPLY].kind == "reply" and posts[LINK_POST].platform == "bluesky"
     assert thread.scraped_at is not None and thread.author == HANDLE
     assert report.skipped["repost"] == 1

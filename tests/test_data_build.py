@@ -32,6 +32,11 @@ def test_counts_after_each_step(built):
     assert steps["ingest"]["kept"] == 356 and steps["ingest"]["removed"] == {"non-numeric engagement": 2}
     assert steps["filter"]["removed"] == {"retweet": 7, "reply": 8, "shorter than 30 chars": 5}
     assert steps["dedupe"]["removed"] == {"exact": 9, "near": 5} and steps["dedupe"]["kept"] == 322
+    # up to three removed posts per reason, as the step saw them (cleaned), for the Dataset tab
+    examples = {name: steps[name]["examples"] for name in ("filter", "dedupe")}
+    assert {k: len(v) for k, v in examples["filter"].items()} == {"retweet": 3, "reply": 3, "shorter than 30 chars": 3}
+    assert all(len(t) < 30 for t in examples["filter"]["shorter than 30 chars"])
+    assert [len(v) for v in examples["dedupe"].values()] == [3, 3] and report.semantic_clean is None
     assert report.counts["gold"] == 161 and report.counts["dpo_pairs"] == 161
     assert report.per_source["posts.csv"]["kept"] == 300 and report.per_source["Shares.csv"]["kind"] == "linkedin"
     assert "3 posts" not in " ".join(report.notices) and any("no engagement" in n for n in report.notices)

@@ -17,7 +17,7 @@ def test_exact_and_near_duplicates_removed_first_kept():
     posts = [Post(BASE, "a"), Post(BASE.upper() + "!!", "a"), Post(BASE + " Every single time.", "b"),
              Post("A different post about pricing: I doubled prices and nobody left, which surprised me a lot.", "a")]
     result = dedupe(posts, threshold=0.8)
-    assert (result.exact, result.near) == (1, 1)
+    assert (result.removed["exact"], result.removed["near"]) == (1, 1)
     assert [p.source for p in result.kept] == ["a", "a"] and result.kept[0].text == BASE
     assert result.examples[0]["kept"] == BASE and result.examples[0]["similarity"] >= 0.8
     assert len(dedupe(posts, threshold=1.0).kept) == 3  # 1.0: exact only

@@ -11,30 +11,24 @@ import time
 import pytest
 from car_fixtures import post_record
 from conftest import run_cli
-from fetch_server import HANDLE, PAGES, feed_view, loopback, page, serve_author_feed  # noqa: F401 (fixture)
+from fetch_server import (
+    BLOG,
+    BLOG_PAGE_2,
+    HANDLE,
+    NOTES,
+    PAGES,
+    feed_view,
+    serve_author_feed,
+    serve_mastodon,
+    serve_site,
+    status,
+)
 
-from pipeline.data.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
-from pipeline.data.http_get import Http
-from pipeline.data.ingest import read_posts
-from pipeline.data.pages import extract_page
-from pipeline.data.sources.fetched import read_fetched
+from pipeline.data.ingest import ingest
+from pipeline.data.remote.fetch import FetchSettings, PageCache, RenderedPage, fetch_posts
+from pipeline.data.remote.http_get import Http
+from pipeline.data.remote.pages import extract_page
 from pipeline.errors import UserError
-
-BLOG = [
-    ("I stopped giving estimates in days last spring. The team now sizes work in small, medium and large, and we "
-     "ship more often.\n\nThe surprise was the conversations: people argue about scope, not numbers."),
-    ("Three things I learned running a ten-person meetup:\nstart on time,\nend early,\nfeed people.\n\n"
-     "Everything else is optional."),
-]
-BLOG_PAGE_2 = [
-    ("Pairing with someone new to the code base is the fastest review I know. They ask why, and half the time I do "
-     "not have a good answer."),
-    "The best commit last month removed 2,000 lines & nobody noticed. That is the goal.",
-]
-NOTES = ["A note on meetings: if it has no agenda, it is a conversation. Treat it like one.",
-         ("A note on naming: the name should say what the thing is, not how it came to be.\n\n"
-          "Rename early; it only gets harder."),
-         "A note on rest: the bug you fought all afternoon is obvious after a walk."]
 
 
 def test_blog_index_articles_with_dates_links_counts_and_next_page():
@@ -70,13 +64,6 @@ def test_login_form_is_a_login_wall():
     assert extract_page("<html><body><p>hi</p></body></html>", "http://x.test/i/flow/login?r=1", "x").login_wall
 
 
-def serve_site(server) -> None:
-    server.routes["/robots.txt"] = lambda q: (200, "text/plain", "User-agent: *\nDisallow: /private-area/\n")
-    server.routes["/blog.html"] = page("blog.html")
-    server.routes["/blog2.html"] = page("blog2.html")
-    server.routes["/private-area/post.html"] = page("notes.html")
-
-
 def test_robots_txt_disallow_stops_before_any_page(loopback, tmp_path):
     serve_site(loopback)
     out = tmp_path / "posts.jsonl"
@@ -96,10 +83,10 @@ def test_cached_pages_are_read_without_rendering_again(loopback, tmp_path):
     report = fetch_posts([f"{loopback.url}/blog.html"], out, FetchSettings(delay_s=0, cache_dir=tmp_path / "cache"))
     assert report.cached_pages == 2 and loopback.paths("/blog") == []
     assert report.by_target[f"{loopback.url}/blog.html"] == {"route": "page:articles", "posts": 4}
-    posts = read_fetched(out.read_text(), out.name).posts
-    assert [p.text for p in posts] == BLOG + BLOG_PAGE_2 and posts[0].platform == "web" and posts[0].comments == 4
-    imported = read_posts(out)  # the builder's own JSONL import reads the same file
-    assert [p.text for p in imported.posts] == BLOG + BLOG_PAGE_2 and imported.posts[0].comments == 4
+    imported = ingest(out)  # the builder reads the file back through the source registry
+    posts = imported.posts
+    assert imported.kind == "fetched" and [p.text for p in posts] == BLOG + BLOG_PAGE_2
+    assert posts[0].platform == "web" and posts[0].comments == 4 and posts[0].source == out.name
 
 
 def test_a_server_that_does_not_answer_in_time(loopback):
@@ -119,12 +106,12 @@ def test_cli_json_summary_and_one_line_error(loopback, tmp_path):
     serve_author_feed(loopback, [feed_view("3kaa", post_record("Hello from the loopback AppView, a post long enough.",
                                                                "2024-05-01T10:00:00Z"), 3, 1, 0)])
     out = tmp_path / "posts.jsonl"
-    done = run_cli("data-fetch", f"bsky:{HANDLE}", "--out", str(out), "--bsky-api", loopback.url, "--delay-s", "0",
+    done = run_cli("data", "fetch", f"bsky:{HANDLE}", "--out", str(out), "--bsky-api", loopback.url, "--delay-s", "0",
                    "--json", timeout=120)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["ok"] and summary["posts"] == 1 and summary["by_target"][f"bsky:{HANDLE}"]["route"] == "bluesky-api"
-    failed = run_cli("data-fetch", "bsky:nobody.test", "--out", str(tmp_path / "none.jsonl"), "--bsky-api",
+    failed = run_cli("data", "fetch", "bsky:nobody.test", "--out", str(tmp_path / "none.jsonl"), "--bsky-api",
                      loopback.url, timeout=120)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().startswith("error: bsky:nobody.test:") and len(failed.stderr.strip().splitlines()) == 1
@@ -132,9 +119,39 @@ def test_cli_json_summary_and_one_line_error(loopback, tmp_path):
 
 
 def test_no_chromium_is_one_line_saying_what_to_install(loopback, tmp_path, monkeypatch):
-    import pipeline.data.fetch as fetch
+    from pipeline.data.remote import fetch
 
     serve_site(loopback)
     monkeypatch.setattr(fetch, "CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(UserError, match=r"^no Chromium at .*no-chromium; install Debian's \(apt-get install chromium"):
         fetch_posts([f"{loopback.url}/blog.html"], tmp_path / "p.jsonl", FetchSettings(delay_s=0, cache_dir=tmp_path))
+
+
+def test_fetched_posts_through_the_build_are_the_posts_as_written(loopback, tmp_path, tiny_model_dir):
+    """One data fetch of a Bluesky handle, a Mastodon account and a blog, then build_dataset on the file it
+    wrote: the SFT answers are the posts as written (cleaned), counted per platform."""
+    import export_fixtures as fx
+
+    from pipeline.data import BuildSettings, build_dataset
+    from pipeline.data.clean import clean_text
+    from pipeline.fsio import read_jsonl
+
+    stamp = "2025-03-0{}T09:00:00.000Z".format
+    serve_author_feed(loopback, [feed_view(f"3lb{i:03d}", post_record(t, stamp(i + 1)), 5 * i, i, 0)
+                                 for i, t in enumerate(fx.POSTS)][::-1])
+    serve_mastodon(loopback, [status(str(200 + i), t, stamp(i + 1), host="social.example", counts=(i, 0, 0))
+                              for i, t in enumerate(fx.THREAD)][::-1])
+    serve_site(loopback)
+    cache = PageCache(tmp_path / "cache")
+    for name in ("blog.html", "blog2.html"):
+        cache.put(RenderedPage(f"{loopback.url}/{name}", f"{loopback.url}/{name}", 200, (PAGES / name).read_text()))
+    out = tmp_path / "ada-public.jsonl"
+    fetch_posts([f"bsky:{HANDLE}", "mastodon:@alice@social.example", f"{loopback.url}/blog.html"], out,
+                FetchSettings(bsky_api=loopback.url, mastodon_url=loopback.url, delay_s=0, cache_dir=cache.directory))
+
+    report = build_dataset([out], tmp_path / "data", BuildSettings(model=str(tiny_model_dir), validation_frac=0,
+                                                                  test_frac=0))
+    answers = [row["messages"][-1]["content"] for row in read_jsonl(tmp_path / "data" / "sft" / "train.jsonl")]
+    assert sorted(answers) == sorted(clean_text(t) for t in [*fx.POSTS, *fx.THREAD, *BLOG, *BLOG_PAGE_2])
+    assert {k: v["kept"] for k, v in report.counts["per_platform"].items()} == {"bluesky": len(fx.POSTS), "mastodon": len(fx.THREAD), "web": 4}
+    assert report.per_source[out.name]["kind"] == "fetched" and report.engagement["posts_with_engagement"] > 0

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from fetch_server import PAGES, loopback, page  # noqa: F401 (fixture)
-from test_data_fetch import BLOG, BLOG_PAGE_2, serve_site
+from fetch_server import BLOG, BLOG_PAGE_2, page, serve_site, serve_slow
 
-from pipeline.data.fetch import CHROMIUM, FetchSettings, fetch_posts
-from pipeline.data.sources.fetched import read_fetched
+from pipeline.data.ingest import ingest
+from pipeline.data.remote.fetch import CHROMIUM, FetchSettings, fetch_posts
 from pipeline.errors import UserError
 
 pytestmark = pytest.mark.browser
@@ -27,19 +25,14 @@ def serve_pages(server) -> None:
     server.routes["/alice"] = page("profile.html")
     server.routes["/members"] = lambda q: (302, "/login?next=/members", "")
     server.routes["/login"] = page("login.html")
-
-    def slow(query):
-        time.sleep(4)
-        return 200, "text/html", "<html><body><p>late</p></body></html>"
-
-    server.routes["/slow"] = slow
+    serve_slow(server, "/slow", 4)
 
 
 def test_blog_two_pages_rendered_then_cached(loopback, tmp_path):
     serve_pages(loopback)
     out, settings = tmp_path / "posts.jsonl", FetchSettings(delay_s=0.2, cache_dir=tmp_path / "cache")
     report = fetch_posts([f"{loopback.url}/blog.html"], out, settings)
-    assert [p.text for p in read_fetched(out.read_text(), out.name).posts] == BLOG + BLOG_PAGE_2
+    assert [p.text for p in ingest(out).posts] == BLOG + BLOG_PAGE_2
     assert report.cached_pages == 0 and loopback.paths("/blog") == ["/blog.html", "/blog2.html"]
     again = fetch_posts([f"{loopback.url}/blog.html"], out, settings)
     assert again.cached_pages == 2 and loopback.paths("/blog") == ["/blog.html", "/blog2.html"]
@@ -50,7 +43,7 @@ def test_profile_built_by_script_keeps_its_counts(loopback, tmp_path):
     out = tmp_path / "posts.jsonl"
     report = fetch_posts([f"{loopback.url}/alice"], out, FetchSettings(delay_s=0, cache_dir=tmp_path / "cache"))
     assert report.by_target[f"{loopback.url}/alice"]["route"] == "page:h-entry"
-    posts = read_fetched(out.read_text(), out.name).posts
+    posts = ingest(out).posts
     assert [p.text for p in posts] == ["Shipping a small fix today beats a perfect refactor next month.\nEvery time.",
                                        "Read the error message. Then read it again, slowly."]
     assert [(p.likes, p.comments, p.reposts) for p in posts] == [(12, 3, 5), (1200, 40, 210)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from fetch_server import ACCOUNT_ID, loopback, mastodon_html, serve_mastodon, status  # noqa: F401 (fixture)
+from fetch_server import ACCOUNT_ID, mastodon_html, serve_mastodon, status
 
-from pipeline.data.fetch import FetchSettings, fetch_posts
-from pipeline.data.html_text import html_to_text
-from pipeline.data.sources.fetched import read_fetched
+from pipeline.data.ingest import ingest
+from pipeline.data.remote.fetch import FetchSettings, fetch_posts
+from pipeline.data.sources.html_text import html_to_text
 from pipeline.errors import UserError
 
 HOST = "social.example"
@@ -44,10 +44,10 @@ def test_public_account_round_trip(loopback, tmp_path):
     report = fetch_posts([f"mastodon:@alice@{HOST}"], out, settings)
     assert report.by_target[f"mastodon:@alice@{HOST}"] == {"route": "mastodon-api", "posts": 4}
     assert len(loopback.paths(f"/api/v1/accounts/{ACCOUNT_ID}/statuses")) == 4  # three full pages, one empty
-    posts = {p.text: p for p in read_fetched(out.read_text(), out.name).posts}
+    posts = {p.text: p for p in ingest(out).posts}
     assert set(posts) == {LONG_LINK, POEM, "\n\n".join(THREAD), REPLY}
     thread = posts["\n\n".join(THREAD)]
-    assert (thread.likes, thread.comments, thread.reposts, thread.kind) == (30, 4, 9, "post")
+    assert (thread.likes, thread.comments, thread.reposts, thread.kind) == (30, 4, 9, "thread")
     assert thread.url == f"https://{HOST}/@alice/112" and thread.platform == "mastodon"
     assert posts[REPLY].kind == "reply" and posts[POEM].posted_at.isoformat() == "2024-06-03T08:00:00+00:00"
 

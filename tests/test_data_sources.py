@@ -23,6 +23,7 @@ EXPORTS = [
     ("linkedin", fx.write_linkedin, "Complete_LinkedInDataExport_12-07-2026.zip", None),
     ("linkedin", lambda d: fx.write_linkedin(d, "Shares_181600000.csv"), "Complete_LinkedInDataExport_12-08-2026.zip", None),
     ("mastodon", fx.write_mastodon, "archive-20261207101500-0a1b2c3d4e5f.zip", None),
+    ("bluesky", fx.write_bluesky, "bluesky-repo.zip", None),  # the .car as downloaded, zipped or in a folder
     ("threads", fx.write_threads, "instagram-adaquill-2026-12-07-AbCdEf.zip", None),
     ("instagram", fx.write_instagram, "instagram-adaquill-2026-12-07-GhIjKl.zip", None),
     ("substack", fx.write_substack, "adaquill-substack-export.zip", None),
@@ -281,7 +282,8 @@ def test_build_from_each_download_gives_the_posts_as_sft_answers(tmp_path, tiny_
     for name, write, zip_name, top in EXPORTS:
         expected = write(tmp_path / zip_name.removesuffix(".zip"))
         downloads.append((name, fx.zip_folder(tmp_path / zip_name.removesuffix(".zip"), tmp_path / zip_name, top), expected))
-    downloads += [("feed", tmp_path / "feed.xml", fx.write_rss(tmp_path / "feed.xml"))]
+    downloads += [("feed", tmp_path / "feed.xml", fx.write_rss(tmp_path / "feed.xml")),
+                  ("bluesky", tmp_path / "bluesky" / "repo.car", fx.write_bluesky(tmp_path / "bluesky"))]
     for name, path, expected in downloads:
         out = tmp_path / f"data-{path.name}"
         report = build_dataset([path], out, BuildSettings(model=str(tiny_model_dir), validation_frac=0, test_frac=0))
@@ -290,3 +292,12 @@ def test_build_from_each_download_gives_the_posts_as_sft_answers(tmp_path, tiny_
         assert set(answers) <= {clean_text(t) for t in expected} and {clean_text(t) for t in fx.POSTS} <= set(answers)
         assert report.counts["per_platform"][name]["kept"] == len(answers)
         assert report.per_source[path.name]["kind"] == name and report.per_source[path.name]["kept"] == len(answers)
+
+
+def test_a_saved_page_is_one_post(tmp_path):
+    page = tmp_path / "my-post.html"
+    page.write_text("<html><head><title>Mine</title></head><body><nav><a href='/'>Home</a></nav><article>"
+                    "<p>First paragraph &amp; more.</p><p>Second<br>line.</p><ul><li>one</li><li>two</li></ul>"
+                    "</article><footer>(c) me</footer></body></html>")
+    result = ingest(page)
+    assert result.kind == "text-files" and texts(result) == ["First paragraph & more.\n\nSecond\nline.\n\n- one\n- two"]

@@ -256,24 +256,30 @@ def test_llama_cpp_not_built_says_how_to_build_it(runs, tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()  # refused before any merging
 
 
-def test_unsupported_architecture_names_it_and_llama_cpp_says_why(tmp_path, default_model_dir, one_thread):
-    """OPT: transformers has it, llama.cpp's converter does not."""
+def refuse_unsupported(tmp_path, model_cls, config, tokenizer, architecture: str) -> None:
+    """A LoRA run on a random ``model_cls`` exports to nothing, with llama.cpp's own message naming it."""
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoTokenizer, OPTConfig, OPTForCausalLM
 
-    
-    tokenizer = AutoTokenizer.from_pretrained(default_model_dir)
-    base = tmp_path / "tiny-opt"
-    OPTForCausalLM(OPTConfig(vocab_size=len(tokenizer), hidden_size=32, ffn_dim=64, num_hidden_layers=1,
-                             num_attention_heads=2, word_embed_proj_dim=32, max_position_embeddings=64)).save_pretrained(base)
+    base = tmp_path / f"tiny-{architecture}"
+    model_cls(config).save_pretrained(base)
     tokenizer.save_pretrained(base)
-    model = get_peft_model(OPTForCausalLM.from_pretrained(base),
+    model = get_peft_model(model_cls.from_pretrained(base),
                            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
     run = write_run(tmp_path / "runs" / "sft-1", "sft", model, base, None, tmp_path / "data")
-    with pytest.raises(UserError, match=r"does not support the architecture OPTForCausalLM \(convert_hf_to_gguf.py "
-                                        r"failed; llama.cpp said: .*Model OPTForCausalLM is not supported\)"):
+    with pytest.raises(UserError, match=rf"does not support the architecture {architecture} \(convert_hf_to_gguf.py "
+                                        rf"failed; llama.cpp said: .*Model {architecture} is not supported\)"):
         export_run(run, ExportSettings(to="gguf", out=tmp_path / "out"), log=quiet)
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_unsupported_architecture_names_it_and_llama_cpp_says_why(tmp_path, default_model_dir, one_thread):
+    """OPT: transformers has it, llama.cpp's converter does not."""
+    from transformers import AutoTokenizer, OPTConfig, OPTForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(default_model_dir)
+    config = OPTConfig(vocab_size=len(tokenizer), hidden_size=32, ffn_dim=64, num_hidden_layers=1,
+                       num_attention_heads=2, word_embed_proj_dim=32, max_position_embeddings=64)
+    refuse_unsupported(tmp_path, OPTForCausalLM, config, tokenizer, "OPTForCausalLM")
 
 
 def test_disk_full_while_writing_leaves_nothing_half_written(runs, tmp_path, one_thread):

@@ -298,7 +298,7 @@ def test_a_run_that_cannot_fit_is_refused_with_the_fix(tmp_path):
 def test_model_picker_offers_the_presets_that_fit():
     from pipeline.gpu_fit import model_choices, presets_for
 
-    assert model_choices(None) == ["default"]  # CPU: the embedded model (or a typed folder / Hub id)
+    assert model_choices(None) == ["default", "gemma3-270m"]  # CPU: the embedded models (or a folder / Hub id)
     t4 = model_choices(15 * GIB)
     assert t4[0] == "default" and "Qwen/Qwen2.5-0.5B-Instruct" in t4 and "unsloth/Llama-3.2-3B-Instruct-bnb-4bit" in t4
     small = model_choices(6 * GIB)

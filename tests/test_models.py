@@ -44,8 +44,8 @@ def test_four_bit_nf4_loads_on_cpu(tiny_model_dir):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("no/such/thing", "unknown model spec"),
-    ("./missing-folder", "unknown model spec"),
+    ("no/such/thing", "unknown model 'no/such/thing': the embedded models are default, gemma3-270m"),
+    ("./missing-folder", "unknown model"),
     ("nobody-here/not-a-model", "not in the local Hugging Face cache and HF_HUB_OFFLINE=1"),
 ])
 def test_bad_model_specs(spec, message):
@@ -84,8 +84,8 @@ def test_cli_errors_are_one_line_exit_2(tiny_model_dir):
     result = run_cli("models", "--model", "no/such/thing", "--json")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: unknown model spec 'no/such/thing': use 'default', an existing model folder, or a Hub id like "
-        "'HuggingFaceTB/SmolLM2-135M-Instruct'."]
+        "error: unknown model 'no/such/thing': the embedded models are default, gemma3-270m; or give an existing "
+        "model folder, or a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."]
     assert last_json(result.stdout)["ok"] is False
     result = run_cli("models", "--model", str(tiny_model_dir), "--backend", "unsloth")
     assert result.returncode == 2 and "Traceback" not in result.stderr

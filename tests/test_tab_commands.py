@@ -25,6 +25,24 @@ def typed_again(shown: str):
     return build_parser().parse_args(words[3:])
 
 
+def call_as_gradio(event, workspace, box_value):
+    """``event``'s handler called with its inputs the way Gradio calls it: the session state is
+    ``workspace``, the posts list ticks posts.csv, every other box gives ``box_value(box)``."""
+    import gradio as gr
+    from gradio.helpers import special_args
+
+    values = []
+    for block in event.inputs:
+        if isinstance(block, gr.State):
+            values.append(str(workspace.root))
+        elif isinstance(block, gr.CheckboxGroup):
+            values.append(["posts.csv"])
+        else:
+            values.append(box_value(block))
+    args, *_ = special_args(event.fn, values)
+    return event.fn(*args)
+
+
 @pytest.fixture(params=[False, True], ids=["local", "public"])
 def config(request, tmp_path) -> AppConfig:
     return AppConfig(root=tmp_path / "projects", public=request.param)
@@ -37,12 +55,13 @@ def test_dataset_tab(config):
 
     workspace = Workspace(config.root / "p")
     boxes = {"negatives": "base", "top_frac": 0.5 if config.public else 0.3, "seed": 3.0, "min_chars": 10.0,
-             "max_chars": 3000.0}
+             "max_chars": 3000.0, "semantic_clean": True}
     settings = build_settings(config, boxes, "local", None, None, "default")
-    argv = command(workspace, ["posts.csv", "more.jsonl"], settings)
+    argv = command(workspace, ["posts.csv", "more.jsonl", "twitter-2026.zip", "repo.car"], settings)
     args = shown_args(argv)
     assert BUILD_FLAGS.from_args(args) == settings
-    assert [p.name for p in args.input] == ["posts.csv", "more.jsonl"] and args.out.name == "data"
+    assert [p.name for p in args.input] == ["posts.csv", "more.jsonl", "twitter-2026.zip", "repo.car"]
+    assert args.out.name == "data" and settings.semantic_clean and "--semantic-clean" in argv
     assert (settings.negatives, settings.seed, settings.min_chars) == ("base", 3, 10)
     assert "--max-chars" not in argv and "--model" not in argv  # boxes at their default are not sent
     if config.public:  # the gold-set cap replaces the fraction (the CLI takes both; top_k wins)
@@ -52,6 +71,21 @@ def test_dataset_tab(config):
         url = build_settings(config, boxes, "url", " http://127.0.0.1:9/v1 ", "teacher-7b", "default")
         assert BUILD_FLAGS.from_args(shown_args(command(workspace, ["posts.csv"], url))) == url
         assert (url.teacher, url.teacher_model) == ("http://127.0.0.1:9/v1", "teacher-7b")
+
+
+def test_dataset_tab_fetch(config):
+    from pipeline.data.remote.fetch import FETCH_FLAGS
+    from pipeline.workspace import Workspace
+    from ui.dataset_tab import fetch_command, fetch_targets
+    from ui.knobs import settings_from_boxes
+
+    workspace = Workspace(config.root / "p")
+    targets = fetch_targets(" https://you.example/blog/\nbsky:you.bsky.social, mastodon:@you@social.example ")
+    settings = settings_from_boxes(FETCH_FLAGS, None, {"max_pages": 3.0, "delay_s": 0.5})
+    args = shown_args(fetch_command(workspace, targets, settings))
+    assert FETCH_FLAGS.from_args(args) == settings and (settings.max_pages, settings.delay_s) == (3, 0.5)
+    assert args.targets == ["https://you.example/blog/", "bsky:you.bsky.social", "mastodon:@you@social.example"]
+    assert args.out == workspace.uploads_dir / "public-posts.jsonl"
 
 
 @pytest.mark.parametrize("kind", ["sft", "dpo", "grpo"])
@@ -148,13 +182,14 @@ def test_knobs_take_value_and_type_from_the_settings_and_presets_fill_them():
 
 def test_every_settings_field_of_every_step_is_documented():
     from pipeline.data.build import BuildSettings
+    from pipeline.data.remote.fetch import FetchSettings
     from pipeline.evaluate.report import EvalSettings
     from pipeline.export import ExportSettings
     from pipeline.flags import field_docs
     from pipeline.generation import SamplingSettings
     from pipeline.hub.push import PushSettings
 
-    for cls in (BuildSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
+    for cls in (BuildSettings, FetchSettings, EvalSettings, ExportSettings, SamplingSettings, PushSettings):
         assert set(field_docs(cls)) == {f.name for f in fields(cls)}, cls.__name__
 
 
@@ -162,9 +197,6 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     """The Build button's handler, called with its event's inputs the way Gradio calls it (public mode,
     one knob changed): the data folder's recorded settings are the shown command's."""
     from dataclasses import asdict
-
-    import gradio as gr
-    from gradio.helpers import special_args
 
     import app
     from pipeline.data.build import BUILD_FLAGS
@@ -174,19 +206,19 @@ def test_the_dataset_tab_as_gradio_calls_it_builds_what_its_command_says(tmp_pat
     config = AppConfig(root=tmp_path, public=True)
     event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_build")
     workspace = open_project(config, "sample")  # seeded with the sample posts
-    values = []
-    for block in event.inputs:
-        if isinstance(block, gr.State):
-            values.append(str(workspace.root))
-        elif isinstance(block, gr.CheckboxGroup):
-            values.append(["posts.csv"])
-        else:
-            values.append(40 if getattr(block, "label", "") == "Min characters" else block.value)
-    args, *_ = special_args(event.fn, values)
-    shown = event.fn(*args)
+    shown = call_as_gradio(event, workspace, lambda box: 40 if box.label == "Min characters" else box.value)
     settings = BUILD_FLAGS.from_args(typed_again(shown))
     recorded = DataFolder(workspace.data_dir).report()["settings"]
     assert recorded == asdict(settings) and (settings.min_chars, settings.top_k) == (40, config.public_max_posts)
+    # what the tab shows next: posts per input and, per step and reason, the count and three removed posts
+    from ui.dataset_tab import _views
+
+    _, _, per_source, removed, *_ = _views(workspace)
+    assert per_source.to_dict("records")[0]["input"] == "posts.csv"
+    rows = {(r["step"], r["reason"]): r for r in removed.to_dict("records")}
+    assert rows[("filter", "shorter than 40 chars")]["removed"] >= 3
+    assert len(rows[("filter", "shorter than 40 chars")]["examples"].split("\n---\n")) == 3
+    assert rows[("dedupe", "exact")]["examples"]
 
 
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
@@ -206,3 +238,30 @@ def test_picking_the_standard_preset_fills_the_boxes_and_runs_its_epochs(tmp_pat
     settings = training_settings(config, kind, "standard", values, "default")
     assert (settings.max_steps, settings.epochs) == (-1, 1.0)
     assert settings_argv(kind, settings) == ["--preset", "standard"]
+
+
+def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads(tmp_path, loopback, monkeypatch):
+    """The Fetch handler with its event's inputs (a blog whose pages are cached, so no browser starts):
+    the posts land among the uploads, ticked, and the shown command parses to the settings that ran."""
+    from fetch_server import BLOG, BLOG_PAGE_2, PAGES, serve_site
+
+    import app
+    from pipeline.data.ingest import ingest
+    from pipeline.data.remote.fetch import FETCH_FLAGS, PageCache, RenderedPage
+    from ui.common import open_project
+
+    monkeypatch.setenv("VOICETUNE_HOME", str(tmp_path / "home"))
+    serve_site(loopback)
+    for name in ("blog.html", "blog2.html"):
+        url = f"{loopback.url}/{name}"
+        PageCache(None).put(RenderedPage(url, url, 200, (PAGES / name).read_text()))
+    config = AppConfig(root=tmp_path / "projects")
+    event = next(f for f in app.build_app(config).fns.values() if f.fn is not None and f.fn.__name__ == "run_fetch")
+    workspace = open_project(config, "sample")
+    ticked, shown = call_as_gradio(event, workspace, lambda box: f"{loopback.url}/blog.html" if box.label.startswith(
+        "Public pages") else 2 if box.label == "Pages per URL" else 0 if box.label.startswith("Seconds") else box.value)
+    assert ticked["value"] == ["posts.csv", "public-posts.jsonl"]
+    settings = FETCH_FLAGS.from_args(typed_again(shown))
+    assert (settings.max_pages, settings.delay_s) == (2, 0) and typed_again(shown).targets == [f"{loopback.url}/blog.html"]
+    posts = ingest(workspace.uploads_dir / "public-posts.jsonl").posts
+    assert [p.text for p in posts] == BLOG + BLOG_PAGE_2

@@ -71,7 +71,7 @@ def test_the_voice_scorer_prefers_the_authors_held_out_posts(author, other_autho
                              reference_model=ReferenceModel(str(tiny_model_dir)), max_per_side=200)
     own, other = scorer.score(author["held_out"]), scorer.score(other_author)
     ranked = sum(a > b for a in own for b in other) / (len(own) * len(other))
-    assert ranked > 0.9 and sum(own) / len(own) > sum(other) / len(other) + 0.3, (ranked, own, other)
+    assert ranked > 0.8 and sum(own) / len(own) > sum(other) / len(other) + 0.3, (ranked, own, other)
     assert scorer.score(["", author["held_out"][0]])[0] == 0.0
 
 

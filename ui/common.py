@@ -31,7 +31,9 @@ log = logging.getLogger("voicetune.app")
 REPO_DIR = Path(__file__).resolve().parents[1]
 SAMPLE_POSTS = REPO_DIR / "examples" / "posts.csv"
 SAMPLE_PROJECT = "sample"
-POST_FILE_TYPES = (".csv", ".jsonl", ".json", ".js", ".txt")
+POST_FILE_TYPES = (".zip", ".gz", ".tgz", ".car", ".xml", ".md", ".txt", ".json", ".js", ".csv", ".jsonl", ".html")
+"""What the Dataset tab takes: platform exports as downloaded (zips, a Mastodon .tar.gz, a Bluesky .car, a
+WordPress/feed .xml, an X tweets.js), notes and saved pages, posts tables (see pipeline/data/sources/)."""
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 CLI = "python -m pipeline"
 
@@ -208,13 +210,14 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
         name = re.sub(r"[^A-Za-z0-9._-]", "_", temp.name).lstrip("._-") or "upload"
         if not name.lower().endswith(allowed):
             raise UserError(f"{temp.name}: not a posts file; upload {', '.join(allowed)} "
-                            "(CSV/JSONL with a text column, an X archive tweets.js, a LinkedIn Shares.csv).")
+                            "(a platform's export as downloaded, or CSV/JSONL with a text column).")
         if temp.stat().st_size > limit:
             raise UserError(f"{temp.name}: {temp.stat().st_size / 1e6:.1f} MB is over the "
                             f"{config.upload_limit_mb} MB upload limit; upload a smaller file.")
         if temp.stat().st_size == 0:
             raise UserError(f"{temp.name}: the file is empty; upload a file with posts in it.")
-        target = workspace.uploads_dir / name[:64]
+        suffix = "".join(Path(name).suffixes[-2:]) if name.lower().endswith(".tar.gz") else Path(name).suffix
+        target = workspace.uploads_dir / (name[:64 - len(suffix)] + suffix if len(name) > 64 else name)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(temp, target)
         saved.append(target.name)
@@ -222,15 +225,15 @@ def save_uploads(workspace: Workspace, files: list[str] | None, config: AppConfi
 
 
 def allowed_path(config: AppConfig, value: str | None, what: str) -> str:
-    """``value`` as typed for a base model or an adapter, if the page may use it: ``default``, a Hub id,
+    """``value`` as typed for a base model or an adapter, if the page may use it: an embedded model, a Hub id,
     or a folder inside the projects root or the model caches; a folder anywhere else on the server
     is refused (the page must not become a way to read the server's files)."""
-    from pipeline.models import DEFAULT_SPEC, HUB_ID
+    from pipeline.models import EMBEDDED, HUB_ID
     from pipeline.workspace import voicetune_home
 
     value = (value or "").strip()
     path = Path(value).expanduser()
-    if value == DEFAULT_SPEC or (HUB_ID.match(value) and not value.startswith((".", "/", "~")) and not path.exists()):
+    if value in EMBEDDED or (HUB_ID.match(value) and not value.startswith((".", "/", "~")) and not path.exists()):
         return value
     from huggingface_hub.constants import HF_HUB_CACHE
 

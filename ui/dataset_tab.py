@@ -1,9 +1,12 @@
-"""Dataset tab: posts in (upload), SFT examples and preference pairs out, with the quality report.
+"""Dataset tab: posts in (uploads of exports as downloaded, or public posts fetched), SFT examples and
+preference pairs out, with the quality report.
 
-One action, `python -m pipeline data build` (its ``BuildSettings`` made from the boxes, ``ui/knobs.py``,
-and run in-process); the tab then shows the report as tables, the
-engagement of every post as a plot, a few examples rendered with the model's chat template, and
-offers the data folder as a zip download.
+Two actions: Fetch, `python -m pipeline data fetch` (``FetchSettings`` from its boxes; the posts file
+lands among the project's uploads), and Build, `python -m pipeline data build` (``BuildSettings`` from
+the boxes, ``ui/knobs.py``); both run in-process through the library. The tab then shows the report
+as tables (posts per input, what each step removed with three examples per reason), the engagement
+of every post as a plot, a few examples rendered with the model's chat template, and offers the data
+folder as a zip download.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pandas as pd
 
 from pipeline.data.build import BUILD_FLAGS, BuildSettings
 from pipeline.data.folder import DataFolder
+from pipeline.data.remote.fetch import FETCH_FLAGS, FetchSettings
 from pipeline.errors import UserError
 from pipeline.workspace import Workspace, validate_name
 
@@ -26,6 +30,8 @@ from .knobs import Knobs, settings_from_boxes
 
 TEACHERS = ["none", "local", "url"]
 NEGATIVES = ["rule", "teacher", "base"]
+FETCHED_FILE = "public-posts.jsonl"
+"""The uploads' name for what the Fetch button wrote (a new fetch replaces it)."""
 
 
 def build_settings(config: AppConfig, values: dict, teacher: str, url: str | None, teacher_model: str | None,
@@ -51,12 +57,39 @@ def command(workspace: Workspace, files: list[str], settings: BuildSettings) -> 
     return ["data", "build", *inputs, "--out", workspace.data_dir, *BUILD_FLAGS.argv(settings)]
 
 
+def fetch_targets(text: str | None) -> list[str]:
+    """The targets typed in the fetch box: one per line (or separated by spaces or commas)."""
+    targets = [t for t in (text or "").replace(",", " ").split() if t]
+    if not targets:
+        raise UserError("nothing to fetch: type your blog's address, bsky:HANDLE or mastodon:@user@server.")
+    return targets
+
+
+def fetch_command(workspace: Workspace, targets: list[str], settings: FetchSettings) -> list:
+    """``python -m pipeline data fetch`` with ``settings``, writing the posts file among the uploads."""
+    return ["data", "fetch", *targets, "--out", workspace.uploads_dir / FETCHED_FILE, *FETCH_FLAGS.argv(settings)]
+
+
 def build(studio: Studio) -> None:
     config = studio.config
-    needs("posts. Upload CSV / JSONL with a `text` column (engagement columns optional), an X archive "
-          "`tweets.js` or a LinkedIn `Shares.csv`. The sample project already holds `posts.csv`.")
+    needs("posts. Upload your exports as downloaded (several files and zips at once: X, LinkedIn, Mastodon, "
+          "Bluesky, Threads/Instagram, Substack, Medium, WordPress, a feed, notes, CSV/JSONL)"
+          + ("" if config.public else ", or fetch your public posts") + ". The sample project already holds "
+          "`posts.csv`.")
     knobs = Knobs(BUILD_FLAGS)
     upload, inputs, teacher, teacher_row, teacher_url, teacher_model = _input_boxes(config, knobs)
+    fetch_knobs = Knobs(FETCH_FLAGS)
+    with gr.Accordion("Fetch your public posts (blog, Bluesky, Mastodon)", open=False, visible=not config.public):
+        # public mode: no fetching (the server would request any address a visitor types)
+        with gr.Row():
+            targets = gr.Textbox(label="Public pages or handles, one per line", lines=3, scale=3,
+                                 placeholder="https://you.example/blog/\nbsky:you.bsky.social\nmastodon:@you@mastodon.social",
+                                 elem_id="fetch-targets")
+            with gr.Column(scale=1):
+                fetch_knobs.add("max_pages", gr.Number, label="Pages per URL", minimum=1)
+                fetch_knobs.add("delay_s", gr.Number, label="Seconds between requests to a site", minimum=0)
+        fetch_button = gr.Button("Fetch", elem_id="fetch-posts")
+        fetch_cli = cli_box("fetch-cli")
     with gr.Row():
         build_button = gr.Button("Build the dataset", variant="primary", elem_id="build-dataset")
         download = gr.DownloadButton("Download data/ (zip)", visible=False, elem_id="download-dataset")
@@ -65,7 +98,11 @@ def build(studio: Studio) -> None:
     summary = gr.Markdown(elem_id="dataset-summary")
     with gr.Row():
         counts = gr.Dataframe(label="Posts / examples after each step", interactive=False, elem_id="dataset-counts")
-        checks = gr.Dataframe(label="Quality checks", interactive=False, wrap=True)
+        per_source = gr.Dataframe(label="Posts per input (read by the source that recognised it)", interactive=False,
+                                  wrap=True, elem_id="dataset-sources")
+    removed = gr.Dataframe(label="What each step removed, with three examples per reason", interactive=False,
+                           wrap=True, elem_id="dataset-removed")
+    checks = gr.Dataframe(label="Quality checks", interactive=False, wrap=True)
     engagement = gr.ScatterPlot(x="rank", y="score", color="set", label="Engagement score by rank (gold = preference pairs)",
                                 height=260, elem_id="engagement-plot")
     preview = gr.Chatbot(label="Examples rendered with the chat template", height=320, elem_id="dataset-preview")
@@ -86,8 +123,24 @@ def build(studio: Studio) -> None:
                       progress=lambda fraction, message: progress(fraction, desc=message))
         return cli_command(*command(workspace, files, settings))
 
-    outputs = [summary, counts, checks, engagement, preview, download, to_sft]
+    def run_fetch(path, text, selected, progress=gr.Progress(), *values):
+        from pipeline.data.remote.fetch import fetch_posts
+
+        if config.public:
+            raise UserError("fetching is off on a shared server; download your export from the platform and upload it.")
+        workspace = workspace_of(path)
+        found = fetch_targets(text)
+        settings = settings_from_boxes(FETCH_FLAGS, None, fetch_knobs.named(values))
+        progress(0.0, desc=f"fetching {len(found)} targets")
+        fetch_posts(found, workspace.uploads_dir / FETCHED_FILE, settings, log=lambda *parts, **_: progress(
+            0.5, desc=" ".join(map(str, parts))[:120]))
+        return (gr.update(choices=uploads(workspace), value=sorted(set(selected or []) | {FETCHED_FILE})),
+                cli_command(*fetch_command(workspace, found, settings)))
+
+    outputs = [summary, counts, per_source, removed, checks, engagement, preview, download, to_sft]
     upload.upload(user_errors(on_upload), [studio.workspace, upload, inputs], [inputs, upload])
+    fetch_button.click(user_errors(run_fetch), [studio.workspace, targets, inputs, *fetch_knobs.components],
+                       [inputs, fetch_cli], concurrency_id="heavy", concurrency_limit=1)
     # The build writes only the command box; the views refresh after it succeeds (a failure shows one
     # message, not an error badge on every plot and table).
     build_button.click(user_errors(run_build), [studio.workspace, inputs, teacher, teacher_url, teacher_model,
@@ -132,6 +185,9 @@ def _input_boxes(config: AppConfig, knobs: Knobs) -> tuple:
             with gr.Row():
                 knobs.add("min_chars", gr.Number, label="Min characters", minimum=0)
                 knobs.add("max_chars", gr.Number, label="Max characters", minimum=1)
+            knobs.add("semantic_clean", gr.Checkbox, label="Semantic cleaning by the teacher",
+                      info="leave out promotion, bare links, reply fragments and someone else's words (needs a "
+                           "teacher; never rewrites a post)")
     return upload, inputs, teacher, teacher_row, teacher_url, teacher_model
 
 
@@ -142,10 +198,11 @@ def _upload(workspace: Workspace, name: str) -> Path:
 def _views(workspace: Workspace) -> tuple:
     """Summary, tables, plot, preview and download of the project's dataset (hidden without one)."""
     if not has_dataset(workspace):
-        return ("No dataset in this project yet.", None, None, None, None,
+        return ("No dataset in this project yet.", None, None, None, None, None, None,
                 gr.update(visible=False, value=None), gr.update(visible=False))
     report = _read_report(workspace.data_dir)
-    return (_summary_text(report, workspace), _steps_table(report), _checks_table(report),
+    return (_summary_text(report, workspace), _steps_table(report), _sources_table(report), _removed_table(report),
+            _checks_table(report),
             _engagement_frame(report), _preview_messages(report),
             gr.update(visible=True, value=_zip(workspace.data_dir)), gr.update(visible=True))
 
@@ -174,6 +231,22 @@ def _steps_table(report: dict) -> pd.DataFrame | None:
     return pd.DataFrame([{"step": s.get("step"), "kept": s.get("kept"),
                           "removed": ", ".join(f"{k} {v}" for k, v in (s.get("removed") or {}).items())}
                          for s in steps]) if steps else None
+
+
+def _sources_table(report: dict) -> pd.DataFrame | None:
+    sources = report.get("per_source") or {}
+    return pd.DataFrame([{"input": name, "read as": row.get("label"), "posts read": row.get("ingested"),
+                          "skipped": ", ".join(f"{k} {v}" for k, v in (row.get("skipped_by_reason") or {}).items()),
+                          "kept": row.get("kept"), "gold": row.get("gold"), "pairs": row.get("dpo_pairs")}
+                         for name, row in sources.items()]) if sources else None
+
+
+def _removed_table(report: dict) -> pd.DataFrame | None:
+    """One row per step and reason: how many posts it removed and up to three of them."""
+    rows = [{"step": step.get("step"), "reason": reason, "removed": count,
+             "examples": "\n---\n".join((step.get("examples") or {}).get(reason) or [])}
+            for step in report.get("steps") or [] for reason, count in (step.get("removed") or {}).items() if count]
+    return pd.DataFrame(rows, columns=["step", "reason", "removed", "examples"]) if rows else None
 
 
 def _checks_table(report: dict) -> pd.DataFrame | None:

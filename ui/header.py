@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from pipeline.models import DEFAULT_SPEC
+from pipeline.models import DEFAULT_SPEC, EMBEDDED, embedded_models_info
 
 from .common import (SAMPLE_PROJECT, AppConfig, Studio, list_projects, new_session_id, open_project,
                      session_workspace, user_errors)
@@ -38,9 +38,9 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
             with gr.Column(scale=1, min_width=160):
                 parts["create"] = gr.Button("Create", size="sm", elem_id="create-project")
                 parts["sample"] = gr.Button("Open the sample project", size="sm", elem_id="open-sample")
-        model = gr.Dropdown(choices=[DEFAULT_SPEC], value=DEFAULT_SPEC, allow_custom_value=not config.public,
+        model = gr.Dropdown(choices=list(EMBEDDED), value=DEFAULT_SPEC, allow_custom_value=not config.public,
                             label="Base model", elem_id="base-model", scale=2,
-                            info="'default' = embedded SmolLM2-135M-Instruct"
+                            info="embedded: " + embedded_models_info()
                                  + ("" if config.public else "; or a Hub id, or a model folder inside the projects "
                                                             "root or the model cache"))
         parts["backend"] = gr.Markdown("Backend: detecting…", elem_id="backend")

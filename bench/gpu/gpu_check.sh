@@ -46,6 +46,14 @@ else
   if [ "$(nvidia-smi -L | wc -l)" -ge 2 ]; then
     step 11_sft_2_gpus 300 $PY -m accelerate.commands.launch --multi_gpu --num_processes 2 --module pipeline train sft --data $D --out $R/sft-ddp --model $M --preset quick --backend hf --max-steps 6 --save-steps 3 --json
   fi
+  # The GPU image's own entry point (its CMD, app.py) once on this GPU, then doctor/SFT/export inside it:
+  # only where podman (with NVIDIA's CDI spec) or docker is installed and a registry is reachable.
+  engine=$(command -v podman || command -v docker || true)
+  if [ -n "$engine" ]; then
+    step 12_gpu_image 3600 env GPU=1 ENGINE="$(basename "$engine")" OUT="$O/image" bench/image/image_check.sh
+  else
+    echo "SKIP 12_gpu_image: no podman or docker here (see bench/gpu/README.md)" | tee -a "$O/summary.txt"
+  fi
   grep -h "Unsloth should be imported before\|Model is in float16\|Switching to PyTorch attention\|xformers is installed but" "$O"/*.log | sort | uniq -c | head | tee -a "$O/summary.txt"
 fi
 cat "$O/summary.txt"; ! grep -q "^FAIL" "$O/summary.txt"

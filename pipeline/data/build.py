@@ -1,6 +1,6 @@
 """``build_dataset``: raw posts -> a data folder (SFT examples, preference pairs, report, card).
 
-Steps, each counted in the report: ingest -> clean -> filter -> dedupe -> engagement (gold set)
+Steps, each counted in the report: ingest -> clean -> filter -> dedupe -> (semantic clean) -> engagement (gold set)
 -> reverse instructions (briefs) -> SFT examples -> negatives (preference pairs) -> quality checks
 -> splits -> output. The folder is built beside its final place and renamed when complete, so a
 failed build leaves no partial folder (and an existing data folder untouched).
@@ -30,6 +30,7 @@ from .negatives import METHODS, rewrite_conversation, rule_rewrite, trim_to_leng
 from .post import Post
 from .quality import (containment, duplicate_prompts, length_balance, rendered_samples, separability,
                       split_identical, token_limits)
+from .semantic_clean import semantic_clean
 from .sources import brief_word, source
 from .splits import SPLITS, split_by_prompt
 
@@ -69,6 +70,9 @@ class BuildSettings:
     """Strip emoji while cleaning (kept by default: emoji are part of many voices)."""
     dedupe_threshold: float = 0.8
     """MinHash Jaccard similarity at which a post counts as a near-duplicate."""
+    semantic_clean: bool = False
+    """Let the teacher label every post and leave out pure promotion, bare links, reply fragments and
+    someone else's words (a post is kept as written or left out, never rewritten); needs ``--teacher``."""
     weights: str = "1,2,3"
     """Engagement score weights ``likes,comments,reposts`` (a comment costs the reader more than a like,
     a repost puts the post in front of a new audience)."""
@@ -113,6 +117,8 @@ class BuildSettings:
             raise UserError(f"unknown negatives {self.negatives!r}: use {', '.join(METHODS)}.")
         if self.negatives == "teacher" and self.teacher == "none":
             raise UserError("--negatives teacher needs a teacher: add --teacher local or --teacher URL.")
+        if self.semantic_clean and self.teacher == "none":
+            raise UserError("--semantic-clean needs a teacher to label the posts: add --teacher local or --teacher URL.")
         check_format(self.format)
         if self.min_chars < 0 or self.max_chars < self.min_chars:
             raise UserError(f"character limits must satisfy 0 <= min ({self.min_chars}) <= max ({self.max_chars}).")
@@ -133,6 +139,10 @@ class BuildReport:
     out_dir: str
     counts: dict
     steps: list[dict]
+    """Each step's kept count, removed count per reason and (filter, dedupe, semantic clean) up to three
+    removed examples per reason."""
+    semantic_clean: dict | None
+    """The teacher's labels, removed posts per reason and examples (None when it did not run)."""
     per_source: dict
     engagement: dict
     quality: dict
@@ -153,6 +163,8 @@ class BuildReport:
         balance = self.quality["length_balance"]
         lines.append(f"chosen/rejected chars: mean {balance['chosen_chars']['mean']}/{balance['rejected_chars']['mean']}"
                      f", median {balance['chosen_chars']['median']}/{balance['rejected_chars']['median']}")
+        if self.quality.get("chat_template"):
+            lines.append(f"chat template: {self.quality['chat_template']}")
         lines += [f"warning: {w}" for w in self.quality["warnings"]]
         lines += [f"note: {n}" for n in self.notices]
         return lines
@@ -169,6 +181,14 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
     teacher, base = _teachers(settings)  # first: an unreachable URL fails here, before any work or any write
     progress(0.0, "reading posts")
     results, posts, steps, notices, deduped = _read_posts(inputs, settings, progress, laps)
+    semantic = None
+    if settings.semantic_clean:
+        progress(0.1, "semantic cleaning")
+        semantic = semantic_clean(posts, teacher, progress=lambda f, m: progress(0.1 + 0.05 * f, m))
+        posts = semantic.kept
+        steps.append(semantic.removed.step("semantic_clean", len(posts)))
+        _require(posts, "semantic_clean", semantic.removed, "build without --semantic-clean")
+        laps("semantic_clean")
     available = score_posts(posts, settings.engagement_weights())
     gold_count = select_gold(posts, settings.top_k, settings.top_frac)
     steps.append({"step": "gold", "kept": gold_count, "removed": {}})
@@ -205,6 +225,7 @@ def build_dataset(inputs: list[Path], out_dir: Path, settings: BuildSettings = B
                 "dpo_pairs": len(dpo_by_post), "brief_fallbacks": brief_fallbacks,
                 "negative_fallbacks": negative_fallbacks, "per_platform": _per_platform(results, posts)},
         steps=steps,
+        semantic_clean=semantic.report() if semantic else None,
         per_source=_per_source(results, posts, dpo_by_post),
         engagement={**available, "weights": asdict(settings.engagement_weights()), **_plot_data(posts)},
         quality=quality,
@@ -268,13 +289,13 @@ def _read_posts(inputs: list[Path], settings: BuildSettings, progress: Progress,
     filter_options = FilterOptions(settings.min_chars, settings.max_chars, not settings.keep_replies,
                                    not settings.keep_retweets)
     posts, removed = filter_posts(posts, filter_options)
-    steps.append({"step": "filter", "kept": len(posts), "removed": dict(removed)})
+    steps.append(removed.step("filter", len(posts)))
     _require(posts, "filter", removed, "lower --min-chars or raise --max-chars")
     laps("clean+filter")
 
     progress(0.1, "removing duplicates")
     deduped = dedupe(posts, settings.dedupe_threshold)
-    steps.append({"step": "dedupe", "kept": len(deduped.kept), "removed": {"exact": deduped.exact, "near": deduped.near}})
+    steps.append(deduped.removed.step("dedupe", len(deduped.kept)))
     laps("dedupe")
     return results, deduped.kept, steps, notices, deduped
 
@@ -301,6 +322,7 @@ def _examples(posts: list[Post], briefs: list[str], settings: BuildSettings, tea
 def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict], briefs: list[str], identical: int,
              near_duplicates: list) -> tuple[dict, list[dict]]:
     """The report's quality checks (with their warnings) and the samples rendered with the chat template."""
+    from ..chat_template import template_note
     from ..models import load_tokenizer, resolve_model_path
 
     tokenizer = load_tokenizer(resolve_model_path(settings.model, log=lambda *a, **k: None))
@@ -310,7 +332,7 @@ def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict]
     contained = containment(dpo_rows)
     quality = {"length_balance": balance, "separability": separable, "containment": contained,
                "identical_pairs_removed": identical, "duplicate_prompts": duplicate_prompts(briefs), "tokens": tokens,
-               "near_duplicates": near_duplicates,
+               "near_duplicates": near_duplicates, "chat_template": template_note(tokenizer),
                "warnings": [w for w in (balance["warning"], separable["warning"], contained["warning"]) if w]}
     if identical:
         quality["warnings"].append(f"{identical} pairs had chosen == rejected (an error); they were removed.")

@@ -23,6 +23,7 @@ def render_dataset_card(report, settings) -> str:
         split_sizes=report.splits,
         counts=report.counts,
         steps=report.steps,
+        semantic_clean=report.semantic_clean,
         per_source=report.per_source,
         quality=report.quality,
         engagement=report.engagement,

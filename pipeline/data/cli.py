@@ -1,4 +1,4 @@
-"""``python -m pipeline data build`` and ``python -m pipeline data convert``."""
+"""``python -m pipeline data build``, ``data fetch`` and ``data convert``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from ..cli import add_command
 from .build import BUILD_FLAGS
 from .formats import FORMATS
+from .remote.fetch import FETCH_FLAGS
 
 
 def register(subparsers) -> None:
@@ -24,6 +25,17 @@ def register(subparsers) -> None:
                         "an instruction data set)")
     p.add_argument("--out", required=True, type=Path, help="the data folder to write (replaced atomically)")
     BUILD_FLAGS.add_to(p)
+
+    p = add_command(commands, "fetch", run_fetch, "your public posts (blog, Bluesky, Mastodon) -> a posts JSONL",
+                    description="Fetch the public posts of your own blog or open-platform profile: bsky:HANDLE and "
+                                "mastodon:@user@host (and their profile URLs) through the platforms' open APIs, any "
+                                "other URL rendered in headless Chromium. Obeys robots.txt, rate-limits, caches "
+                                "pages. The JSONL it writes is an input of `data build`.")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="a page URL, bsky:HANDLE, mastodon:@user@host, https://bsky.app/profile/HANDLE or "
+                        "https://SERVER/@user")
+    p.add_argument("--out", required=True, type=Path, help="the posts file to write (.jsonl, replaced atomically)")
+    FETCH_FLAGS.add_to(p)
 
     p = add_command(commands, "convert", run_convert, "convert SFT data between formats (input auto-detected)")
     p.add_argument("--input", required=True, type=Path, help=".jsonl or .json (array) file")
@@ -48,6 +60,14 @@ def run_build(args, log) -> dict:
             log(line)
     return {"out": report.out_dir, **report.counts, "splits": report.splits, "warnings": report.quality["warnings"],
             "timings_s": report.timings_s}
+
+
+def run_fetch(args, log) -> dict:
+    from .remote.fetch import fetch_posts
+
+    report = fetch_posts(args.targets, args.out, FETCH_FLAGS.from_args(args), log=log)
+    log(f"{report.posts} posts -> {report.out}")
+    return report.summary()
 
 
 def run_convert(args, log) -> dict:

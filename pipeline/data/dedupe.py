@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from .post import Post
+from .removed import Removed
 
 _NON_WORD = re.compile(r"[^\w\s]+")
 NUM_PERM = 128
@@ -33,8 +34,8 @@ def shingles(text: str, n: int = 3) -> list[bytes]:
 @dataclass
 class DedupeResult:
     kept: list[Post]
-    exact: int = 0
-    near: int = 0
+    removed: Removed = field(default_factory=Removed)
+    """Removed posts by reason, ``exact`` and ``near``, with a few examples each."""
     examples: list[dict] = field(default_factory=list)
     """A few removed near-duplicates beside the post they matched (for the report)."""
 
@@ -45,13 +46,14 @@ def dedupe(posts: list[Post], threshold: float = 0.8, near: bool = True, max_exa
         raise UserError(f"dedupe threshold must be in (0, 1] (got {threshold}); 0.8 is a good start.")
     seen: set[str] = set()
     unique: list[Post] = []
+    result = DedupeResult(kept=unique)
     for post in posts:
         key = normalise(post.text)
         if key in seen:
+            result.removed.add("exact", post.text)
             continue
         seen.add(key)
         unique.append(post)
-    result = DedupeResult(kept=unique, exact=len(posts) - len(unique))
     if not near or threshold >= 1.0 or len(unique) < 2:
         return result
 
@@ -74,7 +76,7 @@ def dedupe(posts: list[Post], threshold: float = 0.8, near: bool = True, max_exa
             sketches[index] = sketch
             kept.append(post)
         else:
-            result.near += 1
+            result.removed.add("near", post.text)
             if len(result.examples) < max_examples:
                 result.examples.append({"removed": post.text, "kept": unique[match].text,
                                         "similarity": round(sketch.jaccard(sketches[match]), 3)})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from .post import Post
+from .removed import Removed
 from .sources import max_chars
 
 BEYOND_PLATFORM_LIMIT = ("thread", "long")
@@ -23,22 +23,22 @@ class FilterOptions:
     drop_retweets: bool = True
 
 
-def filter_posts(posts: list[Post], options: FilterOptions = FilterOptions()) -> tuple[list[Post], Counter]:
-    """Posts that pass, and how many each rule removed."""
-    kept, removed = [], Counter()
+def filter_posts(posts: list[Post], options: FilterOptions = FilterOptions()) -> tuple[list[Post], Removed]:
+    """Posts that pass, and what each rule removed."""
+    kept, removed = [], Removed()
     for post in posts:
         limit = options.max_chars
         platform_limit = max_chars(post.platform)
         if platform_limit is not None and post.kind not in BEYOND_PLATFORM_LIMIT:
             limit = min(limit, platform_limit)
         if post.kind == "retweet" and options.drop_retweets:
-            removed["retweet"] += 1
+            removed.add("retweet", post.text)
         elif post.kind == "reply" and options.drop_replies:
-            removed["reply"] += 1
+            removed.add("reply", post.text)
         elif len(post.text) < options.min_chars:
-            removed[f"shorter than {options.min_chars} chars"] += 1
+            removed.add(f"shorter than {options.min_chars} chars", post.text)
         elif len(post.text) > limit:
-            removed[f"longer than {limit} chars"] += 1
+            removed.add(f"longer than {limit} chars", post.text)
         else:
             kept.append(post)
     return kept, removed

@@ -36,7 +36,7 @@ def ingest(path: str | Path) -> IngestResult:
 def _unknown(files: SourceFiles) -> str:
     if files.kind == "file":
         return (f"{files.path}: unknown file type {files.suffix or '(none)'}; use .csv, .jsonl, .json, an X archive "
-                "tweets.js, a feed .xml, .md/.txt, or a platform's export .zip.")
+                "tweets.js, a feed .xml, .md/.txt/.html, a Bluesky .car, or a platform's export .zip.")
     found = files.list()
     shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "") if found else "no files"
     return (f"{files.path}: not an export this tool reads (it holds {shown}); expected one of: {expected()}.")

@@ -1,11 +1,12 @@
-"""Optional semantic cleaning: a teacher LLM labels each post keep or drop, with a reason from a fixed set.
+"""Semantic cleaning (``data build --semantic-clean``): a teacher LLM labels each post keep or drop,
+with a reason from a fixed set.
 
 The rules of :mod:`.clean` and :mod:`.filters` see characters; some posts are only recognisable by
 meaning: pure promotion, a bare link with a word or two, a reply that means nothing on its own,
-someone else's words (a quote, a repost pasted in). The teacher (the local model in-process or any
-OpenAI-compatible endpoint, see :mod:`pipeline.teacher`; its replies are cached like the briefs')
-answers one label per post. A post is never rewritten: it is kept as it is or left out. A reply
-that names no label, or names two, keeps the post and is counted as ``unclear``.
+someone else's words (a quote, a repost pasted in). The build's teacher (the local model in-process
+or any OpenAI-compatible endpoint, see :mod:`pipeline.teacher`; its replies are cached like the
+briefs') answers one label per post. A post is never rewritten: it is kept as it is or left out. A
+reply that names no label, or names two, keeps the post and is counted as ``unclear``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..teacher import Teacher, make_teacher
+from ..teacher import Teacher
 from .post import Post
+from .removed import Removed
 
 KEEP = "keep"
 LABELS = {
@@ -37,46 +38,22 @@ SYNONYMS = {
     "others": "someone else's words", "someone else": "someone else's words",
 }
 """Words a model uses for a label when it does not repeat it exactly (matched as whole words)."""
-EXAMPLES_PER_REASON = 3
-EXAMPLE_CHARS = 280
+MAX_NEW_TOKENS = 12
+"""Reply length asked for: a label is a few words."""
 PROMPT = ("Label this social media post for a data set of one person's own writing. Answer with exactly one "
           "label from the list, nothing else.\n\n{labels}\n\nPost:\n<<<\n{text}\n>>>\n\nLabel:")
 
 
 @dataclass
-class SemanticCleanSettings:
-    """The semantic cleaning pass (off unless a teacher is named)."""
-
-    teacher: str = "none"
-    """none (off) | local (the local model in-process) | http(s)://HOST:PORT of an OpenAI-compatible server."""
-    teacher_model: str | None = None
-    """Model name to ask an HTTP teacher for."""
-    teacher_key_env: str = "OPENAI_API_KEY"
-    """Environment variable holding the HTTP teacher's key."""
-    local_model: str = "default"
-    """Model spec of the local teacher."""
-    drop: tuple[str, ...] = DROP_REASONS
-    """Reasons that drop a post; a post labelled with any other reason is kept."""
-    batch_size: int = 16
-    """Posts labelled per teacher batch."""
-    cache_dir: Path | None = None
-    """Teacher reply cache (default: $VOICETUNE_HOME/cache/teacher, shared with the briefs)."""
-    max_new_tokens: int = 12
-    """Reply length asked for: a label is a few words."""
-
-
-@dataclass
 class SemanticCleanResult:
     kept: list[Post]
-    removed: Counter = field(default_factory=Counter)
-    """Posts left out, by reason."""
-    examples: dict[str, list[str]] = field(default_factory=dict)
-    """Up to three left-out post texts per reason (shortened), for the report and the Dataset tab."""
+    removed: Removed = field(default_factory=Removed)
+    """Posts left out, by reason, with up to three examples each (for the report and the Dataset tab)."""
     labels: Counter = field(default_factory=Counter)
     """Every label the teacher gave (``unclear``: a reply that named no single label; the post is kept)."""
 
     def report(self) -> dict:
-        return {"kept": len(self.kept), "removed": dict(self.removed), "examples": self.examples,
+        return {"kept": len(self.kept), "removed": dict(self.removed), "examples": self.removed.examples,
                 "labels": dict(self.labels)}
 
 
@@ -104,29 +81,20 @@ def parse_label(reply: str) -> str | None:
     return None
 
 
-def semantic_clean(posts: list[Post], settings: SemanticCleanSettings | None = None, *, teacher: Teacher | None = None,
+def semantic_clean(posts: list[Post], teacher: Teacher, *, drop: tuple[str, ...] = DROP_REASONS,
                    progress: Callable[[float, str], None] | None = None) -> SemanticCleanResult:
-    """Label every post with the teacher and leave out those whose label is in ``settings.drop``."""
-    settings = settings or SemanticCleanSettings()
-    if teacher is None:
-        teacher = make_teacher(settings.teacher, settings.teacher_model, api_key_env=settings.teacher_key_env,
-                               cache_dir=settings.cache_dir, local_model=settings.local_model,
-                               batch_size=settings.batch_size)
-    if teacher is None:
-        return SemanticCleanResult(kept=list(posts))
+    """Label every post with ``teacher`` (a batch of ``teacher.batch_size`` at a time) and leave out
+    those whose label is in ``drop``."""
     result = SemanticCleanResult(kept=[])
-    step = max(1, settings.batch_size)
+    step = max(1, teacher.batch_size)
     for start in range(0, len(posts), step):
         batch = posts[start:start + step]
-        replies = teacher.chat([prompt_for(p) for p in batch], max_new_tokens=settings.max_new_tokens)
+        replies = teacher.chat([prompt_for(p) for p in batch], max_new_tokens=MAX_NEW_TOKENS)
         for post, reply in zip(batch, replies):
             label = parse_label(reply) or "unclear"
             result.labels[label] += 1
-            if label in settings.drop:
-                result.removed[label] += 1
-                shown = result.examples.setdefault(label, [])
-                if len(shown) < EXAMPLES_PER_REASON:
-                    shown.append(post.text if len(post.text) <= EXAMPLE_CHARS else post.text[:EXAMPLE_CHARS] + "...")
+            if label in drop:
+                result.removed.add(label, post.text)
             else:
                 result.kept.append(post)
         if progress:

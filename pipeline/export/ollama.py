@@ -27,10 +27,14 @@ def go_template(fmt: TurnFormat) -> str:
     branches = []
     for role in ROLES:
         keyword = "if" if not branches else "else if"
-        branches.append(f'{{{{ {keyword} eq .Role "{role}" }}}}{_go(fmt.start[role])}{{{{ .Content }}}}{_go(fmt.end[role])}')
+        start = _go(fmt.start[role])
+        if fmt.system_folded and role == "user" and start:  # the system prompt already opened this turn
+            start = '{{ if ne $last "system" }}' + start + "{{ end }}"
+        branches.append(f'{{{{ {keyword} eq .Role "{role}" }}}}{start}{{{{ .Content }}}}{_go(fmt.end[role])}')
     first_not_system = '{{ if or (not .Messages) (ne (index .Messages 0).Role "system") }}' + _go(fmt.no_system) + "{{ end }}"
+    # $last is the previous message's role inside the loop and the last one's after it.
     return ('{{ $last := "" }}' + (first_not_system if fmt.no_system else "")
-            + "{{ range .Messages }}{{ $last = .Role }}" + "".join(branches) + "{{ end }}{{ end }}"
+            + "{{ range .Messages }}" + "".join(branches) + "{{ end }}{{ $last = .Role }}{{ end }}"
             + '{{ if ne $last "assistant" }}' + _go(fmt.generation_prompt) + "{{ end }}")
 
 

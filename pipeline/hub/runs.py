@@ -22,8 +22,6 @@ from .client import PushResult, check_repo_id, connect, hub_step, push_folder, r
 # ----------------------------------------------------------------------------- runs (adapters)
 
 
-
-
 def _stage_value(value, stage: str, *keys: str) -> float | None:
     """A number from eval.json given plain (0.6), per stage ({"sft": 0.6}) or as a stage's summary
     ({"sft": {"mean": 0.6}}, the first of ``keys`` present)."""
@@ -85,6 +83,7 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
         eval_split=eval_split, eval_notices=evaluation.get("notices") or [],
         voice_rate=evaluation.get("voice_rate") or {}, base_weights=config.get("base_weights") or {},
+        chat_template=config.get("chat_template"),
     )
 
 
@@ -92,8 +91,6 @@ def _copy_adapter(source: Path, target: Path, base_id: str | None) -> None:
     """Copy an adapter folder, pointing its ``base_model_name_or_path`` at the Hub id when known."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"), dirs_exist_ok=True)
     point_adapter_at_base(target, base_id)
-
-
 
 
 def _public_run_config(config: dict, base_id: str | None) -> dict:

@@ -363,6 +363,7 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
     """Build the trainer, train (resuming from the last checkpoint when asked), save, keep status.json true."""
     from transformers import PrinterCallback
 
+    from ..chat_template import template_note
     from .metrics import MetricsCallback
 
     set_status = run.set_status if is_main_process() else (lambda *args, **kwargs: None)  # rank 0 writes
@@ -373,7 +374,7 @@ def execute(run: Run, kind: str, settings: CommonSettings, data_dir, log: Callab
             built = build()
             trainer = built.trainer
             config = write_config(run, kind, settings, built.model_path, built.backend, Path(data_dir), fingerprint,
-                                  parent=parent, extra=built.config_extra)
+                                  parent=parent, extra={"chat_template": template_note(built.tokenizer), **built.config_extra})
             if config["cuda"]["problem"]:
                 log(f"warning: {config['cuda']['problem']}")
             checkpoint = last_checkpoint(run) if resume else None

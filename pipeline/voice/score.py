@@ -97,7 +97,8 @@ def score_texts(data: str | Path, texts: list[str], name: str = "texts",
                            reference_model=model, folds=settings.folds, seed=settings.seed,
                            max_per_side=settings.max_per_side, bootstrap=settings.bootstrap, progress=log)
     log("per-text scores: fitting the voice scorer on the training posts")
-    scorer = VoiceScorer.fit(train, reference + generic, reference_model=model, seed=settings.seed)
+    scorer = VoiceScorer.fit(train, reference + generic, reference_model=model, max_per_side=settings.max_per_side,
+                             seed=settings.seed)
     base = model.mean_surprisal(held_out)
     rows = []
     for text, p in zip(texts, scorer.score(texts)):

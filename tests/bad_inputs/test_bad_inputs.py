@@ -7,7 +7,8 @@ imports per case; ``test_exit_code_2_from_a_real_child_process`` runs a few of t
 processes, with and without ``--json``, to prove the exit code and the JSON error line end to end.
 
 Placeholders in argv and messages: ``{F}`` the case files next to this module (read-only inputs),
-``{T}`` the test's temp folder (where outputs would go), ``{TINY}`` the tiny model folder.
+``{T}`` the test's temp folder (where outputs would go), ``{TINY}`` the tiny model folder, ``{L}`` and
+``{H}`` the URL and host:port of the loopback server a ``data fetch`` case talks to (tests/fetch_server.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from car_fixtures import dag_cbor, varint
 from conftest import last_json, run_cli
+from fetch_server import serve_author_feed, serve_mastodon, serve_slow
 
 from pipeline.data.sources import expected as expected_exports
 
@@ -43,6 +46,8 @@ class Case:
     setup: Callable[[Path, Path], None] | None = None
     """Prepares ``{T}`` given the tiny model folder (e.g. an existing folder the command must not touch)."""
     needs_no_cuda: bool = False
+    serve: Callable | None = None
+    """Gives the loopback server (``{L}``) its routes, for a ``data fetch`` case."""
 
 
 def build(input_file: str, *extra: str) -> tuple[str, ...]:
@@ -69,6 +74,18 @@ def a_zip(path: Path, entries: dict[str, bytes]) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in entries.items():
             z.writestr(name, data)
+
+
+def fetch(*targets_and_flags: str) -> tuple[str, ...]:
+    return ("data", "fetch", *targets_and_flags, "--delay-s", "0", "--out", "{T}/public.jsonl")
+
+
+CAR_HEADER = dag_cbor({"version": 1, "roots": []})
+
+
+def truncated_car(tmp: Path, tiny: Path) -> None:
+    """A repository download cut off inside its first block (the header says CAR v1)."""
+    (tmp / "repo.car").write_bytes(varint(len(CAR_HEADER)) + CAR_HEADER + varint(80) + b"\x01\x71\x12\x20" + b"\x00" * 8)
 
 
 def foreign_folder(tmp: Path, tiny: Path) -> None:
@@ -129,7 +146,7 @@ CASES = [
          "text column and plain numbers in the engagement columns."),
     Case("unknown-file-type", build("{F}/posts.xlsx"),
          "{F}/posts.xlsx: unknown file type .xlsx; use .csv, .jsonl, .json, an X archive tweets.js, a feed .xml, "
-         ".md/.txt, or a platform's export .zip."),
+         ".md/.txt/.html, a Bluesky .car, or a platform's export .zip."),
     Case("x-archive-bad-json", build("{F}/bad_archive/tweets.js"),
          "{F}/bad_archive/tweets.js:3: bad JSON in the X archive (Expecting property name enclosed in double "
          "quotes); re-export tweets.js."),
@@ -151,6 +168,10 @@ CASES = [
          "{T}/feed.xml: an HTML page, not a feed; save the feed itself (its address usually ends in /feed, /rss or "
          ".xml) or give the export file.",
          setup=lambda tmp, tiny: (tmp / "feed.xml").write_text("<!DOCTYPE html><html><body>my blog</body></html>")),
+    Case("corrupt-bluesky-car", build("{T}/repo.car"),
+         f"{{T}}/repo.car: not a readable Bluesky repository .car (the block at byte {1 + len(CAR_HEADER)} runs past "
+         "the end of the file (truncated download?)); download it again from Settings > Account > Export my data.",
+         setup=truncated_car),
     Case("all-filtered-out", build("{F}/too_short.csv"),
          "every post was removed by the filter step (shorter than 30 chars: 3); lower --min-chars or raise "
          "--max-chars."),
@@ -177,6 +198,21 @@ CASES = [
     Case("unreachable-teacher", build(OK_POSTS, "--teacher", "http://127.0.0.1:9", "--teacher-model", "m"),
          "teacher http://127.0.0.1:9/v1/chat/completions is unreachable (Connection refused); start the server, "
          "fix --teacher, or use --teacher none."),
+    # ---------------------------------------------------------------- public posts (data fetch)
+    Case("fetch-missing-profile", fetch("bsky:nobody.test", "--bsky-api", "{L}"),
+         "bsky:nobody.test: the Bluesky AppView refused it (InvalidRequest Profile not found); check the handle (e.g. "
+         "name.bsky.social): the profile may be missing, deactivated or suspended.",
+         serve=lambda server: serve_author_feed(server, [])),
+    Case("fetch-private-profile", fetch("mastodon:@locked@social.example", "--mastodon-url", "{L}"),
+         "mastodon:@locked@{H}: private or needs a login (HTTP 401 from {L}/api/v1/accounts/7/statuses?limit=40&"
+         "exclude_reblogs=true); only public posts can be fetched: export your data from the platform instead.",
+         serve=lambda server: serve_mastodon(server, [])),
+    Case("fetch-server-times-out", fetch("bsky:alice.test", "--bsky-api", "{L}", "--timeout-s", "0.5"),
+         "{L}/xrpc/app.bsky.feed.getAuthorFeed?actor=alice.test&limit=100&filter=posts_with_replies: the server did "
+         "not answer within 0.5 s; try again later or raise --timeout-s.",
+         serve=lambda server: serve_slow(server, "/xrpc/app.bsky.feed.getAuthorFeed", 2)),
+    Case("fetch-out-not-jsonl", ("data", "fetch", "bsky:alice.test", "--out", "{T}/public.csv"),
+         "{T}/public.csv: the posts are written as JSONL; name the file .jsonl."),
     # ---------------------------------------------------------------- formats (data convert)
     Case("convert-unknown-format", convert("{F}/unknown_format.jsonl"),
          f"{{F}}/unknown_format.jsonl:1: not a known instruction format (keys seen: answer, question); expected one "
@@ -269,8 +305,11 @@ CASES = [
          "model 'no/such-model' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1; unset HF_HUB_OFFLINE to "
          "download it, or use --model default."),
     Case("unknown-model-spec", ("models", "--model", "./missing-folder"),
-         "unknown model spec './missing-folder': use 'default', an existing model folder, or a Hub id like "
-         "'HuggingFaceTB/SmolLM2-135M-Instruct'."),
+         "unknown model './missing-folder': the embedded models are default, gemma3-270m; or give an existing model "
+         "folder, or a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."),
+    Case("unknown-embedded-model", ("models", "--model", "gemma3"),
+         "unknown model 'gemma3': the embedded models are default, gemma3-270m; or give an existing model folder, or "
+         "a Hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'."),
     Case("folder-that-is-not-a-model", ("models", "--model", "{F}/train"),
          "{F}/train: no config.json; pass a transformers model folder, a Hub id or 'default'."),
     Case("unsloth-without-cuda", ("models", "--model", "{TINY}", "--backend", "unsloth"),
@@ -314,8 +353,9 @@ CASES = [
 ]
 
 
-def fill(text: str, tmp: Path, tiny: Path) -> str:
-    return text.replace("{F}", str(FILES)).replace("{T}", str(tmp)).replace("{TINY}", str(tiny))
+def fill(text: str, tmp: Path, tiny: Path, url: str = "") -> str:
+    return (text.replace("{F}", str(FILES)).replace("{T}", str(tmp)).replace("{TINY}", str(tiny))
+            .replace("{L}", url).replace("{H}", url.split("://")[-1]))
 
 
 def tree(root: Path) -> set[str]:
@@ -350,21 +390,26 @@ def test_the_table_covers_every_area():
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids)) >= 30
     commands = {c.argv[0] + (" " + c.argv[1] if c.argv[0] in ("data", "train") else "") for c in CASES}
-    assert {"data build", "data convert", "train sft", "train dpo", "train grpo", "models", "generate", "push", "pull",
-            "deploy-space", "runs"} <= commands
+    assert {"data build", "data fetch", "data convert", "train sft", "train dpo", "train grpo", "models", "generate",
+            "push", "pull", "deploy-space", "runs"} <= commands
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(case: Case, tmp_path, tiny_model_dir, capsys, cuda):
+def test_bad_input(case: Case, tmp_path, tiny_model_dir, capsys, cuda, request):
     from pipeline.cli import main
 
     if case.needs_no_cuda and cuda:
         pytest.skip("this machine has CUDA")
     if case.setup:
         case.setup(tmp_path, tiny_model_dir)
+    url = ""
+    if case.serve:
+        server = request.getfixturevalue("loopback")
+        case.serve(server)
+        url = server.url
     before, inputs_before = tree(tmp_path), {p: (FILES / p).read_bytes() for p in tree(FILES) if (FILES / p).is_file()}
-    argv = [fill(a, tmp_path, tiny_model_dir) for a in case.argv]
-    expected = fill(case.message, tmp_path, tiny_model_dir)
+    argv = [fill(a, tmp_path, tiny_model_dir, url) for a in case.argv]
+    expected = fill(case.message, tmp_path, tiny_model_dir, url)
 
     code = main(argv)
     out, err = capsys.readouterr()

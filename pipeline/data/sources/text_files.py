@@ -1,5 +1,7 @@
-"""A folder or zip of ``.md``/``.txt`` files, or one such file: each file is one post. A Markdown
-front matter block (``---`` ... ``---``) is left out of the text; its ``date`` is the post's date."""
+"""A folder or zip of ``.md``/``.txt`` files (or saved ``.html`` pages), or one such file: each file is
+one post. A Markdown front matter block (``---`` ... ``---``) is left out of the text; its ``date`` is
+the post's date. A page is read as its readable text (:mod:`.html_text`: navigation, headers,
+footers and forms left out)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ import re
 from ..post import Post
 from .base import IngestResult, SourceFiles
 from .fields import dated
+from .html_text import html_to_text
 
 NAME = "text-files"
 LABEL = "text files"
 MAX_CHARS = None
-EXPECTS = ".md/.txt files, one post each"
-PATTERNS = ("*.md", "*.markdown", "*.txt")
+EXPECTS = ".md/.txt/.html files, one post each"
+PATTERNS = ("*.md", "*.markdown", "*.txt", "*.html", "*.htm")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -32,6 +35,8 @@ def read(files: SourceFiles) -> IngestResult:
     for member in members(files):
         # An empty file in a folder is skipped; an empty file given alone is an error (read_text says so).
         text = files.read_text(member) if files.kind == "file" or files.read_bytes(member).strip() else ""
+        if member.lower().endswith((".html", ".htm")):
+            text = html_to_text(text)
         date = None
         front = _FRONT_MATTER.match(text)
         if front:

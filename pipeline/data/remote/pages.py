@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from .html_text import Element, parse_html, text_of
-from .ingest import parse_count, parse_date
-from .post import Post
+from ..post import Post
+from ..sources.fields import parse_count, parse_date
+from ..sources.html_text import Element, parse_html, text_of
 
 PLATFORM = "web"
 COUNT_WORDS = {

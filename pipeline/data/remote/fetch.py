@@ -2,7 +2,7 @@
 
 Each target is one of:
 
-- ``bsky:HANDLE`` or ``https://bsky.app/profile/HANDLE``: the Bluesky AppView API (:mod:`.bluesky`);
+- ``bsky:HANDLE`` or ``https://bsky.app/profile/HANDLE``: the Bluesky AppView API (:mod:`.bluesky_api`);
 - ``mastodon:@user@host`` or ``https://HOST/@user`` on a Mastodon server: its open API (:mod:`.mastodon_api`);
 - any other ``http(s)`` URL: rendered in headless Chromium (Debian's, driven by Playwright), its
   posts extracted by :mod:`.pages`, following the page's ``rel="next"`` link up to ``max_pages``.
@@ -26,15 +26,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from ..errors import UserError
-from ..fsio import atomic_write_json, atomic_write_jsonl
-from ..workspace import voicetune_home
-from .bluesky import DEFAULT_APPVIEW, fetch_author_feed
+from ...errors import UserError
+from ...flags import SettingsFlags
+from ...fsio import atomic_write_json, atomic_write_jsonl
+from ...workspace import voicetune_home
+from ..post import Post
+from ..sources.base import IngestResult
+from .bluesky_api import DEFAULT_APPVIEW, fetch_author_feed
 from .http_get import USER_AGENT, Http, check_status, timeout_error
-from .ingest import IngestResult
 from .mastodon_api import fetch_account, is_mastodon_server, parse_acct
 from .pages import extract_page
-from .post import Post
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -49,7 +50,7 @@ _AT_USER = re.compile(r"^/@(?P<user>[A-Za-z0-9_.-]+)/?$")
 
 @dataclass
 class FetchSettings:
-    """How ``data-fetch`` reads public posts."""
+    """How ``data fetch`` reads public posts (its flags and the Dataset tab's fetch are these fields)."""
 
     delay_s: float = 2.0
     """Seconds between two requests to the same site (a rate limit; be kind to small servers)."""
@@ -67,6 +68,10 @@ class FetchSettings:
     """Bluesky AppView base URL for bsky: targets."""
     mastodon_url: str | None = None
     """Server URL for mastodon:@user@host targets (default: https://HOST of the handle)."""
+
+
+FETCH_FLAGS = SettingsFlags(FetchSettings)
+"""``python -m pipeline data fetch``'s flags (and the Dataset tab's fetch command)."""
 
 
 @dataclass
@@ -120,6 +125,7 @@ class Browser:
             raise UserError(f"{url}: the browser could not open it ({reason}); check the address.") from None
         finally:
             page.close()
+            self.http.done(url)
 
     def _start(self):
         if self._browser is None:

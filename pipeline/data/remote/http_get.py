@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..errors import UserError
+from ...errors import UserError
 
 USER_AGENT = "VoiceTune-fetch/1.0 (+fetches the user's own public posts)"
 
@@ -35,13 +35,19 @@ class Http:
         self._last_request: dict[str, float] = {}
 
     def wait_turn(self, url: str) -> None:
-        """Sleep until ``delay_s`` has passed since the last request to the URL's host (the browser uses it too)."""
+        """Sleep until ``delay_s`` has passed since the last request to the URL's host ended (the browser
+        uses it too); :meth:`done` marks the end."""
         host = urlsplit(url).netloc
         last = self._last_request.get(host)
         if last is not None:
             time.sleep(max(0.0, last + self.delay_s - time.monotonic()))
         self._last_request[host] = time.monotonic()
         self.requests += 1
+
+    def done(self, url: str) -> None:
+        """The request to ``url`` has ended: the next one to its host waits ``delay_s`` from now (the
+        delay is the server's rest between two requests, whatever the network's latency)."""
+        self._last_request[urlsplit(url).netloc] = time.monotonic()
 
     def get(self, url: str) -> Response:
         """The response, whatever its status; a timeout or an unreachable server raises :class:`UserError`."""
@@ -60,6 +66,8 @@ class Http:
             raise UserError(f"{url}: could not connect ({e.reason}); check the address and your connection.") from None
         except (OSError, http.client.HTTPException) as e:  # the connection dropped mid-answer
             raise UserError(f"{url}: the connection broke ({type(e).__name__}); try again later.") from None
+        finally:
+            self.done(url)
 
     def get_json(self, url: str, target: str):
         """The JSON body of a 2xx answer; other statuses raise :class:`UserError` worded for ``target``."""

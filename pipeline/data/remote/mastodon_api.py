@@ -3,8 +3,9 @@
 ``GET /api/v1/accounts/lookup?acct=USER`` finds the account, then
 ``GET /api/v1/accounts/:id/statuses?exclude_reblogs=true`` pages back with ``max_id``. Boosts are
 left out (someone else's words); a reply to the account's own post continues a thread (joined into
-one post), a reply to someone else is kept and marked ``reply``. The HTML content becomes text
-with its line breaks; favourites, replies and boosts are the engagement.
+one post, as in an archive: :mod:`..sources.threads_join`), a reply to someone else is kept and
+marked ``reply``. The HTML content becomes text with its line breaks (:mod:`..sources.html_text`);
+favourites, replies and boosts are the engagement.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ..errors import UserError
-from .html_text import html_to_text
+from ...errors import UserError
+from ..post import Post
+from ..sources.base import IngestResult
+from ..sources.fields import dated
+from ..sources.html_text import html_to_text
+from ..sources.mastodon import NAME
+from ..sources.threads_join import join_threads
 from .http_get import Http
-from .ingest import IngestResult, parse_date
-from .post import Post
-from .threads import join_self_threads
 
-PLATFORM = "mastodon"
 PAGE_SIZE = 40
 """Statuses per page (the API's maximum)."""
 _ACCT = re.compile(r"^@?(?P<user>[A-Za-z0-9_.-]+)@(?P<host>[A-Za-z0-9.-]+(:\d+)?)$")
@@ -44,7 +46,7 @@ def fetch_account(user: str, base_url: str, http: Http, *, max_posts: int | None
     if not isinstance(account, dict) or "id" not in account:
         raise UserError(f"{target}: the server's account lookup answered without an id; is it a Mastodon server?")
     account_id = str(account["id"])
-    result = IngestResult(Path(target), PLATFORM)
+    result = IngestResult(Path(target), NAME)
     scraped_at = datetime.now(timezone.utc)
     items, max_id, number = [], None, 0
     while max_posts is None or number < max_posts:
@@ -61,39 +63,31 @@ def fetch_account(user: str, base_url: str, http: Http, *, max_posts: int | None
                 result.skipped["repost"] += 1
                 continue
             number += 1
-            own_parent, post = post_from_status(status, account_id, target, number)
+            post = post_from_status(status, number, result)
             post.scraped_at = scraped_at
             if not post.text.strip():
                 result.skipped["empty text"] += 1
                 continue
-            items.append((str(status.get("id")), own_parent, post))
+            items.append((str(status.get("id")), str(status.get("in_reply_to_id") or "") or None, post))
         max_id = str(page[-1].get("id"))
-    items.reverse()  # oldest first, so a thread's first post comes before its continuations
-    result.posts = join_self_threads(items)
+    items.reverse()  # oldest first, as an archive lists them
+    result.posts = join_threads([p for _, _, p in items], [i for i, _, _ in items], [a for _, a, _ in items], result)
     if not result.posts:
         result.notices.append(f"{target}: no public posts.")
     return result
 
 
-def post_from_status(status: dict, account_id: str, source: str, line: int) -> tuple[str | None, Post]:
-    """``(own parent id or None, post)`` for one status of the API."""
-    kind, own_parent = "post", None
-    if status.get("in_reply_to_id"):
-        if str(status.get("in_reply_to_account_id")) == account_id:
-            own_parent = str(status["in_reply_to_id"])
-        else:
-            kind = "reply"
-    elif status.get("quote"):
-        kind = "quote"
+def post_from_status(status: dict, line: int, result: IngestResult) -> Post:
+    """One status of the API as a post (a reply to the account's own post is joined to it later)."""
+    kind = "reply" if status.get("in_reply_to_id") else "quote" if status.get("quote") else "post"
     text = html_to_text(str(status.get("content") or ""))
     if status.get("spoiler_text"):  # a content warning is the author's words too, shown first
         text = f"{status['spoiler_text']}\n\n{text}"
     account = status.get("account") or {}
-    post = Post(text=text, source=source, platform=PLATFORM, line=line, kind=kind,
-                posted_at=parse_date(status.get("created_at")), author=account.get("acct"), url=status.get("url"),
+    return Post(text=text, source=result.path.name, platform=NAME, line=line, kind=kind,
+                posted_at=dated(result, status.get("created_at")), author=account.get("acct"), url=status.get("url"),
                 likes=float(status.get("favourites_count") or 0), comments=float(status.get("replies_count") or 0),
                 reposts=float(status.get("reblogs_count") or 0))
-    return own_parent, post
 
 
 def is_mastodon_server(base_url: str, http: Http) -> bool:
