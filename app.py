@@ -16,13 +16,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import compare_tab, dataset_tab, dpo_tab, evaluate_tab, export_tab, header, publish_tab, sft_tab
+from ui import compare_tab, dataset_tab, dpo_tab, evaluate_tab, export_tab, grpo_tab, header, publish_tab, sft_tab
 from ui.common import AppConfig
 
 TABS = (
     ("Dataset", dataset_tab),
     ("SFT", sft_tab),
     ("DPO", dpo_tab),
+    ("GRPO", grpo_tab),
     ("Compare", compare_tab),
     ("Evaluate", evaluate_tab),
     ("Publish", publish_tab),

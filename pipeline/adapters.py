@@ -5,6 +5,8 @@ A column is the base model plus a stack of LoRA adapters whose deltas add:
 * an SFT run folder -> ``[its adapter]``;
 * a DPO run folder  -> ``[its parent SFT run's adapter, its adapter]`` (a DPO adapter holds only
   the DPO delta, trained on top of base + SFT; ``parent: null`` means it was trained on the base);
+* a GRPO run folder -> its chain's adapters then its own (``[SFT, GRPO]`` or ``[SFT, DPO, GRPO]``:
+  each adapter holds the delta trained on top of the ones before it);
 * an adapter folder (``adapter_config.json``) -> ``[that adapter]``;
 * a Hub id ``owner/name`` -> the adapter downloaded with ``snapshot_download`` (read from the local
   cache when ``HF_HUB_OFFLINE=1``).
@@ -53,7 +55,7 @@ class ColumnSource:
     base_model: str | None
     """The base model spec of the run (its ``base_model``), used when no base is given."""
     kind: str | None
-    """``sft`` / ``dpo`` for run folders, None for bare adapters."""
+    """``sft`` / ``dpo`` / ``grpo`` for run folders, None for bare adapters."""
     load_in_4bit: bool | None = None
     """Whether the run trained on a 4-bit NF4 base (the first run of its chain); None for bare adapters."""
 

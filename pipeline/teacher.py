@@ -206,19 +206,20 @@ def chat_completions_url(url: str) -> str:
     return url + "/v1/chat/completions"
 
 
-def check_reachable(url: str, timeout_s: float = 10.0) -> None:
-    """Open a TCP connection to the URL's host; UserError if nothing listens there."""
+def check_reachable(url: str, timeout_s: float = 10.0, who: str = "teacher",
+                    fix: str = "start the server, fix --teacher, or use --teacher none") -> None:
+    """Open a TCP connection to the URL's host; UserError (naming ``who`` and the ``fix``) if nothing
+    listens there."""
     parts = urlsplit(url)
     if not parts.hostname:
-        raise UserError(f"teacher URL {url!r} has no host; use e.g. http://127.0.0.1:8000.")
+        raise UserError(f"{who} URL {url!r} has no host; use e.g. http://127.0.0.1:8000.")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         with socket.create_connection((parts.hostname, port), timeout=timeout_s):
             pass
     except OSError as e:
         reason = e.strerror or type(e).__name__
-        raise UserError(f"teacher {url} is unreachable ({reason}); start the server, fix --teacher, "
-                        "or use --teacher none.") from None
+        raise UserError(f"{who} {url} is unreachable ({reason}); {fix}.") from None
 
 
 def _reply_text(payload: dict, endpoint: str) -> str:

@@ -88,7 +88,7 @@ def test_dataset_tab_fetch(config):
     assert args.out == workspace.uploads_dir / "public-posts.jsonl"
 
 
-@pytest.mark.parametrize("kind", ["sft", "dpo"])
+@pytest.mark.parametrize("kind", ["sft", "dpo", "grpo"])
 def test_training_tabs(config, kind):
     """The runner launches (and the tab shows) ``settings_argv`` of what ``training_settings`` builds."""
     from pipeline.train.flags import FLAGS, settings_argv, settings_from_args

@@ -245,9 +245,14 @@ def allowed_path(config: AppConfig, value: str | None, what: str) -> str:
                     "model cache; move the folder there, or give 'default' or a Hub id (owner/name).")
 
 
-def runs_of_kind(workspace: Workspace, kind: str, with_adapter: bool = False) -> list[str]:
-    """Names of the workspace's runs of one kind (``sft`` or ``dpo``), newest first."""
-    return [run.name for run in reversed(workspace.runs(kind=kind, with_adapter=with_adapter))]
+def runs_of_kind(workspace: Workspace, kind: str | tuple[str, ...], with_adapter: bool = False) -> list[str]:
+    """Names of the workspace's runs of one kind (``sft``, ``dpo``, ``grpo``) or of several, newest first."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return [run.name for run in reversed(workspace.runs(with_adapter=with_adapter)) if run.kind in kinds]
+
+
+POLICY_KINDS = ("dpo", "grpo")
+"""The runs that fill the most trained column of Compare and Evaluate (their chain stacked under them)."""
 
 
 def has_dataset(workspace: Workspace) -> bool:

@@ -21,7 +21,7 @@ import gradio as gr
 from pipeline.errors import UserError
 from pipeline.generation import SAMPLING_FLAGS, SamplingSettings, as_messages
 
-from .common import Studio, allowed_path, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .common import POLICY_KINDS, Studio, allowed_path, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 from .knobs import Knobs, settings_from_boxes
 
 COLUMNS = ("base", "sft", "dpo")
@@ -46,7 +46,7 @@ def build(studio: Studio) -> None:
     with gr.Row(equal_height=True):
         sft_source = gr.Dropdown(label="SFT column: run or Hub adapter id", choices=[], allow_custom_value=not config.public,
                                  elem_id="compare-sft", scale=2)
-        dpo_source = gr.Dropdown(label="DPO column: run or Hub adapter id", choices=[], allow_custom_value=not config.public,
+        dpo_source = gr.Dropdown(label="DPO column: a DPO or GRPO run, or a Hub adapter id", choices=[], allow_custom_value=not config.public,
                                  elem_id="compare-dpo", scale=2)
         latest = gr.Button("Use the latest runs", scale=1, elem_id="compare-latest")
     with gr.Row(equal_height=True):
@@ -249,7 +249,7 @@ def held_out_brief(path):
 
 def latest_runs(path):
     workspace = workspace_of(path)
-    sft, dpo = runs_of_kind(workspace, "sft", with_adapter=True), runs_of_kind(workspace, "dpo", with_adapter=True)
+    sft, dpo = runs_of_kind(workspace, "sft", with_adapter=True), runs_of_kind(workspace, POLICY_KINDS, with_adapter=True)
     return (gr.update(choices=sft, value=sft[0] if sft else None),
             gr.update(choices=dpo, value=dpo[0] if dpo else None))
 

@@ -51,7 +51,7 @@ def build(studio: Studio) -> None:
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
         settings = training_settings(config, "dpo", preset, knobs.named(values), model,
                                      with_human_picks=bool(human) and workspace.preferences_path.is_file())
-        run = start_training(workspace, "dpo", settings, sft_run=sft_name or None)
+        run = start_training(workspace, "dpo", settings, parent_run=sft_name or None)
         yield panel.choices(path, run.name), cli_command(*run.job()["argv"])
         hold_gpu_slot(run)
 

@@ -19,7 +19,7 @@ from pipeline.evaluate.report import EvalSettings
 from pipeline.voice.flags import score_argv
 from pipeline.voice.score import VoiceScoreSettings
 
-from .common import Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .common import POLICY_KINDS, Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
 from .knobs import Knobs, settings_from_boxes
 
 
@@ -36,7 +36,7 @@ def command(run_dir: Path, data_dir: Path, settings: EvalSettings) -> list:
 def build(studio: Studio) -> None:
     needs("a **DPO** run (it knows its SFT parent and base model) and the dataset's held-out split.")
     with gr.Row(equal_height=True):
-        run = gr.Dropdown(label="DPO run to evaluate", choices=[], elem_id="eval-run", scale=3)
+        run = gr.Dropdown(label="DPO or GRPO run to evaluate", choices=[], elem_id="eval-run", scale=3)
         latest = gr.Button("Use the latest DPO run", scale=1)
     knobs = Knobs(EVAL_FLAGS)
     with gr.Row():
@@ -91,7 +91,7 @@ def build(studio: Studio) -> None:
     run.change(user_errors(show), [studio.workspace, run], outputs)
 
     def latest_run(path):
-        names = runs_of_kind(workspace_of(path), "dpo", with_adapter=True)
+        names = runs_of_kind(workspace_of(path), POLICY_KINDS, with_adapter=True)
         return gr.update(choices=names, value=names[0] if names else None)
 
     latest.click(user_errors(latest_run), studio.workspace, run)

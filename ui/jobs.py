@@ -1,6 +1,6 @@
 """Following a training run in the page: status, progress with ETA, live curves, log tail, cancel, resume.
 
-Shared by the SFT and DPO tabs. The run is a child process started by the training runner; the page
+Shared by the SFT, DPO and GRPO tabs. The run is a child process started by the training runner; the page
 only reads the run folder (``status.json``, ``metrics.jsonl``, ``log.txt``) every two seconds, so a
 reload, a second tab or an app restart all see the same run.
 """
@@ -14,6 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from pipeline.errors import UserError
+from pipeline.train.rewards import COMPONENTS
 from pipeline.train.runner import ACTIVE
 from pipeline.train.settings import DRIFT_WARNING
 from pipeline.workspace import Run
@@ -24,13 +25,24 @@ from .knobs import settings_from_boxes
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
 DRIFT_SERIES = {"logratio_drift": "mean |log π/π_ref| per token"}
+REWARD_SERIES = {"reward": "weighted reward", **{f"rewards/{name}/mean": name for name in COMPONENTS}}
+SPREAD_SERIES = {"kl": "KL to the starting policy", "group_reward_spread": "reward spread within a group",
+                 "reward_std": "reward spread in the batch"}
+LENGTH_SERIES = {"completions/mean_length": "mean answer length (tokens)"}
+PLOTS = {
+    "dpo": (("Rewards and margin", MARGIN_SERIES),
+            (f"Log-ratio drift from the SFT policy, per token (warn > {DRIFT_WARNING})", DRIFT_SERIES)),
+    "grpo": (("Reward components (0-1) and the weighted reward", REWARD_SERIES),
+             ("KL and reward spread", SPREAD_SERIES), ("Answer length", LENGTH_SERIES)),
+}
+"""The plots a kind's panel shows beside the loss: (label, {metrics.jsonl key: series name})."""
 LOG_TAIL_LINES = 30
 TRAINING_SLOT = dict(concurrency_id="training", concurrency_limit=1, show_progress="minimal")
 """Events that start a training job share one slot app-wide (see :func:`hold_gpu_slot`)."""
 
 
 class RunPanel:
-    """The components that show one run of a kind (``sft`` or ``dpo``)."""
+    """The components that show one run of a kind (``sft``, ``dpo`` or ``grpo``)."""
 
     def __init__(self, studio: Studio, kind: str):
         self.studio, self.kind = studio, kind
@@ -41,36 +53,30 @@ class RunPanel:
             self.resume = gr.Button("Resume", scale=1, elem_id=f"{kind}-resume")
         self.status = gr.Markdown(elem_id=f"{kind}-status")
         self.progress = gr.HTML()
+        self.series = [LOSS_SERIES, *(series for _, series in PLOTS.get(kind, ()))]
         with gr.Row():
-            self.loss = gr.LinePlot(x="step", y="value", color="series", label="Loss", height=240,
-                                    elem_id=f"{kind}-loss-plot")
-            if kind == "dpo":
-                self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
-                                           elem_id="dpo-margin-plot")
-                self.drift = gr.LinePlot(x="step", y="value", color="series",
-                                         label=f"Log-ratio drift from the SFT policy, per token (warn > {DRIFT_WARNING})",
-                                         height=240, elem_id="dpo-drift-plot")
+            self.plots = [gr.LinePlot(x="step", y="value", color="series", label="Loss", height=240,
+                                      elem_id=f"{kind}-loss-plot")]
+            for number, (label, _) in enumerate(PLOTS.get(kind, ()), start=1):
+                self.plots.append(gr.LinePlot(x="step", y="value", color="series", label=label, height=240,
+                                              elem_id=f"{kind}-plot-{number}"))
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
 
     @property
     def view_outputs(self) -> list:
-        plots = [self.loss] + ([self.margins, self.drift] if self.kind == "dpo" else [])
-        return [self.status, self.progress, *plots, self.log, self.timer]
+        return [self.status, self.progress, *self.plots, self.log, self.timer]
 
     def view(self, path: str | None, name: str | None) -> list:
         """Everything shown for run ``name`` (the timer keeps ticking only while it runs)."""
-        plots = 3 if self.kind == "dpo" else 1
         if not path or not name:
-            return ["No run yet.", "", *([None] * plots), "", gr.Timer(active=False)]
+            return ["No run yet.", "", *([None] * len(self.plots)), "", gr.Timer(active=False)]
         from pipeline.train import runner
 
         run = workspace_of(path).run(name)
         status = runner.job_status(run)
         metrics = run.metrics()
-        frames = [_long_frame(metrics, LOSS_SERIES)]
-        if self.kind == "dpo":
-            frames += [_long_frame(metrics, MARGIN_SERIES), _long_frame(metrics, DRIFT_SERIES)]
+        frames = [_long_frame(metrics, series) for series in self.series]
         return [_status_text(run, status, metrics), _progress_bar(status), *frames, _log_tail(run),
                 gr.Timer(active=status.get("state") in ACTIVE)]
 
@@ -128,6 +134,8 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
     last = metrics[-1] if metrics else {}
     if isinstance(last.get("loss"), (int, float)):
         parts.append(f"loss {last['loss']:.4f}")
+    if isinstance(last.get("reward"), (int, float)):
+        parts.append(f"reward {last['reward']:.3f}")
     if isinstance(last.get("rewards/margins"), (int, float)):
         parts.append(f"margin {last['rewards/margins']:.3f}")
     if isinstance(last.get("logratio_drift"), (int, float)):
@@ -165,12 +173,13 @@ def _duration(seconds: float) -> str:
     return time.strftime("%H:%M:%S" if seconds >= 3600 else "%M:%S", time.gmtime(seconds))
 
 
-def start_training(workspace, kind: str, settings, sft_run: str | None = None) -> Run:
-    """Queue a run with the training runner (it starts a child process when the project is idle)."""
+def start_training(workspace, kind: str, settings, parent_run: str | None = None) -> Run:
+    """Queue a run (on top of run ``parent_run``) with the training runner (it starts a child process
+    when the project is idle)."""
     from pipeline.train import runner
 
     return runner.start_job(workspace, kind, settings, data_dir=workspace.data_dir,
-                            parent=workspace.run(sft_run) if sft_run else None)
+                            parent=workspace.run(parent_run) if parent_run else None)
 
 
 def training_settings(config: AppConfig, kind: str, preset: str, values: dict, model: str | None, **fixed):

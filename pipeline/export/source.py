@@ -54,8 +54,10 @@ def resolve_source(run_dir: str | Path, base_model_id: str | None = None, log: C
         check_base(ref, base_spec, base_path)
     run = Run(path.resolve())
     is_run = run.is_run()
-    names = ["sft", "dpo"] if len(column.adapters) == 2 else [column.kind or "sft"] if len(column.adapters) == 1 \
-        else [f"adapter{i}" for i in range(len(column.adapters))]
+    if is_run:  # a run's adapters are its chain's, one per run: named by their kinds (sft, dpo, grpo)
+        names = [link.kind or "sft" for link in run.chain()]
+    else:
+        names = [column.kind or "sft"] if len(column.adapters) == 1 else [f"adapter{i}" for i in range(len(column.adapters))]
     base_id = check_repo_id(base_model_id) if base_model_id else hub_base_id(run) if is_run else None
     data_dir = run.data_dir if is_run else None
     return ExportSource(run.path, run.name, column.kind or "sft", base_spec, base_path, base_id,

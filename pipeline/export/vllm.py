@@ -40,8 +40,8 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
     elif len(adapters) == 1:
         adapter = adapters[0]
     else:
-        raise UserError(f"{source.run_dir}: {len(adapters)} stacked adapters; vLLM serves one, export a DPO run "
-                        "(SFT + DPO) or an SFT run.")
+        raise UserError(f"{source.run_dir}: {len(adapters)} stacked adapters; vLLM serves one, export a run of at most "
+                        "two (SFT, SFT + DPO, SFT + GRPO) or use the merged or GGUF export.")
     weights = adapter / "adapter_model.safetensors"
     if not weights.is_file():
         raise UserError(f"{adapter}: no adapter_model.safetensors (vLLM reads only safetensors); save the adapter "
@@ -73,8 +73,8 @@ def write_vllm(source: ExportSource, out_dir: Path, work_dir: Path, folder_name:
 
 
 def readme_text(source: ExportSource, base: str, command: str, modules: list[str], rank: int, folder: str) -> str:
-    what = "SFT + DPO joined into one LoRA (PEFT cat, exact)" if source.kind == "dpo" and len(source.adapters) == 2 \
-        else f"the {source.kind.upper()} LoRA"
+    what = f"{' + '.join(name.upper() for name, _ in source.adapters)} joined into one LoRA (PEFT cat, exact)" \
+        if len(source.adapters) == 2 else f"the {source.kind.upper()} LoRA"
     local = "" if source.base_id else (f"\nThe base is a local folder; replace `{base}` with its Hub id, or export "
                                        "with `--base-model OWNER/NAME`.\n")
     return f"""# {source.name}: a LoRA adapter for vLLM

@@ -142,6 +142,9 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         raise UserError(f"{run.adapter_dir}: no adapter yet (run state: {run.status().get('state')}); push after "
                         "training finishes.")
     kind = run.kind or "sft"
+    if kind == "grpo":  # its adapter is a delta on the whole chain, which a repo of one parent cannot carry yet
+        raise UserError(f"{run.path}: publishing a GRPO run (its SFT/DPO chain and its own adapter) is not supported "
+                        "yet; publish its parent run, or serve the chain locally (Compare, Evaluate).")
     parent = run.parent if kind == "dpo" else None
     if parent is not None and not parent.has_adapter():
         raise UserError(f"{parent.adapter_dir}: the parent SFT adapter of this DPO run is missing; a DPO adapter "

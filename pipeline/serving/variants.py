@@ -136,13 +136,14 @@ class Variants:
     @classmethod
     def from_run(cls, run: str | Path, *, base: str | None = None, sft: str | None = None,
                  options: LoadOptions = LoadOptions(load_in_4bit=None), switch: str = "auto", log=print) -> "Variants":
-        """The columns a run implies: a DPO run fills DPO (and SFT with its parent, unless ``sft``
-        is given); an SFT run, an adapter folder or a Hub adapter fills SFT."""
+        """The columns a run implies: a DPO or GRPO run fills the DPO column, the most trained one (its
+        whole chain stacked: SFT + DPO, SFT + GRPO or SFT + DPO + GRPO), and SFT with its chain's SFT
+        run, unless ``sft`` is given; an SFT run, an adapter folder or a Hub adapter fills SFT."""
         from ..adapters import resolve_column
 
         source = resolve_column(str(run), log=log)
-        if source.kind == "dpo":
-            parent = source.adapters[-2].label if len(source.adapters) > 1 else None
+        if source.kind in ("dpo", "grpo"):
+            parent = source.adapters[0].label if len(source.adapters) > 1 else None
             return cls.load(base, sft=sft or parent, dpo=str(run), options=options, switch=switch, log=log)
         return cls.load(base, sft=str(run), options=options, switch=switch, log=log)
 

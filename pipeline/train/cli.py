@@ -21,8 +21,9 @@ def register(subparsers) -> None:
         p = add_command(sub, kind.name, functools.partial(run_training, kind), kind.about)
         _run_flags(p, kind.name)
         if kind.parent:
-            p.add_argument(f"--{kind.parent}", dest="parent", default=None, metavar="RUN",
-                           help=f"the {kind.parent.upper()} run folder to start from (without it: the base model)")
+            named = " or ".join(k.upper() for k in kind.parents)
+            p.add_argument(kind.parent_option, dest="parent", default=None, metavar="RUN",
+                           help=f"the {named} run folder to start from (without it: the base model)")
 
     p = add_command(sub, "sweep-beta", run_sweep, "train DPO at several betas on the same data and tabulate them")
     _run_flags(p, "dpo", out_help="folder for the sweep's runs (one per beta) and sweep.json")

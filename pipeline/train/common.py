@@ -329,6 +329,18 @@ def resume_inputs(run: Run, kind: str):
     return settings_from_dict(kind, run.settings), run.data_dir
 
 
+def run_inputs(out, kind: str, settings: CommonSettings, data_dir, parent, resume: bool):
+    """``(run, settings, data_dir, parent run or None)`` of a run on top of another: a new run's checked
+    inputs, or those the run being resumed recorded."""
+    run = Run(Path(out).resolve())
+    if resume:
+        settings, data_dir = resume_inputs(run, kind)
+        return run, settings, data_dir, run.parent
+    settings.validate()
+    check_new_run(run)
+    return run, settings, data_dir, Run(Path(parent).resolve()) if parent else None
+
+
 def _load_checkpoint_adapter(trainer, checkpoint: str, step: int) -> None:
     """Put a checkpoint's LoRA weights into the trainer's model, as training had left them."""
     from peft.utils import set_peft_model_state_dict

@@ -45,8 +45,6 @@ from .settings import DPOSettings
 
 def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print):
     """``(model, tokenizer, backend, model_path, reference)``: base (+ merged SFT adapter) for DPO."""
-    from ..models import load_model, resolve_model_path
-
     hf_settings = replace(settings, backend="hf") if settings.backend == "auto" else settings
     if hf_settings.backend != "hf":
         raise UserError("DPO runs on the hf backend (transformers + PEFT + TRL); use --backend auto or hf.")
@@ -57,18 +55,33 @@ def load_policy(settings: DPOSettings, parent: Run | None, log: Callable = print
         raise UserError(f"{parent.path}: no adapter/ (is the SFT run finished?); train it first or resume it.")
     if parent.kind != "sft":
         raise UserError(f"{parent.path} is a {parent.kind} run; --sft needs an SFT run folder.")
-    four_bit = parent_4bit(parent)
-    base = str(parent.base_model_path or parent.base_model)
-    common.check_gpu_memory("dpo", settings, resolve_model_path(base, log=log), merged_float32=True, log=log)
-    # float32 whatever the device: the merge below must not round dSFT (see the module doc, MERGE)
-    options = settings.load_options(dtype="float32", load_in_4bit=four_bit, backend="hf")
-    model, tokenizer, backend, model_path = load_model(base, options, log=log, purpose="dpo")
-    if four_bit:
-        model = model.dequantize()  # float32 Q(W): the weights the SFT adapter was trained against
+    model, tokenizer, backend, model_path = load_merged(settings, parent, "dpo", log)
+    return model, tokenizer, _why_hf(backend), model_path, "sft"
+
+
+def load_merged(settings, parent: Run, purpose: str, log: Callable = print):
+    """``(model, tokenizer, backend, model_path)``: the base with every adapter of ``parent``'s chain
+    merged in, in float32 whatever the device (the merge must not round the deltas: see the module
+    doc, MERGE); a 4-bit base is dequantised first, so the weights are the ones the adapters trained on."""
     from peft import PeftModel
 
-    model = PeftModel.from_pretrained(model, str(parent.adapter_dir)).merge_and_unload()
-    return model, tokenizer, _why_hf(backend), model_path, "sft"
+    from ..models import load_model, resolve_model_path
+
+    chain = parent.chain()
+    for link in chain:
+        if not link.has_adapter():
+            raise UserError(f"{link.path}: no adapter/ (is the {link.kind or 'parent'} run finished?); train it "
+                            "first or resume it.")
+    four_bit = parent_4bit(chain[0])
+    base = str(parent.base_model_path or parent.base_model)
+    common.check_gpu_memory(purpose, settings, resolve_model_path(base, log=log), merged_float32=True, log=log)
+    options = settings.load_options(dtype="float32", load_in_4bit=four_bit, backend="hf")
+    model, tokenizer, backend, model_path = load_model(base, options, log=log, purpose=purpose)
+    if four_bit:
+        model = model.dequantize()  # float32 Q(W): the weights the first adapter was trained against
+    for link in chain:
+        model = PeftModel.from_pretrained(model, str(link.adapter_dir)).merge_and_unload()
+    return model, tokenizer, backend, model_path
 
 
 MERGE = "float32: base{} + SFT adapter merged in float32"
@@ -213,15 +226,7 @@ def train_dpo(data_dir: str | Path | None, out: str | Path, settings: DPOSetting
               parent: str | Path | None = None, resume: bool = False, log: Callable = print) -> dict:
     """Train a DPO-family adapter into run folder ``out`` on top of SFT run folder ``parent`` (None: on
     the base model); a :class:`common.TrainFunction`."""
-    run = Run(Path(out).resolve())
-    if resume:
-        settings, data_dir = common.resume_inputs(run, "dpo")
-        sft = run.parent
-    else:
-        settings = settings or DPOSettings()
-        settings.validate()
-        common.check_new_run(run)
-        sft = Run(Path(parent).resolve()) if parent else None
+    run, settings, data_dir, sft = common.run_inputs(out, "dpo", settings or DPOSettings(), data_dir, parent, resume)
     if sft is not None:
         settings = replace(settings, model=sft.base_model or settings.model)  # DPO runs on the SFT run's base
     else:

@@ -1,6 +1,6 @@
 """Training settings <-> command-line flags (as TRL's parser derives its CLI from its configs).
 
-Every field of :class:`~pipeline.train.settings.SFTSettings` / ``DPOSettings`` is a flag (see
+Every field of each kind's settings (``SFTSettings``, ``DPOSettings``, ``GRPOSettings``) is a flag (see
 :mod:`pipeline.flags`). :func:`settings_argv` turns settings back into flags: the job runner launches
 exactly that command line, and each tab's "Same thing from a terminal" box shows it, so what a user
 copies is what ran.

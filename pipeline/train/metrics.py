@@ -43,6 +43,8 @@ class TokenCounter:
         self.sequences = 0
 
     def add(self, batch) -> None:
+        if not hasattr(batch, "items"):  # GRPO trains on a list of briefs: its trainer counts what it generated
+            return
         # CPO/ORPO/KTO collators name their tensors per part (chosen_attention_mask, ...).
         masks = [v for k, v in batch.items() if k.endswith("attention_mask") and hasattr(v, "sum")]
         if masks:

@@ -68,7 +68,7 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
     The child's ``python -m pipeline`` arguments (``run.job()["argv"]``) are built from the settings
     by :func:`~pipeline.train.flags.settings_argv`: the same flags a user would type."""
     ws = _workspace(workspace)
-    parent_kind = run_kind(kind).parent
+    row = run_kind(kind)
     settings.validate()
     from ..gpu import launch_processes
 
@@ -78,8 +78,8 @@ def start_job(workspace: Workspace | str | Path, kind: str, settings: CommonSett
         raise UserError(f"run {run.name!r} already exists in {ws.runs_dir}; pick another name or resume it.")
     data_dir = Path(data_dir) if data_dir else ws.data_dir
     argv = ["train", kind, "--data", str(data_dir), "--out", str(run.path)]
-    if parent_kind and parent:
-        argv += [f"--{parent_kind}", str(parent.path if isinstance(parent, Run) else Path(parent).resolve())]
+    if row.parent and parent:
+        argv += [row.parent_option, str(parent.path if isinstance(parent, Run) else Path(parent).resolve())]
     argv += settings_argv(kind, settings)
     _queue(ws, run, argv, gpus=settings.gpus)
     return run

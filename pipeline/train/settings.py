@@ -187,6 +187,75 @@ class DPOSettings(CommonSettings):
         return LOSSES[self.loss_type]
 
 
+@dataclass
+class GRPOSettings(CommonSettings):
+    """Group-relative policy optimisation on the SFT training briefs, on top of an SFT or DPO run's
+    policy, rewarded by a weighted sum of voice, fluency, brief adherence, form and (optionally) an LLM
+    judge (pipeline/train/rewards.py). A step samples ``group_size`` answers to each of
+    ``briefs_per_step`` briefs and pushes the policy towards the answers that beat their group's mean."""
+
+    lora_r: int = 8
+    learning_rate: float = 5e-5
+    """Peak learning rate (the LoRA delta starts at zero, as in DPO)."""
+    warmup_ratio: float = 0.0
+    max_steps: int = 100
+    """Optimizer steps (GRPO samples its own answers: there are no epochs of a fixed data set)."""
+    group_size: int = 4
+    """Answers sampled per brief; each is rewarded against its group's mean (at least 2)."""
+    briefs_per_step: int = 2
+    """Briefs per optimizer step (a step trains on ``briefs_per_step * group_size`` answers; ``batch_size``
+    is not read)."""
+    beta: float = 0.04
+    """Weight of the KL penalty to the starting policy (the parent run's); 0 turns it and its ``kl``
+    row off."""
+    temperature: float = 1.0
+    """Sampling temperature of the answers (lower: less spread within a group, less to learn from)."""
+    max_completion_length: int = 128
+    """Longest answer sampled, in tokens (a cut answer still gets its reward)."""
+    voice_weight: float = 1.0
+    """Weight of the voice reward: P(the author wrote it) by the voice scorer fitted on the training posts."""
+    fluency_weight: float = 0.5
+    """Weight of the fluency guard: 1 at the author's own surprisal, 0 at the scorecard's garbled line."""
+    adherence_weight: float = 0.5
+    """Weight of brief adherence: the share of the brief's topic words the answer uses."""
+    form_weight: float = 0.25
+    """Weight of form: length, lines, hashtags, mentions and emoji within the author's own ranges."""
+    voice_texts: int = 300
+    """At most this many texts a side (the author's training posts; other people's and generic posts) that
+    the voice scorer fits on, once per run (a seeded sample: fewer fit faster, more tell voices apart better)."""
+    judge_weight: float = 0.0
+    """Weight of the LLM judge's 0-10 rating (needs ``judge_url``)."""
+    judge_url: str = ""
+    """An OpenAI-compatible endpoint (``http://host:port``) for the judge reward."""
+    judge_model: str = ""
+    """The model name the judge endpoint serves."""
+
+    def validate(self) -> None:
+        super().validate()
+        checks = [
+            (self.group_size >= 2, "group_size must be >= 2 (a group of 1 has no spread: every advantage is 0)"),
+            (self.briefs_per_step >= 1, "briefs_per_step must be >= 1"),
+            (self.beta >= 0, "beta must be >= 0"),
+            (self.temperature > 0, "temperature must be > 0"),
+            (self.max_completion_length >= 8, "max_completion_length must be >= 8"),
+            (self.max_steps > 0, "max_steps must be > 0"),
+            (self.voice_texts >= 4, "voice_texts must be >= 4"),
+            (min(self.weights().values()) >= 0, "reward weights must be >= 0"),
+            (max(self.weights().values()) > 0, "every reward weight is 0; give at least one of "
+             + ", ".join(f"{name}_weight" for name in self.weights()) + " a weight above 0"),
+            (self.judge_weight == 0 or bool(self.judge_url), "judge_weight > 0 needs judge_url (an OpenAI-compatible "
+             "endpoint)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(f"bad setting: {message}.")
+
+    def weights(self) -> dict[str, float]:
+        """Reward component -> weight."""
+        return {"voice": self.voice_weight, "fluency": self.fluency_weight, "adherence": self.adherence_weight,
+                "form": self.form_weight, "judge": self.judge_weight}
+
+
 # ~20k SFT tokens and 60 DPO pairs: minutes on a 2-core CPU with the 135M default model.
 # DPO's learning rate is 2x the standard one because the run is only 30 steps long: a fresh
 # LoRA starts at zero and 5e-5 barely moves the margins in 30 steps on this model.
@@ -196,6 +265,9 @@ SFT_QUICK = dict(load_in_4bit=False, max_steps=40, batch_size=2, max_length=256,
                  lora_dropout=0.0, save_steps=20, eval_steps=0)
 DPO_QUICK = dict(load_in_4bit=False, max_steps=30, batch_size=2, learning_rate=1e-4, lora_dropout=0.0,
                  max_prompt_length=96, max_completion_length=160, save_steps=15, eval_steps=0)
+# GRPO: 2 briefs x 4 answers of at most 64 tokens a step, 12 steps.
+GRPO_QUICK = dict(load_in_4bit=False, max_steps=12, learning_rate=1e-4, lora_dropout=0.0, max_completion_length=64,
+                  save_steps=4, eval_steps=0)
 
 
 @dataclass(frozen=True)
@@ -214,6 +286,20 @@ class RunKind:
     """The ``quick`` preset's values (``standard`` is the settings' defaults)."""
     parent: str | None = None
     """The kind of run this one trains on top of, named by ``--<parent> RUN_FOLDER`` (DPO: ``--sft``)."""
+    parent_flag: str | None = None
+    """The flag naming the parent run when it is not ``--<parent>`` (GRPO: ``--from``)."""
+    parent_kinds: tuple[str, ...] = ()
+    """The kinds of run it may start from, when more than ``parent`` (GRPO: an SFT or a DPO run)."""
+
+    @property
+    def parent_option(self) -> str:
+        """The command-line option naming the parent run folder."""
+        return f"--{self.parent_flag or self.parent}"
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """The kinds of run it may start from."""
+        return self.parent_kinds or ((self.parent,) if self.parent else ())
 
     def trainer(self) -> Callable[..., dict]:
         module, function = self.train.split(":")
@@ -225,6 +311,9 @@ KINDS: dict[str, RunKind] = {kind.name: kind for kind in (
             quick=SFT_QUICK),
     RunKind("dpo", DPOSettings, "pipeline.train.dpo:train_dpo",
             "preference optimisation on DATA/dpo/*.jsonl on top of an SFT run", quick=DPO_QUICK, parent="sft"),
+    RunKind("grpo", GRPOSettings, "pipeline.train.grpo:train_grpo",
+            "GRPO with a voice reward on DATA/sft/train.jsonl's briefs, on top of an SFT or DPO run",
+            quick=GRPO_QUICK, parent="sft", parent_flag="from", parent_kinds=("sft", "dpo")),
 )}
 """Every kind of training run. The CLI's ``train`` commands, the job runner and the flags come from here."""
 

@@ -62,6 +62,10 @@ def sft(folder: str, *extra: str, out: str = "{T}/runs/sft-1") -> tuple[str, ...
     return ("train", "sft", "--data", folder, "--out", out, *TRAIN, *extra)
 
 
+def grpo(folder: str, *extra: str) -> tuple[str, ...]:
+    return ("train", "grpo", "--data", folder, "--out", "{T}/runs/grpo-1", *TRAIN, *extra)
+
+
 def dpo(folder: str, *extra: str) -> tuple[str, ...]:
     return ("train", "dpo", "--data", folder, "--out", "{T}/runs/dpo-1", *TRAIN, *extra)
 
@@ -110,6 +114,13 @@ def trained_runs(tmp: Path, tiny: Path) -> None:
         conftest.build_tiny_model(tmp / "other-base", tiny)
     finally:
         conftest.TINY_CONFIG = saved
+
+
+def dpo_run_on_base(tmp: Path, tiny: Path) -> None:
+    """runs/dpo-1: a DPO run with a LoRA adapter trained on the base model (no SFT parent)."""
+    from support.hub_data import write_hub_run
+
+    write_hub_run(tmp / "runs", "dpo-1", "dpo", tiny, None, seed=1, targets=["q_proj", "v_proj"])
 
 
 OK_POSTS = "{F}/ok_posts.csv"
@@ -255,6 +266,19 @@ CASES = [
          "remove that pair or give it a different rejected answer."),
     Case("dpo-sft-run-missing", dpo("{F}/train/dpo_ok", "--sft", "{T}/runs/no-such-run"),
          "{T}/runs/no-such-run/config.json: not found; is this a VoiceTune run folder?"),
+    Case("grpo-from-a-dpo-run-without-sft", grpo("{F}/train/ok", "--from", "{T}/runs/dpo-1"),
+         "{T}/runs/dpo-1: a DPO run trained on the base model (no SFT parent); start GRPO from an SFT run or a DPO "
+         "run trained on one.", setup=dpo_run_on_base),
+    Case("grpo-zero-weights", grpo("{F}/train/ok", "--voice-weight", "0", "--fluency-weight", "0",
+                                   "--adherence-weight", "0", "--form-weight", "0"),
+         "bad setting: every reward weight is 0; give at least one of voice_weight, fluency_weight, adherence_weight, "
+         "form_weight, judge_weight a weight above 0."),
+    Case("grpo-group-of-one", grpo("{F}/train/ok", "--group-size", "1"),
+         "bad setting: group_size must be >= 2 (a group of 1 has no spread: every advantage is 0)."),
+    Case("grpo-judge-down", grpo("{F}/train/ok", "--judge-weight", "1", "--judge-url", "http://127.0.0.1:9",
+                                 "--judge-model", "judge"),
+         "reward judge http://127.0.0.1:9/v1/chat/completions is unreachable (Connection refused); start the server, "
+         "fix --judge-url, or set --judge-weight 0."),
     # ---------------------------------------------------------------- settings and run names
     Case("lora-r-zero", sft("{F}/train/ok", "--lora-r", "0"), "bad setting: lora_r must be >= 1."),
     Case("dropout-above-one", sft("{F}/train/ok", "--lora-dropout", "1.5"), "bad setting: lora_dropout must be in [0, 1)."),
@@ -366,8 +390,8 @@ def test_the_table_covers_every_area():
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids)) >= 30
     commands = {c.argv[0] + (" " + c.argv[1] if c.argv[0] in ("data", "train") else "") for c in CASES}
-    assert {"data build", "data fetch", "data convert", "train sft", "train dpo", "models", "generate", "push", "pull",
-            "deploy-space", "runs"} <= commands
+    assert {"data build", "data fetch", "data convert", "train sft", "train dpo", "train grpo", "models", "generate",
+            "push", "pull", "deploy-space", "runs"} <= commands
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
