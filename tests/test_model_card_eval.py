@@ -50,6 +50,18 @@ def test_card_reports_the_evaluated_split_notices_voice_scorecard_and_base_weigh
     assert "Q4_1" in text and "dequantised to float32" in text and digest in text
 
 
+def test_card_with_a_verdict_but_no_scorecard_columns(tmp_path):
+    """An evaluation too small for the detector still has a verdict: the card shows it, without the table."""
+    run_dir = tmp_path / "runs" / "sft-1"
+    run_dir.mkdir(parents=True)
+    config = {"kind": "sft", "name": "sft-1", "settings": {}, "parent": None}
+    (run_dir / "config.json").write_text(json.dumps(config))
+    verdict = "Not enough held-out posts to tell: evaluate on more briefs."
+    (run_dir / "eval.json").write_text(json.dumps({"split": {"name": "test"}, "voice": {"verdict": verdict}}))
+    text = model_card_text(Run(run_dir), config, "alice/voice", base_id=None, dataset_repo=None, license="apache-2.0")
+    assert f"**{verdict}**" in text and "detector AUC" not in text
+
+
 def test_base_weights_hash_the_files_and_name_the_dequantised_default(tmp_path, tiny_model_dir):
     record = base_weights(tiny_model_dir)
     files = sorted(tiny_model_dir.glob("*.safetensors"))

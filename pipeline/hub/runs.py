@@ -91,7 +91,7 @@ def card_scorecard(voice: dict) -> dict:
     """eval.json's voice scorecard as the model card shows it: the verdict, floor and ceiling, and one
     row per column (AUC with interval, calibrated score, fluency, against few-shot); {} when none."""
     if "columns" not in voice:
-        return {"verdict": voice["verdict"]} if voice.get("verdict") else {}
+        return {"verdict": voice["verdict"], "rows": []} if voice.get("verdict") else {}
     rows = [{"column": name, "auc": c["auc"], "low": c["auc_interval"][0], "high": c["auc_interval"][1],
              "score": c["score"], "fluency": c["fluency_ratio"], "garbled": c["garbled"],
              "few_shot": (voice.get("few_shot") or {}).get(name, "")} for name, c in voice["columns"].items()]
