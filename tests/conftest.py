@@ -140,7 +140,7 @@ def workspace(tmp_path):
 @pytest.fixture
 def loopback():
     """A loopback HTTP server (tests/fetch_server.py) that a test gives routes; stopped after the test."""
-    from fetch_server import LoopbackServer
+    from support.fetch_server import LoopbackServer
 
     server = LoopbackServer()
     server.thread.start()

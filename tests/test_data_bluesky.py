@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from car_fixtures import RepoBuilder, dag_cbor, post_record, varint
-from fetch_server import DID, HANDLE, feed_view, serve_author_feed
+from support.car_fixtures import RepoBuilder, dag_cbor, post_record, varint
+from support.fetch_server import DID, HANDLE, feed_view, serve_author_feed
 
 from pipeline.data.ingest import ingest
 from pipeline.data.remote.fetch import FetchSettings, fetch_posts

@@ -2,7 +2,7 @@
 
 import re
 
-from test_data_build import EXAMPLES
+from support.paths import EXAMPLES
 
 from pipeline.data.briefs import quotes_answer, template_brief
 from pipeline.data.ingest import read_all

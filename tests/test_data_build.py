@@ -11,7 +11,7 @@ from conftest import last_json, run_cli
 from pipeline.data import BuildSettings, build_dataset
 from pipeline.errors import UserError
 from pipeline.fsio import read_jsonl
-from test_teacher import build_chatty_model, free_port
+from support.teacher_models import build_chatty_model, free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INPUTS = [EXAMPLES / "posts.csv", EXAMPLES / "tweets.js", EXAMPLES / "Shares.csv"]

@@ -9,9 +9,9 @@ import json
 import time
 
 import pytest
-from car_fixtures import post_record
+from support.car_fixtures import post_record
 from conftest import run_cli
-from fetch_server import (
+from support.fetch_server import (
     BLOG,
     BLOG_PAGE_2,
     HANDLE,
@@ -130,7 +130,7 @@ def test_no_chromium_is_one_line_saying_what_to_install(loopback, tmp_path, monk
 def test_fetched_posts_through_the_build_are_the_posts_as_written(loopback, tmp_path, tiny_model_dir):
     """One data fetch of a Bluesky handle, a Mastodon account and a blog, then build_dataset on the file it
     wrote: the SFT answers are the posts as written (cleaned), counted per platform."""
-    import export_fixtures as fx
+    from support import export_fixtures as fx
 
     from pipeline.data import BuildSettings, build_dataset
     from pipeline.data.clean import clean_text

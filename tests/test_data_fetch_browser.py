@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fetch_server import BLOG, BLOG_PAGE_2, page, serve_site, serve_slow
+from support.fetch_server import BLOG, BLOG_PAGE_2, page, serve_site, serve_slow
 
 from pipeline.data.ingest import ingest
 from pipeline.data.remote.fetch import CHROMIUM, FetchSettings, fetch_posts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from fetch_server import ACCOUNT_ID, mastodon_html, serve_mastodon, status
+from support.fetch_server import ACCOUNT_ID, mastodon_html, serve_mastodon, status
 
 from pipeline.data.ingest import ingest
 from pipeline.data.remote.fetch import FetchSettings, fetch_posts

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from test_data_build import EXAMPLES
+from support.paths import EXAMPLES
 
 from pipeline.data.ingest import read_all
 from pipeline.data.negatives import contains_either, is_stock_opener, rule_rewrite

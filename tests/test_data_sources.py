@@ -6,7 +6,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import export_fixtures as fx
+from support import export_fixtures as fx
 import pytest
 
 from pipeline.data import sources

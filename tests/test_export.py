@@ -20,6 +20,7 @@ import torch
 from conftest import last_json, run_cli
 from support.ada_data import SYSTEM, write_data
 from support.greedy import PROMPTS, assert_alike, chat_ids, hf_greedy
+from support.export_checks import go_render, modelfile, refuse_unsupported
 from support.peft_runs import train_lora, write_run
 from support.trained_runs import ONE_THREAD_ENV
 
@@ -27,7 +28,6 @@ from pipeline.errors import UserError
 from pipeline.export import ExportSettings, export_run
 from pipeline.merge import plain_byte_level
 
-GO_RENDER = Path(__file__).resolve().parent / "go" / "render_template.go"
 quiet = lambda *a, **k: None  # noqa: E731
 
 
@@ -159,27 +159,6 @@ def test_lora_gguf_on_the_base_gguf_continues_like_the_merged_model(exports, run
         assert_alike(model, ids, expected, got, near_tie=None)
 
 
-def go_render(template: str, messages: list[dict], system: str = "") -> str:
-    proc = subprocess.run(["go", "run", str(GO_RENDER)], input=json.dumps({"template": template, "messages": messages,
-                                                                          "system": system}),
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def modelfile(folder: Path) -> dict:
-    """The Modelfile's instructions (TEMPLATE/SYSTEM triple-quoted, the rest one line each)."""
-    text, found = (folder / "Modelfile").read_text(), {"PARAMETER": []}
-    for key in ("TEMPLATE", "SYSTEM"):
-        if f'{key} """' in text:
-            found[key] = text.split(f'{key} """', 1)[1].split('"""', 1)[0]
-    for line in text.splitlines():
-        if line.startswith(("FROM ", "PARAMETER ")):
-            key, value = line.split(" ", 1)
-            found["PARAMETER"].append(value) if key == "PARAMETER" else found.__setitem__(key, value)
-    return found
-
-
 def test_modelfile_template_renders_the_hf_chat_template_in_go(exports):
     from transformers import AutoTokenizer
 
@@ -254,22 +233,6 @@ def test_llama_cpp_not_built_says_how_to_build_it(runs, tmp_path, monkeypatch):
     with pytest.raises(UserError, match=r"llama.cpp is not built .*: run `make llama` once"):
         export_run(runs["sft"], ExportSettings(to="gguf", out=tmp_path / "out"), log=quiet)
     assert not (tmp_path / "out").exists()  # refused before any merging
-
-
-def refuse_unsupported(tmp_path, model_cls, config, tokenizer, architecture: str) -> None:
-    """A LoRA run on a random ``model_cls`` exports to nothing, with llama.cpp's own message naming it."""
-    from peft import LoraConfig, get_peft_model
-
-    base = tmp_path / f"tiny-{architecture}"
-    model_cls(config).save_pretrained(base)
-    tokenizer.save_pretrained(base)
-    model = get_peft_model(model_cls.from_pretrained(base),
-                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
-    run = write_run(tmp_path / "runs" / "sft-1", "sft", model, base, None, tmp_path / "data")
-    with pytest.raises(UserError, match=rf"does not support the architecture {architecture} \(convert_hf_to_gguf.py "
-                                        rf"failed; llama.cpp said: .*Model {architecture} is not supported\)"):
-        export_run(run, ExportSettings(to="gguf", out=tmp_path / "out"), log=quiet)
-    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
 
 
 def test_unsupported_architecture_names_it_and_llama_cpp_says_why(tmp_path, default_model_dir, one_thread):

@@ -118,7 +118,7 @@ def test_stops_and_ollama_template_match_each_family(family, family_dirs):
     template renders, with and without a system prompt (Ollama puts SYSTEM first when a request has none)."""
     import shutil
 
-    from test_export import go_render
+    from support.export_checks import go_render
 
     from pipeline.export.ollama import go_template
     from pipeline.export.template import end_tokens, turn_format
@@ -176,7 +176,8 @@ def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, 
     0.0116 apart (this random model's logits span about +-0.75; f16 rounds its weights), so the tie
     allowed is 0.02: a converter that got Gemma wrong (norm shift, embedding scale) parts at token 0."""
     from peft import PeftModel
-    from test_export import assert_alike, chat_ids, hf_greedy, modelfile
+    from support.export_checks import modelfile
+    from support.greedy import assert_alike, chat_ids, hf_greedy
     from transformers import AutoModelForCausalLM
 
     from pipeline.export import ExportSettings, export_run
@@ -202,7 +203,7 @@ def test_gemma_gguf_and_ollama_export_continue_like_the_merged_model(gemma_run, 
 
 def test_a_gemma_family_architecture_llama_cpp_cannot_convert_is_named(tmp_path, gemma_tokenizer_dir, one_thread):
     """VaultGemma: transformers has it, this llama.cpp's converter does not; its own message is quoted."""
-    from test_export import refuse_unsupported
+    from support.export_checks import refuse_unsupported
     from transformers import AutoTokenizer, VaultGemmaConfig, VaultGemmaForCausalLM
 
     tokenizer = AutoTokenizer.from_pretrained(gemma_tokenizer_dir)

@@ -261,7 +261,7 @@ def test_picking_the_standard_preset_fills_the_boxes_and_runs_its_epochs(tmp_pat
 def test_the_fetch_button_as_gradio_calls_it_writes_a_posts_file_the_build_reads(tmp_path, loopback, monkeypatch):
     """The Fetch handler with its event's inputs (a blog whose pages are cached, so no browser starts):
     the posts land among the uploads, ticked, and the shown command parses to the settings that ran."""
-    from fetch_server import BLOG, BLOG_PAGE_2, PAGES, serve_site
+    from support.fetch_server import BLOG, BLOG_PAGE_2, PAGES, serve_site
 
     import app
     from pipeline.data.ingest import ingest

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from support.teacher_models import build_chatty_model, free_port
+
 from pipeline.errors import UserError
 from pipeline.teacher import chat_completions_url, make_teacher
 
@@ -18,33 +20,11 @@ CONVERSATIONS = [[{"role": "user", "content": "Write a short post about shipping
                  [{"role": "user", "content": "List three reasons to write tests, one per line, with examples."}]]
 
 
-def build_chatty_model(out: Path, tokenizer_dir: Path) -> Path:
-    """A tiny random Llama whose greedy output varies with the prompt (the shared tiny model's
-    small initialisation makes every prompt decode to newlines, which would hide padding bugs)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from conftest import TINY_CONFIG
-
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                         **{**TINY_CONFIG, "tie_word_embeddings": False}, initializer_range=0.5)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
 
 @pytest.fixture(scope="module")
 def chatty_model_dir(tmp_path_factory, tiny_model_dir) -> Path:
     return build_chatty_model(tmp_path_factory.mktemp("chatty"), tiny_model_dir)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_specs_and_unreachable_url(tmp_path):

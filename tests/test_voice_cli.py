@@ -1,7 +1,7 @@
 """``python -m pipeline voice score``: scores a file's texts against a data folder, or says what is wrong."""
 
 from conftest import last_json, run_cli
-from test_data_build import EXAMPLES
+from support.paths import EXAMPLES
 
 from pipeline.data.build import BuildSettings, build_dataset
 

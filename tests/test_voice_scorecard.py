@@ -4,7 +4,7 @@ author's words, the author's lines shuffled across posts and generic prose stay 
 import json
 
 import pytest
-from test_data_build import EXAMPLES
+from support.paths import EXAMPLES
 
 from pipeline.data.ingest import read_all
 from pipeline.data.negatives import rule_rewrite

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from car_fixtures import dag_cbor, varint
+from support.car_fixtures import dag_cbor, varint
 from conftest import last_json, run_cli
-from fetch_server import serve_author_feed, serve_mastodon, serve_slow
+from support.fetch_server import serve_author_feed, serve_mastodon, serve_slow
 
 from pipeline.data.sources import expected as expected_exports
 

@@ -16,8 +16,8 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from car_fixtures import RepoBuilder, post_record
-from fetch_server import mastodon_html
+from support.car_fixtures import RepoBuilder, post_record
+from support.fetch_server import mastodon_html
 
 USER, USER_ID = "adaquill", "1500000000000000001"
 START = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
