@@ -31,7 +31,7 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
             if config.on_space:
                 parts["login"] = gr.LoginButton(size="md")
         else:
-            parts["project"] = gr.Dropdown(choices=list_projects(config) or [SAMPLE_PROJECT], value=SAMPLE_PROJECT,
+            parts["project"] = gr.Dropdown(choices=project_choices(config), value=SAMPLE_PROJECT,
                                            label="Project", info=f"a folder under {config.root}",
                                            elem_id="project", scale=2)
             parts["new_name"] = gr.Textbox(label="New project", placeholder="my-voice", scale=2, elem_id="new-project")
@@ -76,9 +76,15 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
 
     def create(name):
         workspace = open_project(config, (name or "").strip())
-        return gr.update(choices=list_projects(config), value=workspace.root.name), ""
+        return gr.update(choices=project_choices(config), value=workspace.root.name), ""
 
-    demo.load(user_errors(pick), parts["project"], studio.workspace)
+    def on_load(name):
+        # The page was built when the app started: list the projects made since (a reload keeps them).
+        choices = project_choices(config)
+        name = name if name in choices else SAMPLE_PROJECT
+        return gr.update(choices=choices, value=name), pick(name)
+
+    demo.load(user_errors(on_load), parts["project"], [parts["project"], studio.workspace])
     parts["project"].input(user_errors(pick), parts["project"], studio.workspace, api_name="open_project")
     parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)
@@ -86,6 +92,11 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
         user_errors(pick), parts["project"], studio.workspace)
     parts["sample"].click(lambda: create(SAMPLE_PROJECT)[0], None, parts["project"]).then(
         user_errors(pick), parts["project"], studio.workspace)
+
+
+def project_choices(config: AppConfig) -> list[str]:
+    """The Project dropdown's choices: every project under the root, and the sample."""
+    return sorted({*list_projects(config), SAMPLE_PROJECT})
 
 
 def describe_backend() -> str:

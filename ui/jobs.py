@@ -7,6 +7,7 @@ reload, a second tab or an app restart all see the same run.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -47,8 +48,7 @@ class RunPanel:
             if kind == "dpo":
                 self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
                                            elem_id="dpo-margin-plot")
-                self.drift = gr.LinePlot(x="step", y="value", color="series",
-                                         label=f"Log-ratio drift from the SFT policy, per token (warn > {DRIFT_WARNING})",
+                self.drift = gr.LinePlot(x="step", y="value", color="series", label=_drift_label("sft"),
                                          height=240, elem_id="dpo-drift-plot")
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
@@ -70,7 +70,9 @@ class RunPanel:
         metrics = run.metrics()
         frames = [_long_frame(metrics, LOSS_SERIES)]
         if self.kind == "dpo":
-            frames += [_long_frame(metrics, MARGIN_SERIES), _long_frame(metrics, DRIFT_SERIES)]
+            reference = run.config().get("reference") if run.config_path.is_file() else None
+            frames += [_long_frame(metrics, MARGIN_SERIES),
+                       gr.update(value=_long_frame(metrics, DRIFT_SERIES), label=_drift_label(reference))]
         return [_status_text(run, status, metrics), _progress_bar(status), *frames, _log_tail(run),
                 gr.Timer(active=status.get("state") in ACTIVE)]
 
@@ -108,18 +110,34 @@ class RunPanel:
 
 
 def _long_frame(metrics: list[dict], series: dict[str, str]) -> pd.DataFrame:
-    rows = [{"step": m["step"], "value": float(m[key]), "series": label}
-            for m in metrics if "step" in m for key, label in series.items()
-            if isinstance(m.get(key), (int, float))]
-    # typed even when empty: the plot picks its axis types from the first frame it gets
+    """The ``series`` (metrics key -> legend label) of ``metrics`` as (step, value, series) rows, finite values only.
+
+    Every label is in every frame: Gradio's plot fixes its colour scale from the first frame it draws
+    and only swaps the data afterwards, so a series missing then (every series, in the empty frame a
+    run starts with) would be drawn without a colour, i.e. not at all. A label without points gets
+    one row with no value, which the plot leaves out."""
+    rows = []
+    for key, label in series.items():
+        points = [{"step": m["step"], "value": float(m[key]), "series": label} for m in metrics
+                  if "step" in m and isinstance(m.get(key), (int, float)) and math.isfinite(m[key])]
+        rows += points or [{"step": 0, "value": math.nan, "series": label}]
+    # typed: the plot picks its axis types from the first frame it gets
     return pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": "int64", "value": "float64",
                                                                            "series": "string"})
+
+
+def _drift_label(reference: str | None) -> str:
+    """The drift plot's title: drift from the run's reference (the SFT policy, or the base model)."""
+    source = "the base model" if reference == "base" else "the SFT policy"
+    return f"Log-ratio drift from {source}, per token (warn > {DRIFT_WARNING})"
 
 
 def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
     state = status.get("state", "none")
     parts = [f"**{run.name}**: {state}"]
-    if status.get("step") is not None and status.get("max_steps"):
+    if state == "running" and status.get("phase"):  # work before step 1 (e.g. the reference log-probs)
+        parts.append(f"{status['phase']}: {status.get('done', 0)}/{status.get('total', '?')} {status.get('unit', '')}".strip())
+    elif status.get("step") is not None and status.get("max_steps"):
         parts.append(f"step {status['step']}/{status['max_steps']}")
     if state in ACTIVE and status.get("eta_s") is not None:
         parts.append(f"ETA {_duration(status['eta_s'])}")
@@ -128,12 +146,20 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
     last = metrics[-1] if metrics else {}
     if isinstance(last.get("loss"), (int, float)):
         parts.append(f"loss {last['loss']:.4f}")
+    evals = [m["eval_loss"] for m in metrics if isinstance(m.get("eval_loss"), (int, float))]
+    if evals:
+        parts.append(f"eval loss {evals[-1]:.4f}")
     if isinstance(last.get("rewards/margins"), (int, float)):
         parts.append(f"margin {last['rewards/margins']:.3f}")
     if isinstance(last.get("logratio_drift"), (int, float)):
         drift = last["logratio_drift"]
         parts.append(f"log-ratio drift {drift:.3f}" + (f" ⚠ above {DRIFT_WARNING}" if drift > DRIFT_WARNING else ""))
     text = " · ".join(parts)
+    too_long = (run.config().get("too_long") or {}) if run.config_path.is_file() else {}
+    if too_long.get("dropped"):
+        text += (f"\n\n⚠ {too_long['dropped']} of {too_long['examples']} training examples were left out as longer than "
+                 f"{too_long['max_length']} tokens; Max length {too_long['longest']} (`--max-length "
+                 f"{too_long['longest']}`) keeps them all.")
     if status.get("error"):
         text += f"\n\n**Error:** {status['error']}"
     if state == "done" and run.has_adapter():
@@ -142,7 +168,10 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
 
 
 def _progress_bar(status: dict) -> str:
-    step, total = status.get("step") or 0, status.get("max_steps") or 0
+    if status.get("phase"):
+        step, total = status.get("done") or 0, status.get("total") or 0
+    else:
+        step, total = status.get("step") or 0, status.get("max_steps") or 0
     if not total:
         return ""
     pct = max(0.0, min(100.0, 100.0 * step / total))
