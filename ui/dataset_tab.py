@@ -26,8 +26,9 @@ from .knobs import Knobs, settings_from_boxes
 
 TEACHERS = ["none", "local", "url"]
 NEGATIVES = ["rule", "teacher", "base"]
-ENGAGEMENT_LABEL = "Engagement score by rank (gold dots: the posts that make preference pairs)"
-ENGAGEMENT_COLOURS = {"gold": "#d4a017", "other": "#7a8ba8"}
+ENGAGEMENT_LABEL = "Engagement score by rank: gold dots are the gold set (the posts that make preference pairs), grey the rest"
+ENGAGEMENT_COLOURS = {"gold": "#d4a017", "other": "#9aa3b0"}
+"""Named in the plot's title, not in a legend (Gradio 6.31 cuts a legend below the plot off)."""
 
 
 def build_settings(config: AppConfig, values: dict, teacher: str, url: str | None, teacher_model: str | None,
@@ -69,7 +70,7 @@ def build(studio: Studio) -> None:
         counts = gr.Dataframe(label="Posts / examples after each step", interactive=False, elem_id="dataset-counts")
         checks = gr.Dataframe(label="Quality checks", interactive=False, wrap=True)
     engagement = gr.ScatterPlot(x="rank", y="score", color="set", label=ENGAGEMENT_LABEL, color_map=ENGAGEMENT_COLOURS,
-                                height=320, elem_id="engagement-plot")
+                                colors_in_legend=[], height=260, elem_id="engagement-plot")
     preview = gr.Chatbot(label="Examples rendered with the chat template", height=320, elem_id="dataset-preview")
 
     def on_upload(path, files, selected):

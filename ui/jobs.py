@@ -25,6 +25,10 @@ from .knobs import settings_from_boxes
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
 DRIFT_SERIES = {"logratio_drift": "mean |log π/π_ref| per token"}
+HUES = {"blue": "#4c78a8", "orange": "#f58518", "green": "#54a24b", "red": "#e45756"}
+COLOURS = {"train loss": "blue", "eval loss": "orange", "margin": "blue", "chosen reward": "green",
+           "rejected reward": "red", DRIFT_SERIES["logratio_drift"]: "blue"}
+"""Each series' colour, named in the plot's title: Gradio 6.31 cuts a legend below the plot off."""
 LOG_TAIL_LINES = 30
 TRAINING_SLOT = dict(concurrency_id="training", concurrency_limit=1, show_progress="minimal")
 """Events that start a training job share one slot app-wide (see :func:`hold_gpu_slot`)."""
@@ -43,13 +47,10 @@ class RunPanel:
         self.status = gr.Markdown(elem_id=f"{kind}-status")
         self.progress = gr.HTML()
         with gr.Row():
-            self.loss = gr.LinePlot(x="step", y="value", color="series", label="Loss", height=240,
-                                    elem_id=f"{kind}-loss-plot")
+            self.loss = _plot("Loss", LOSS_SERIES, f"{kind}-loss-plot")
             if kind == "dpo":
-                self.margins = gr.LinePlot(x="step", y="value", color="series", label="Rewards and margin", height=240,
-                                           elem_id="dpo-margin-plot")
-                self.drift = gr.LinePlot(x="step", y="value", color="series", label=_drift_label("sft"),
-                                         height=240, elem_id="dpo-drift-plot")
+                self.margins = _plot("Rewards and margin", MARGIN_SERIES, "dpo-margin-plot")
+                self.drift = _plot(_drift_label("sft"), DRIFT_SERIES, "dpo-drift-plot")
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
 
@@ -126,6 +127,20 @@ def _long_frame(metrics: list[dict], series: dict[str, str]) -> pd.DataFrame:
                                                                            "series": "string"})
 
 
+def _plot(title: str, series: dict[str, str], elem_id: str) -> gr.LinePlot:
+    """A curve per series, coloured as :data:`COLOURS` says and named in the title (no legend)."""
+    colours = {label: HUES[COLOURS[label]] for label in series.values()}
+    return gr.LinePlot(x="step", y="value", color="series", label=_titled(title, series), height=240,
+                       color_map=colours, colors_in_legend=[], elem_id=elem_id)
+
+
+def _titled(title: str, series: dict[str, str]) -> str:
+    """``title`` with each series' colour: "Loss: train loss (blue), eval loss (orange)"."""
+    if len(series) == 1:
+        return title
+    return f"{title}: " + ", ".join(f"{label} ({COLOURS[label]})" for label in series.values())
+
+
 def _drift_label(reference: str | None) -> str:
     """The drift plot's title: drift from the run's reference (the SFT policy, or the base model)."""
     source = "the base model" if reference == "base" else "the SFT policy"
@@ -143,7 +158,7 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
         parts.append(f"ETA {_duration(status['eta_s'])}")
     if status.get("position"):
         parts.append(f"queue position {status['position']}")
-    last = metrics[-1] if metrics else {}
+    last = next((m for m in reversed(metrics) if "loss" in m), {})  # the last training row, not an eval row
     if isinstance(last.get("loss"), (int, float)):
         parts.append(f"loss {last['loss']:.4f}")
     evals = [m["eval_loss"] for m in metrics if isinstance(m.get("eval_loss"), (int, float))]
