@@ -52,10 +52,12 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
     """Connect the header's events and the tabs' refreshers (call after every tab is built)."""
     config = studio.config
     refresh_all, outputs = studio.refresh(studio.refreshers, keep_picks=False)
-    studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False)
-    demo.load(user_errors(describe_backend), None, parts["backend"])
+    # What runs as the page opens is quick bookkeeping: no spinner over the tabs while it runs.
+    quiet = dict(show_progress="hidden")
+    studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False, **quiet)
+    demo.load(user_errors(describe_backend), None, parts["backend"], **quiet)
     if not config.public:  # the base is fixed to 'default' on a public server
-        demo.load(user_errors(model_choices), studio.model, studio.model)
+        demo.load(user_errors(model_choices), studio.model, studio.model, **quiet)
 
     if config.public:
         session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
@@ -68,7 +70,7 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
             who = f"signed in as **{username}**" if username else "a private session kept in this browser"
             return str(workspace.root), session_id, f"Your private workspace ({who})."
 
-        demo.load(user_errors(open_visitor), session, [studio.workspace, session, parts["where"]])
+        demo.load(user_errors(open_visitor), session, [studio.workspace, session, parts["where"]], **quiet)
         return
 
     def pick(name):
@@ -84,7 +86,7 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
         name = name if name in choices else SAMPLE_PROJECT
         return gr.update(choices=choices, value=name), pick(name)
 
-    demo.load(user_errors(on_load), parts["project"], [parts["project"], studio.workspace])
+    demo.load(user_errors(on_load), parts["project"], [parts["project"], studio.workspace], **quiet)
     parts["project"].input(user_errors(pick), parts["project"], studio.workspace, api_name="open_project")
     parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)

@@ -23,11 +23,11 @@ from .common import AppConfig, Studio, allowed_path, runs_of_kind, user_errors, 
 from .knobs import settings_from_boxes
 
 LOSS_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
-MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen reward", "rewards/rejected": "rejected reward"}
+MARGIN_SERIES = {"rewards/margins": "margin", "rewards/chosen": "chosen", "rewards/rejected": "rejected"}
 DRIFT_SERIES = {"logratio_drift": "mean |log π/π_ref| per token"}
 HUES = {"blue": "#4c78a8", "orange": "#f58518", "green": "#54a24b", "red": "#e45756"}
-COLOURS = {"train loss": "blue", "eval loss": "orange", "margin": "blue", "chosen reward": "green",
-           "rejected reward": "red", DRIFT_SERIES["logratio_drift"]: "blue"}
+COLOURS = {"train loss": "blue", "eval loss": "orange", "margin": "blue", "chosen": "green", "rejected": "red",
+           DRIFT_SERIES["logratio_drift"]: "blue"}
 """Each series' colour, named in the plot's title: Gradio 6.31 cuts a legend below the plot off."""
 LOG_TAIL_LINES = 30
 TRAINING_SLOT = dict(concurrency_id="training", concurrency_limit=1, show_progress="minimal")
@@ -47,10 +47,10 @@ class RunPanel:
         self.status = gr.Markdown(elem_id=f"{kind}-status")
         self.progress = gr.HTML()
         with gr.Row():
-            self.loss = _plot("Loss", LOSS_SERIES, f"{kind}-loss-plot")
+            self.loss = _plot("Loss", LOSS_SERIES, "loss", f"{kind}-loss-plot")
             if kind == "dpo":
-                self.margins = _plot("Rewards and margin", MARGIN_SERIES, "dpo-margin-plot")
-                self.drift = _plot(_drift_label("sft"), DRIFT_SERIES, "dpo-drift-plot")
+                self.margins = _plot("Rewards", MARGIN_SERIES, "reward", "dpo-margin-plot")
+                self.drift = _plot(_drift_label("sft"), DRIFT_SERIES, "per token", "dpo-drift-plot")
         self.log = gr.Textbox(label="Log (last lines)", lines=6, max_lines=12, autoscroll=True, interactive=False)
         self.timer = gr.Timer(2.0, active=False)
 
@@ -127,11 +127,11 @@ def _long_frame(metrics: list[dict], series: dict[str, str]) -> pd.DataFrame:
                                                                            "series": "string"})
 
 
-def _plot(title: str, series: dict[str, str], elem_id: str) -> gr.LinePlot:
+def _plot(title: str, series: dict[str, str], y_title: str, elem_id: str) -> gr.LinePlot:
     """A curve per series, coloured as :data:`COLOURS` says and named in the title (no legend)."""
     colours = {label: HUES[COLOURS[label]] for label in series.values()}
-    return gr.LinePlot(x="step", y="value", color="series", label=_titled(title, series), height=240,
-                       color_map=colours, colors_in_legend=[], elem_id=elem_id)
+    return gr.LinePlot(x="step", y="value", color="series", label=_titled(title, series), y_title=y_title,
+                       height=240, color_map=colours, colors_in_legend=[], elem_id=elem_id)
 
 
 def _titled(title: str, series: dict[str, str]) -> str:

@@ -102,8 +102,10 @@ def drawn_lines(page, elem_id: str) -> list[str]:
 
 
 def untranslated_keys(page) -> set[str]:
-    """Gradio's i18n keys left in the page text (a translation that did not load)."""
-    return {m.group(0) for m in UNTRANSLATED.finditer(page.locator("body").inner_text())}
+    """Gradio's i18n keys left in the page's text or in what it announces to screen readers."""
+    text = page.evaluate("""() => document.body.innerText + ' ' +
+        [...document.querySelectorAll('[role=status]')].map(e => e.textContent).join(' ')""")
+    return {m.group(0) for m in UNTRANSLATED.finditer(text)}
 
 
 def test_dataset_sft_dpo_compare_evaluate_publish(studio, hub, page, screenshot, tmp_path, tiny_model_dir):
@@ -176,6 +178,8 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     options = {text.replace("✓", "").strip() for text in page.get_by_role("option").all_inner_texts()}
     assert {"sample", "second"} <= options, options
     page.keyboard.press("Escape")
+    model.fill(str(inside_root))  # the base model box starts at 'default' again
+    model.press("Enter")
 
     tab(page, "DPO")
     page.get_by_role("button", name="Use the latest SFT run").click()
