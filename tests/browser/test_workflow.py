@@ -210,6 +210,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
         wait_for_text(page, f"compare-{column}-stats", r"tok/s", timeout=120_000)
         assert field(page, f"compare-{column}").input_value().strip()
     # The answer length follows the posts' own (the slider left the 128 it starts at).
+    page.get_by_text("Sampling (the same for all three columns)").click()
     assert page.locator("#compare-max-new-tokens input[type=number]").input_value() != "128"
     page.locator("#pick-dpo").click()
     wait_for_text(page, "pick-status", "Saved", timeout=30_000)
