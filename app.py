@@ -29,6 +29,9 @@ TABS = (
     ("Publish", publish_tab),
     ("Export", export_tab),
 )
+MISSING_TRANSLATIONS = gr.I18n(en={"common.complete": "Complete", "common.upload": "Upload"})
+"""Keys Gradio 6.31's own pages use that its English strings lack (the status announced to screen readers
+when an event ends, the upload button): without these the raw keys show in the page."""
 CSS = """
 .needs p { margin: 0; padding: 6px 10px; border-left: 3px solid var(--color-accent); background: var(--block-background-fill); }
 footer { display: none !important; }
@@ -48,7 +51,7 @@ def build_app(config: AppConfig) -> gr.Blocks:
                     module.build(studio)
                 # opening a tab picks up what other tabs made meanwhile (a dataset, a finished run)
                 refresh, outputs = studio.refresh(studio.refreshers[before:], keep_picks=True)
-                tab.select(refresh, [studio.workspace, *outputs], outputs, queue=False)
+                tab.select(refresh, [studio.workspace, *outputs], outputs, queue=False, show_progress="hidden")
         header.wire(demo, studio, parts)
     return demo
 
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     # heavy); Compare's generation sets its own, higher limit. Visitors see their queue position.
     demo.queue(default_concurrency_limit=1, max_size=64 if config.public else None)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False,
-                max_file_size=f"{config.upload_limit_mb}mb", css=CSS, footer_links=[])
+                max_file_size=f"{config.upload_limit_mb}mb", css=CSS, footer_links=[], i18n=MISSING_TRANSLATIONS)
 
 
 if __name__ == "__main__":

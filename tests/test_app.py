@@ -189,15 +189,91 @@ def test_run_panel_frames_are_typed_and_status_reads_the_run(tmp_path):
     from pipeline.workspace import Workspace
     from ui.jobs import MARGIN_SERIES, _long_frame, _status_text
 
+    # Every series is in every frame, the empty one a run starts with included: the page's plot fixes
+    # its colours from the first frame it draws, and a series it did not see then is drawn in no colour.
     empty = _long_frame([], MARGIN_SERIES)
     assert str(empty["value"].dtype) == "float64" and str(empty["step"].dtype) == "int64"
+    assert list(empty["series"]) == list(MARGIN_SERIES.values()) and empty["value"].isna().all()
     rows = [{"step": 1, "loss": 0.7, "rewards/margins": 0.1, "logratio_drift": 0.05},
-            {"step": 2, "loss": 0.6, "rewards/margins": 0.4, "logratio_drift": 0.25}]
+            {"step": 2, "loss": 0.6, "rewards/margins": 0.4, "logratio_drift": 0.25},
+            {"step": 3, "loss": float("nan"), "rewards/margins": float("inf")}]
     frame = _long_frame(rows, MARGIN_SERIES)
-    assert list(frame["value"]) == [0.1, 0.4] and set(frame["series"]) == {"margin"}
+    margins = frame[frame["series"] == "margin"]
+    assert list(margins["value"]) == [0.1, 0.4]  # finite points only: two, so a line
+    assert set(frame["series"]) == set(MARGIN_SERIES.values())
     run = Workspace(tmp_path / "p").run("dpo-1")
-    text = _status_text(run, {"state": "running", "step": 2, "max_steps": 10, "eta_s": 75}, rows)
+    text = _status_text(run, {"state": "running", "step": 2, "max_steps": 10, "eta_s": 75}, rows[:2])
     assert "step 2/10" in text and "ETA 01:15" in text and "above 0.2" in text
+
+
+def test_run_status_names_the_phase_before_step_one_and_the_examples_max_length_left_out(tmp_path):
+    from pipeline.fsio import atomic_write_json
+    from pipeline.train.metrics import PhaseProgress
+    from pipeline.workspace import Workspace
+    from ui.jobs import _drift_label, _progress_bar, _status_text
+
+    run = Workspace(tmp_path / "p").run("dpo-1")
+    run.path.mkdir(parents=True)
+    progress = PhaseProgress(run, "computing reference log-probs", 120, "pairs", max_steps=30)
+    progress(40)
+    status = run.status()
+    assert (status["phase"], status["done"], status["total"], status["step"]) == ("computing reference log-probs", 40,
+                                                                                   120, 0)
+    assert status["eta_s"] is not None
+    text = _status_text(run, status, [])
+    assert "computing reference log-probs: 40/120 pairs" in text and "ETA" in text and "step 0/30" not in text
+    assert "width:33.3%" in _progress_bar(status)
+
+    atomic_write_json(run.config_path, {"kind": "sft", "too_long": {"dropped": 72, "examples": 164, "max_length": 512,
+                                                                     "longest": 1300}})
+    text = _status_text(run, {"state": "done", "step": 40, "max_steps": 40}, [])
+    assert "72 of 164 training examples were left out" in text and "--max-length 1300" in text
+    assert "the base model" in _drift_label("base") and "the SFT policy" in _drift_label("sft")
+
+
+def test_page_load_lists_every_project_and_tab_refreshes_wait_for_an_open_project(tmp_path):
+    import gradio as gr
+
+    from ui.common import AppConfig, Studio
+    from ui.header import project_choices
+
+    config = AppConfig(root=tmp_path)
+    assert project_choices(config) == ["sample"]
+    (tmp_path / "mine").mkdir()  # made after the page was built (another tab, the CLI)
+    assert project_choices(config) == ["mine", "sample"]
+
+    def needs_a_project(path):
+        from ui.common import workspace_of
+
+        return str(workspace_of(path).root)
+
+    with gr.Blocks():
+        studio = Studio(config=config, workspace=gr.State(None), model=gr.Textbox())
+        box = gr.Textbox()
+    refresh, outputs = studio.refresh([(needs_a_project, [box])], keep_picks=True)
+    assert outputs == [box]
+    assert isinstance(refresh(None, ""), type(gr.skip()))  # before the load event opened a project: no error
+    assert refresh(str(tmp_path / "mine"), "") == str((tmp_path / "mine").resolve())
+
+
+def test_compare_stop_idles_every_column_and_the_answer_length_follows_the_posts(tmp_path):
+    from pipeline.compare.budget import CAP, FLOOR, budget_for, percentile
+    from ui.compare_tab import GENERATING, stopped
+
+    assert stopped(GENERATING, "latency 0.1 s", "") == ["stopped", "latency 0.1 s", ""]
+    assert percentile([10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 0.9) == 90
+    assert budget_for([150] * 9 + [900]) == 176  # 150 tokens and a tenth more, rounded up to 16
+    assert budget_for([5, 6]) == FLOOR and budget_for([5000]) == CAP and budget_for([]) == FLOOR
+
+
+def test_engagement_plot_says_when_the_posts_have_no_engagement_counts():
+    from ui.dataset_tab import ENGAGEMENT_LABEL, _engagement_plot
+
+    flat = _engagement_plot({"engagement": {"scores": [0.5] * 4, "posts_with_engagement": 0}})
+    assert flat["value"] is None and "no engagement counts" in flat["label"]
+    counted = _engagement_plot({"engagement": {"scores": [0.9, 0.2], "gold_flags": [True, False],
+                                               "posts_with_engagement": 2}})
+    assert list(counted["value"]["set"]) == ["gold", "other"] and counted["label"] == ENGAGEMENT_LABEL
 
 
 def test_page_reads_only_folders_under_the_projects_root_or_model_cache(tmp_path, tiny_model_dir):

@@ -168,3 +168,16 @@ def test_default_model_as_teacher_and_base(tmp_path, default_model_dir):
     rule_made = sum(r["rejected"][0]["content"] == rule_rewrite(r["chosen"][0]["content"]) for r in pairs)
     assert rule_made == report.counts["negative_fallbacks"] < 2  # the model's own answers, not the rule's
     assert report.quality["length_balance"]["ratio_mean"] < 1.25  # trimmed to about the post's length
+
+
+def test_length_warning_advises_by_the_negatives_method_in_use():
+    from pipeline.data.quality import length_balance
+
+    def pair(chosen, rejected):
+        return {"chosen": [{"role": "assistant", "content": chosen}], "rejected": [{"role": "assistant", "content": rejected}]}
+
+    pairs = [pair("short post", "a much, much longer rejected answer")] * 3
+    rule = length_balance(pairs, "rule")["warning"]
+    assert "rejected answers are" in rule and "use --negatives rule" not in rule and "--loss ipo or simpo" in rule
+    assert "use --negatives rule" in length_balance(pairs, "base")["warning"]
+    assert length_balance([pair("same length", "same lengtH")], "rule")["warning"] is None

@@ -62,6 +62,10 @@ def test_reference_log_probs_are_the_sft_policy(tmp_path, sft_run, tiny_model_di
     built = build_dpo_trainer(data, Run(tmp_path / "dpo"), dpo_settings(), sft, **QUIET)
     trainer = built.trainer
     assert built.config_extra["reference"] == "sft"
+    # the pass before step 1 is in status.json as a phase the page shows, counted in pairs
+    status = Run(tmp_path / "dpo").status()
+    assert status["phase"] == "computing reference log-probs" and status["unit"] == "pairs"
+    assert status["done"] == status["total"] == len(trainer.train_dataset) and status["max_steps"] == 2
     tokenizer = load_tokenizer(tiny_model_dir)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     base_logps = [completion_logps(base, tokenizer, r["prompt"], r["chosen"]) for r in trainer.train_dataset]

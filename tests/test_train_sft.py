@@ -128,3 +128,11 @@ def test_out_of_memory_is_reported_with_a_fix():
     with pytest.raises(UserError, match=r"out of memory .*smaller --batch-size.*--4bit.*shorter --max-length"):
         with user_errors(SFTSettings(batch_size=8), "/tmp"):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_the_run_keeps_how_many_examples_max_length_left_out_and_the_length_that_keeps_them():
+    from pipeline.train.sft import too_long_record
+
+    assert too_long_record([100, 600, 300, 1300], 512) == {"dropped": 2, "examples": 4, "max_length": 512,
+                                                           "longest": 1300}
+    assert too_long_record([10, 20], 512)["dropped"] == 0

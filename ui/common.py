@@ -287,6 +287,8 @@ class Studio:
         outputs = [c for _, outs in refreshers for c in outs]
 
         def run(path, *current):
+            if not path:  # the page is still opening its project (a tab's select event can come first)
+                return gr.skip() if len(outputs) == 1 else [gr.skip()] * len(outputs)
             values = []
             for fn, _ in refreshers:
                 result = fn(path)

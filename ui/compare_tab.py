@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from pipeline.compare.budget import CAP
 from pipeline.errors import UserError
 from pipeline.generation import SAMPLING_FLAGS, SamplingSettings, as_messages
 
@@ -25,6 +26,9 @@ from .common import POLICY_KINDS, Studio, allowed_path, cli_box, cli_command, ne
 from .knobs import Knobs, settings_from_boxes
 
 COLUMNS = ("base", "sft", "dpo")
+GENERATING = "generating…"
+DEFAULT_NEW_TOKENS = 128
+"""Until the project has a dataset; then the posts' own length (``suggest_new_tokens``)."""
 TITLES = {"base": "Base", "sft": "SFT", "dpo": "DPO"}
 
 
@@ -55,7 +59,9 @@ def build(studio: Studio) -> None:
         held_out = gr.Button("A brief from the test split", scale=1, elem_id="compare-held-out")
     knobs = Knobs(SAMPLING_FLAGS)
     with gr.Accordion("Sampling (the same for all three columns)", open=False), gr.Row():
-        knobs.add("max_new_tokens", gr.Slider, minimum=16, maximum=512, value=96, step=16, label="Max new tokens")
+        knobs.add("max_new_tokens", gr.Slider, minimum=16, maximum=CAP, value=DEFAULT_NEW_TOKENS, step=16,
+                  label="Max new tokens", info="set from the length of your own posts once the project has a dataset",
+                  elem_id="compare-max-new-tokens")
         knobs.add("temperature", gr.Slider, minimum=0.0, maximum=1.5, step=0.05, label="Temperature (0 = greedy)")
         knobs.add("top_p", gr.Slider, minimum=0.1, maximum=1.0, step=0.05, label="Top-p")
         knobs.add("seed", gr.Number, label="Seed")
@@ -84,7 +90,7 @@ def build(studio: Studio) -> None:
         finished: dict = {}
         for column, piece, done in stream_columns(model, sources, prompt, settings, log=quiet):
             text[column] += piece
-            stat[column] = _stats_text(done) if done is not None else "generating…"
+            stat[column] = _stats_text(done) if done is not None else GENERATING
             if done is not None:
                 finished[column] = done.as_dict()
             row = {"prompt": prompt, **{c: text[c] for c in COLUMNS if text[c]}, "stats": dict(finished),
@@ -98,12 +104,33 @@ def build(studio: Studio) -> None:
         [studio.workspace, sft_source, dpo_source, prompt, studio.model, blind, *knobs.components],
         [*texts.values(), *stats.values(), answers, cli], concurrency_id="compare",
         concurrency_limit=config.compare_concurrency, api_name="compare")
-    stop.click(None, None, None, cancels=[event])
+    stop.click(stopped, list(stats.values()), list(stats.values()), cancels=[event], queue=False)
     _picks_and_export(studio, event, texts, answers, blind)
     held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
     _which_is_real(studio, sft_source, dpo_source, knobs)
     latest.click(user_errors(latest_runs), studio.workspace, [sft_source, dpo_source])
     studio.on_workspace_change(latest_runs, [sft_source, dpo_source])
+    # The answer length follows the project's posts, unless the user moved the slider themselves.
+    new_tokens, suggested = knobs.boxes["max_new_tokens"], gr.State(DEFAULT_NEW_TOKENS)
+    for trigger in (studio.workspace.change, latest.click):
+        trigger(user_errors(suggest_new_tokens), [studio.workspace, new_tokens, suggested], [new_tokens, suggested],
+                queue=False)
+
+
+def stopped(*stats: str) -> list[str]:
+    """Stop's effect on the columns' stats lines: those still generating say they were stopped."""
+    return ["stopped" if text == GENERATING else text for text in stats]
+
+
+def suggest_new_tokens(path, current, suggested):
+    """The max-new-tokens slider sized to the project's posts (see pipeline.compare.budget), if it
+    still holds the previous suggestion; the new suggestion is remembered."""
+    from pipeline.compare.budget import new_token_budget
+
+    budget = new_token_budget(workspace_of(path).data_dir, log=quiet) if path else None
+    if budget is None or current != suggested:
+        return gr.skip(), suggested
+    return budget, budget
 
 
 def _which_is_real(studio: Studio, sft_source, dpo_source, knobs: Knobs) -> None:

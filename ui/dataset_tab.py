@@ -32,6 +32,9 @@ TEACHERS = ["none", "local", "url"]
 NEGATIVES = ["rule", "teacher", "base"]
 FETCHED_FILE = "public-posts.jsonl"
 """The uploads' name for what the Fetch button wrote (a new fetch replaces it)."""
+ENGAGEMENT_LABEL = "Engagement score by rank: gold dots are the gold set (the posts that make preference pairs), grey the rest"
+ENGAGEMENT_COLOURS = {"gold": "#d4a017", "other": "#9aa3b0"}
+"""Named in the plot's title, not in a legend (Gradio 6.31 cuts a legend below the plot off)."""
 
 
 def build_settings(config: AppConfig, values: dict, teacher: str, url: str | None, teacher_model: str | None,
@@ -103,8 +106,8 @@ def build(studio: Studio) -> None:
     removed = gr.Dataframe(label="What each step removed, with three examples per reason", interactive=False,
                            wrap=True, elem_id="dataset-removed")
     checks = gr.Dataframe(label="Quality checks", interactive=False, wrap=True)
-    engagement = gr.ScatterPlot(x="rank", y="score", color="set", label="Engagement score by rank (gold = preference pairs)",
-                                height=260, elem_id="engagement-plot")
+    engagement = gr.ScatterPlot(x="rank", y="score", color="set", label=ENGAGEMENT_LABEL, color_map=ENGAGEMENT_COLOURS,
+                                colors_in_legend=[], height=260, elem_id="engagement-plot")
     preview = gr.Chatbot(label="Examples rendered with the chat template", height=320, elem_id="dataset-preview")
 
     def on_upload(path, files, selected):
@@ -145,7 +148,7 @@ def build(studio: Studio) -> None:
     # message, not an error badge on every plot and table).
     build_button.click(user_errors(run_build), [studio.workspace, inputs, teacher, teacher_url, teacher_model,
                                                 studio.model, *knobs.components], cli, show_progress_on=summary,
-                       concurrency_id="heavy", concurrency_limit=1).success(
+                       concurrency_id="dataset-build", concurrency_limit=1).success(
         user_errors(lambda path: _views(workspace_of(path))), studio.workspace, outputs)
     teacher.change(lambda t: gr.update(visible=t == "url"), teacher, teacher_row)
     if studio.tabs is not None:
@@ -203,7 +206,7 @@ def _views(workspace: Workspace) -> tuple:
     report = _read_report(workspace.data_dir)
     return (_summary_text(report, workspace), _steps_table(report), _sources_table(report), _removed_table(report),
             _checks_table(report),
-            _engagement_frame(report), _preview_messages(report),
+            _engagement_plot(report), _preview_messages(report),
             gr.update(visible=True, value=_zip(workspace.data_dir)), gr.update(visible=True))
 
 
@@ -269,6 +272,16 @@ def _checks_table(report: dict) -> pd.DataFrame | None:
         if isinstance(info, dict) and "over_limit" in info:
             rows.append({"check": f"{name} over the token limit", "value": str(info["over_limit"])})
     return pd.DataFrame(rows)
+
+
+def _engagement_plot(report: dict):
+    """The engagement plot's value, or, for posts without engagement counts (a LinkedIn export), no
+    points and a title that says so (every post then scores the same: a flat line says nothing)."""
+    engagement = report.get("engagement") or {}
+    if engagement.get("scores") and not engagement.get("posts_with_engagement"):
+        return gr.update(value=None, label="Engagement: these posts have no engagement counts (likes, reposts), so "
+                                           "every post counts the same and all of them are gold")
+    return gr.update(value=_engagement_frame(report), label=ENGAGEMENT_LABEL)
 
 
 def _engagement_frame(report: dict) -> pd.DataFrame | None:

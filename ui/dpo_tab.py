@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipeline.errors import UserError
 from pipeline.train.flags import FLAGS
 from pipeline.train.settings import DPO_LOSSES, PRESETS
 
@@ -16,14 +17,17 @@ from .common import Studio, cli_box, cli_command, has_dataset, needs, runs_of_ki
 from .jobs import TRAINING_SLOT, RunPanel, hold_gpu_slot, start_training, training_settings
 from .knobs import Knobs
 
+ON_BASE = "none: train on the base model"
+"""The SFT-run choice that trains DPO on the base model (with the base as its reference)."""
+
 
 def build(studio: Studio) -> None:
     config = studio.config
     needs("an SFT run (the **SFT** tab) and the dataset's preference pairs (`data/dpo/train.jsonl`). "
-          "Without an SFT run DPO trains on the base model (and its reference is the base).")
+          f"To train on the base model instead (its reference is then the base), pick \"{ON_BASE}\".")
     with gr.Row(equal_height=True):
-        sft_run = gr.Dropdown(label="SFT run (the policy DPO starts from, and its reference)", choices=[],
-                              elem_id="dpo-sft-run", scale=3)
+        sft_run = gr.Dropdown(label="SFT run (the policy DPO starts from, and its reference)", choices=[ON_BASE],
+                              value=None, elem_id="dpo-sft-run", scale=3)
         latest = gr.Button("Use the latest SFT run", scale=1)
     knobs = Knobs(FLAGS["dpo"], preset="quick")
     with gr.Row():
@@ -49,9 +53,12 @@ def build(studio: Studio) -> None:
         workspace = workspace_of(path)
         if not has_dataset(workspace):
             raise gr.Error("no dataset in this project: build one in the Dataset tab first.")
+        if not sft_name:
+            raise UserError(f"no SFT run chosen: pick the SFT run DPO starts from (train one in the SFT tab), or "
+                            f"\"{ON_BASE}\".")
         settings = training_settings(config, "dpo", preset, knobs.named(values), model,
                                      with_human_picks=bool(human) and workspace.preferences_path.is_file())
-        run = start_training(workspace, "dpo", settings, parent_run=sft_name or None)
+        run = start_training(workspace, "dpo", settings, parent_run=None if sft_name == ON_BASE else sft_name)
         yield panel.choices(path, run.name), cli_command(*run.job()["argv"])
         hold_gpu_slot(run)
 
@@ -61,7 +68,8 @@ def build(studio: Studio) -> None:
 
     def sft_choices(path):
         names = runs_of_kind(workspace_of(path), "sft", with_adapter=True)
-        return gr.update(choices=names, value=names[0] if names else None)
+        # Without an SFT run nothing is picked: training on the base model must be chosen, not fallen into.
+        return gr.update(choices=[*names, ON_BASE], value=names[0] if names else None)
 
     latest.click(user_errors(sft_choices), studio.workspace, sft_run)
     studio.on_workspace_change(lambda path: [sft_choices(path), panel.choices(path)], [sft_run, panel.run])

@@ -64,7 +64,7 @@ def build(studio: Studio) -> None:
         return text, cli_command(*command(run_dir, settings)), gr.update(value=downloads, visible=True)
 
     start.click(user_errors(do_export), [studio.workspace, run, *knobs.components], [result, cli, files],
-                show_progress_on=result, concurrency_id="heavy", concurrency_limit=1)
+                show_progress_on=result, concurrency_id="export", concurrency_limit=1)
     target.change(lambda t: gr.update(interactive=t in ("gguf", "ollama")), target, quant, queue=False)
 
     def runs(path):

@@ -31,7 +31,7 @@ def build(config: AppConfig) -> tuple[Studio, dict]:
             if config.on_space:
                 parts["login"] = gr.LoginButton(size="md")
         else:
-            parts["project"] = gr.Dropdown(choices=list_projects(config) or [SAMPLE_PROJECT], value=SAMPLE_PROJECT,
+            parts["project"] = gr.Dropdown(choices=project_choices(config), value=SAMPLE_PROJECT,
                                            label="Project", info=f"a folder under {config.root}",
                                            elem_id="project", scale=2)
             parts["new_name"] = gr.Textbox(label="New project", placeholder="my-voice", scale=2, elem_id="new-project")
@@ -52,10 +52,12 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
     """Connect the header's events and the tabs' refreshers (call after every tab is built)."""
     config = studio.config
     refresh_all, outputs = studio.refresh(studio.refreshers, keep_picks=False)
-    studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False)
-    demo.load(user_errors(describe_backend), None, parts["backend"])
+    # What runs as the page opens is quick bookkeeping: no spinner over the tabs while it runs.
+    quiet = dict(show_progress="hidden")
+    studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False, **quiet)
+    demo.load(user_errors(describe_backend), None, parts["backend"], **quiet)
     if not config.public:  # the base is fixed to 'default' on a public server
-        demo.load(user_errors(model_choices), studio.model, studio.model)
+        demo.load(user_errors(model_choices), studio.model, studio.model, **quiet)
 
     if config.public:
         session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
@@ -68,7 +70,7 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
             who = f"signed in as **{username}**" if username else "a private session kept in this browser"
             return str(workspace.root), session_id, f"Your private workspace ({who})."
 
-        demo.load(user_errors(open_visitor), session, [studio.workspace, session, parts["where"]])
+        demo.load(user_errors(open_visitor), session, [studio.workspace, session, parts["where"]], **quiet)
         return
 
     def pick(name):
@@ -76,9 +78,15 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
 
     def create(name):
         workspace = open_project(config, (name or "").strip())
-        return gr.update(choices=list_projects(config), value=workspace.root.name), ""
+        return gr.update(choices=project_choices(config), value=workspace.root.name), ""
 
-    demo.load(user_errors(pick), parts["project"], studio.workspace)
+    def on_load(name):
+        # The page was built when the app started: list the projects made since (a reload keeps them).
+        choices = project_choices(config)
+        name = name if name in choices else SAMPLE_PROJECT
+        return gr.update(choices=choices, value=name), pick(name)
+
+    demo.load(user_errors(on_load), parts["project"], [parts["project"], studio.workspace], **quiet)
     parts["project"].input(user_errors(pick), parts["project"], studio.workspace, api_name="open_project")
     parts["create"].click(user_errors(create), parts["new_name"], [parts["project"], parts["new_name"]]).success(
         user_errors(pick), parts["project"], studio.workspace)
@@ -86,6 +94,11 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
         user_errors(pick), parts["project"], studio.workspace)
     parts["sample"].click(lambda: create(SAMPLE_PROJECT)[0], None, parts["project"]).then(
         user_errors(pick), parts["project"], studio.workspace)
+
+
+def project_choices(config: AppConfig) -> list[str]:
+    """The Project dropdown's choices: every project under the root, and the sample."""
+    return sorted({*list_projects(config), SAMPLE_PROJECT})
 
 
 def describe_backend() -> str:

@@ -326,7 +326,7 @@ def _quality(settings: BuildSettings, sft_rows: list[dict], dpo_rows: list[dict]
     from ..models import load_tokenizer, resolve_model_path
 
     tokenizer = load_tokenizer(resolve_model_path(settings.model, log=lambda *a, **k: None))
-    balance = length_balance(dpo_rows)
+    balance = length_balance(dpo_rows, settings.negatives)
     tokens = token_limits(tokenizer, sft_rows, dpo_rows, settings.max_tokens)
     separable = separability(dpo_rows, seed=settings.seed)
     contained = containment(dpo_rows)

@@ -53,8 +53,19 @@ def _summary(values: list[float]) -> dict:
     return {"mean": round(statistics.fmean(values), 1), "median": float(statistics.median(values)), "max": max(values)}
 
 
-def length_balance(pairs: list[dict]) -> dict:
-    """Chosen vs rejected length in characters; ``warning`` when they differ by more than 20%."""
+LENGTH_ADVICE = {
+    "rule": "rule negatives are trimmed to the post's length already, so a few pairs differ a lot: look at the "
+            "longest pairs in dpo/train.jsonl, or train with a length-normalised loss (--loss ipo or simpo).",
+    "teacher": "use --negatives rule (length-matched), ask the teacher for rewrites of the post's length, or "
+               "train with a length-normalised loss (--loss ipo or simpo).",
+    "base": "use --negatives rule (length-matched), or train with a length-normalised loss (--loss ipo or simpo).",
+}
+"""What to do about a length imbalance, by the negatives method that made the pairs."""
+
+
+def length_balance(pairs: list[dict], negatives: str = "base") -> dict:
+    """Chosen vs rejected length in characters; ``warning`` when they differ by more than 20%, with
+    advice for the ``negatives`` method that made the rejected answers."""
     chosen = [len(p["chosen"][-1]["content"]) for p in pairs]
     rejected = [len(p["rejected"][-1]["content"]) for p in pairs]
     c, r = _summary(chosen), _summary(rejected)
@@ -66,8 +77,7 @@ def length_balance(pairs: list[dict]) -> dict:
     if imbalance > IMBALANCE_LIMIT:
         longer = "rejected" if ratio_mean > 1 else "chosen"
         report["warning"] = (f"{longer} answers are {imbalance:.0%} longer than the others (limit {IMBALANCE_LIMIT:.0%}): "
-                             "DPO may learn length instead of voice; use --negatives rule (length-matched) or "
-                             "length-normalise.")
+                             f"DPO may learn length instead of voice; {LENGTH_ADVICE[negatives]}")
     return report
 
 

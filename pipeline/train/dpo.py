@@ -35,11 +35,12 @@ from ..cpu.frozen_bf16 import use_frozen_bf16
 from ..cpu.lm_head import use_compact_lm_head
 from ..data.folder import DataFolder
 from ..errors import UserError
+from ..gpu import is_main_process
 from ..models import unwrap_peft
 from ..workspace import Run, Workspace
 from . import common
 from .attention import use_segment_attention
-from .metrics import RowSpec
+from .metrics import PhaseProgress, RowSpec
 from .settings import DPOSettings
 
 
@@ -144,11 +145,13 @@ REFERENCE_BATCH_PAIRS = 8
 """Pairs per batch of the reference pass (no gradients, so larger than a training batch)."""
 
 
-def with_reference_logps(trainer, dataset, batch_pairs: int = REFERENCE_BATCH_PAIRS):
+def with_reference_logps(trainer, dataset, batch_pairs: int = REFERENCE_BATCH_PAIRS,
+                         progress: Callable[[int], None] = lambda done: None):
     """``dataset`` (tokenized by the trainer) plus ``ref_chosen_logps``/``ref_rejected_logps`` columns,
     computed with the trainer's own collator and ``compute_ref_log_probs`` (the policy with the
     adapter off: the SFT policy, or the base). Under DDP each process scores every pair: redundant,
-    but a small part of a run, and every rank ends with the same columns."""
+    but a small part of a run, and every rank ends with the same columns. ``progress(pairs_done)``
+    is called after each batch (a long pass on a CPU: minutes)."""
     import torch
 
     lengths = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"])) for r in dataset]
@@ -163,6 +166,7 @@ def with_reference_logps(trainer, dataset, batch_pairs: int = REFERENCE_BATCH_PA
             c, r = trainer.compute_ref_log_probs(trainer.model, batch)
         for i, cv, rv in zip(indices, c.tolist(), r.tolist()):
             chosen[i], rejected[i] = cv, rv
+        progress(start + len(indices))
     return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
 
 
@@ -171,8 +175,8 @@ class ReferenceLogpsMixin:
     ``precompute_ref_logps`` mode). :meth:`add_reference_logps` fills them for the training pairs;
     the validation pairs get theirs when the first evaluation needs them."""
 
-    def add_reference_logps(self) -> None:
-        self.train_dataset = with_reference_logps(self, self.train_dataset)
+    def add_reference_logps(self, progress: Callable[[int], None] = lambda done: None) -> None:
+        self.train_dataset = with_reference_logps(self, self.train_dataset, progress=progress)
         self.precompute_ref_logps = True
 
     def evaluate(self, eval_dataset=None, *args, **kwargs):
@@ -208,7 +212,9 @@ def build_dpo_trainer(data_dir: str | Path, run: Run, settings: DPOSettings, par
     use_frozen_bf16(trainer)
     use_segment_attention(unwrap_peft(trainer.model))  # padded pairs: the bf16 attention formula on a bf16 CPU
     if ours:
-        trainer.add_reference_logps()
+        progress = PhaseProgress(run, "computing reference log-probs", len(trainer.train_dataset), "pairs",
+                                 max_steps=settings.max_steps if settings.max_steps > 0 else None) if is_main_process() else (lambda done: None)
+        trainer.add_reference_logps(progress)
     merged = reference == "sft"
     return common.BuiltTrainer(
         trainer, tokenizer, backend, model_path, train_examples=len(train), dropped_too_long=dropped,

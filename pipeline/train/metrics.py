@@ -176,6 +176,22 @@ class MetricsCallback(TrainerCallback):
         self.run.set_status("running", pid=_pid(), step=state.global_step, max_steps=state.max_steps, eta_s=eta)
 
 
+class PhaseProgress:
+    """``status.json`` during work before step 1 that takes minutes (e.g. DPO's reference log-probs):
+    the phase, how far it is (``done``/``total`` ``unit``) and an ETA, so a run does not sit at "step 0"
+    with no word why."""
+
+    def __init__(self, run: Run, phase: str, total: int, unit: str, max_steps: int | None = None):
+        self.run, self.phase, self.total, self.unit, self.max_steps = run, phase, total, unit, max_steps
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = round(elapsed / done * (self.total - done), 1) if done > 0 else None
+        self.run.set_status("running", pid=_pid(), step=0, max_steps=self.max_steps, eta_s=eta, phase=self.phase,
+                            done=done, total=self.total, unit=self.unit)
+
+
 class StopOnSignal(TrainerCallback):
     """Turns a cancel request (SIGTERM/SIGINT from the runner) into 'save a checkpoint now, then stop'."""
 

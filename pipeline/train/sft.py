@@ -37,17 +37,24 @@ def drop_too_long(rows: list[dict], lengths: list[int], max_length: int, path: P
     return kept, len(rows) - len(kept)
 
 
-def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[dict], list[dict], int]:
+def too_long_record(lengths: list[int], max_length: int) -> dict:
+    """How many training examples ``max_length`` leaves out, of how many, and the length that keeps them
+    all (the run's config.json keeps it; the SFT tab and the log say it)."""
+    return {"dropped": sum(n > max_length for n in lengths), "examples": len(lengths), "max_length": max_length,
+            "longest": max(lengths, default=0)}
+
+
+def _load_rows(data_dir: Path, tokenizer, settings: SFTSettings) -> tuple[list[dict], list[dict], dict]:
     folder = DataFolder(data_dir)
     train = folder.sft_examples("train")
     validation = folder.sft_examples("validation", required=False)
     # Truncating a post mid-way would teach the model to stop mid-sentence: drop what does not fit.
-    train, dropped = drop_too_long(train, _prompt_completion_lengths(tokenizer, train), settings.max_length,
-                                   folder.split_path("sft", "train"))
+    lengths = _prompt_completion_lengths(tokenizer, train)
+    train, _ = drop_too_long(train, lengths, settings.max_length, folder.split_path("sft", "train"))
     if validation:
-        lengths = _prompt_completion_lengths(tokenizer, validation)
-        validation = [r for r, n in zip(validation, lengths) if n <= settings.max_length]
-    return train, validation, dropped
+        validation_lengths = _prompt_completion_lengths(tokenizer, validation)
+        validation = [r for r, n in zip(validation, validation_lengths) if n <= settings.max_length]
+    return train, validation, too_long_record(lengths, settings.max_length)
 
 
 def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log: Callable = print) -> common.BuiltTrainer:
@@ -65,7 +72,10 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     else:
         model, tokenizer, backend, model_path = common.load_for_training(settings, log)
         peft_config = settings.lora_config()
-    train, validation, dropped = _load_rows(data_dir, tokenizer, settings)
+    train, validation, too_long = _load_rows(data_dir, tokenizer, settings)
+    if too_long["dropped"]:
+        log(f"warning: {too_long['dropped']} of {too_long['examples']} training examples are longer than "
+            f"max_length={settings.max_length} tokens and are left out; --max-length {too_long['longest']} keeps them all.")
     args = common.training_arguments(
         SFTConfig, run, settings, backend.device, has_eval=bool(validation),
         max_length=settings.max_length,
@@ -85,7 +95,7 @@ def build_sft_trainer(data_dir: str | Path, run: Run, settings: SFTSettings, log
     if settings.packing:  # attention inside each packed example only, not over the whole packed row
         use_segment_attention(unwrap_peft(trainer.model))
     return common.BuiltTrainer(trainer, tokenizer, backend, model_path, train_examples=len(train),
-                               dropped_too_long=dropped)
+                               dropped_too_long=too_long["dropped"], config_extra={"too_long": too_long})
 
 
 def train_sft(data_dir: str | Path | None, out: str | Path, settings: SFTSettings | None = None, *,

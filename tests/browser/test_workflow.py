@@ -91,12 +91,33 @@ class Laps:
         out.write_text(json.dumps(self.laps, indent=2))
 
 
+UNTRANSLATED = re.compile(r"\b(common|upload_text|errors|file|dropdown|dataframe|plot)\.[a-z_]+\b")
+LINE_PATHS = """(id) => [...document.querySelectorAll('#' + id + ' g.mark-line path')].map(
+    p => ({d: p.getAttribute('d') || '', stroke: p.getAttribute('stroke')}))"""
+
+
+def drawn_lines(page, elem_id: str) -> list[str]:
+    """The SVG paths of the lines plot ``elem_id`` draws with a colour and at least two points."""
+    return [p["d"] for p in page.evaluate(LINE_PATHS, elem_id) if p["stroke"] and p["d"].count("L") >= 1]
+
+
+def untranslated_keys(page) -> set[str]:
+    """Gradio's i18n keys left in the page's text or in what it announces to screen readers."""
+    text = page.evaluate("""() => document.body.innerText + ' ' +
+        [...document.querySelectorAll('[role=status]')].map(e => e.textContent).join(' ')""")
+    return {m.group(0) for m in UNTRANSLATED.finditer(text)}
+
+
 def test_dataset_sft_dpo_compare_evaluate_publish(studio, hub, page, screenshot, tmp_path, tiny_model_dir):
     lap = Laps()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     try:
         workflow(studio, hub, page, screenshot, tmp_path, tiny_model_dir, lap)
     finally:
         lap.save()
+    assert not errors, errors
 
 
 def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
@@ -134,6 +155,11 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     data = studio.root / "sample" / "data"
     assert (data / "sft" / "train.jsonl").is_file() and (data / "dpo" / "train.jsonl").is_file()
 
+    # With no SFT run yet, DPO asks instead of training on the base model without a word.
+    tab(page, "DPO")
+    page.locator("#start-dpo").click()
+    assert "no SFT run chosen" in message(page, "SFT run")
+
     tab(page, "SFT")
     field(page, "sft-max-steps").fill("2")
     page.locator("#start-sft").click()
@@ -141,16 +167,35 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     assert ": done" in status, status
     page.locator("#sft-loss-plot canvas, #sft-loss-plot svg").first.wait_for()
     page.wait_for_timeout(1500)  # the plot redraws after its last 2 s refresh
+    assert drawn_lines(page, "sft-loss-plot"), "the SFT loss plot draws no line"
     screenshot(page, "2-sft")
     lap("sft")
 
+    # A reload midway lists every project, those made since the app started too, and nothing fails on load.
+    (studio.root / "second").mkdir()
+    page.reload()
+    options: set[str] = set()
+    for _ in range(20):  # the page's load event lists the projects a moment after the page shows
+        page.locator("#project input").click()
+        options = {text.replace("✓", "").strip() for text in page.get_by_role("option").all_inner_texts()}
+        page.keyboard.press("Escape")
+        if "second" in options:
+            break
+        page.wait_for_timeout(1000)
+    assert {"sample", "second"} <= options, options
+    model.fill(str(inside_root))  # the base model box starts at 'default' again
+    model.press("Enter")
+
     tab(page, "DPO")
     page.get_by_role("button", name="Use the latest SFT run").click()
-    field(page, "dpo-max-steps").fill("1")
+    field(page, "dpo-max-steps").fill("2")
     page.locator("#start-dpo").click()
     status = wait_for_text(page, "dpo-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
     assert ": done" in status, status
     page.wait_for_timeout(1500)
+    for plot in ("dpo-loss-plot", "dpo-margin-plot", "dpo-drift-plot"):
+        assert drawn_lines(page, plot), f"the {plot} draws no line"
+    assert "drift from the SFT policy" in page.locator("#dpo-drift-plot").inner_text()
     screenshot(page, "3-dpo")
     lap("dpo")
 
@@ -164,11 +209,25 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     for column in ("base", "sft", "dpo"):
         wait_for_text(page, f"compare-{column}-stats", r"tok/s", timeout=120_000)
         assert field(page, f"compare-{column}").input_value().strip()
+    # The answer length follows the posts' own (the slider left the 128 it starts at).
+    page.get_by_text("Sampling (the same for all three columns)").click()
+    assert page.locator("#compare-max-new-tokens input[type=number]").input_value() != "128"
     page.locator("#pick-dpo").click()
     wait_for_text(page, "pick-status", "Saved", timeout=30_000)
     picks = [json.loads(line) for line in (studio.root / "sample" / "preferences.jsonl").read_text().splitlines()]
     assert picks and picks[-1]["source"] == "human"
     screenshot(page, "4-compare")
+    # Stop mid-generation returns every column to idle (the longest answers: time to press Stop).
+    tokens = page.locator("#compare-max-new-tokens input[type=number]")
+    tokens.fill("512")
+    tokens.press("Enter")
+    page.locator("#compare-generate").click()
+    page.locator("#compare-base-stats, #compare-sft-stats, #compare-dpo-stats").filter(
+        has_text="generating").first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_timeout(1500)
+    for column in ("base", "sft", "dpo"):
+        assert "generating" not in page.locator(f"#compare-{column}-stats").inner_text()
     lap("compare")
 
     tab(page, "Evaluate")
@@ -207,4 +266,5 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     status = wait_for_text(page, "sft-status", r": (cancelled|failed|done)", timeout=120_000)
     assert "cancelled" in status, status
     lap("cancel")
+    assert not untranslated_keys(page), untranslated_keys(page)
     assert "Traceback" not in studio.log(), studio.log()[-3000:]
