@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-PAGES = Path(__file__).resolve().parent / "fetch_pages"
+PAGES = Path(__file__).resolve().parents[1] / "fetch_pages"
 DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
 HANDLE = "alice.test"
 ACCOUNT_ID = "109302587218732543"
