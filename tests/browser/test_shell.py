@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytestmark = pytest.mark.browser
-STEPS = ["Dataset", "SFT", "DPO", "Compare", "Evaluate", "Publish", "Export"]
+STEPS = ["Dataset", "SFT", "DPO", "GRPO", "Compare", "Evaluate", "Publish", "Export"]
 
 
 def test_first_page_shows_every_step_and_the_backend(app_server, page, screenshot):
