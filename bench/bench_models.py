@@ -6,7 +6,7 @@
   (frozen weights, gradient to its input, as LoRA needs) and its LM head (logits, cross-entropy,
   gradient to the hidden states) timed separately; share = head / (decoder + head). With the
   vocabulary 5.3x larger (and the hidden width about the same), the head's share grows from a
-  minority of the step to most of it: what the compact LM head (:mod:`pipeline.train.lm_head`)
+  minority of the step to most of it: what the compact LM head (:mod:`pipeline.cpu.lm_head`)
   saves grows with it.
 """
 

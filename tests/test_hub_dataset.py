@@ -85,8 +85,8 @@ def test_a_built_data_folder_without_its_card_is_pushed_with_the_card_rendered_a
         topics = ["billing", "search", "onboarding", "pricing", "caching", "logging", "exports", "invoices",
                   "webhooks", "alerts", "backups", "payroll", "sharing", "imports", "reports", "themes",
                   "uploads", "tagging", "filters", "comments", "calendars", "mobile", "offline", "printing"]
-        # distinct topics: template briefs name a post's keywords, and one brief never spans two splits
-        writer.writerows({"text": f"Post {i}: I shipped {topic} on a Friday and learned {i} things about rollbacks.",
+        # distinct topics: a template brief names the post's most used word, and one brief never spans two splits
+        writer.writerows({"text": f"Post {i}: I shipped {topic} on a Friday, and {topic} taught me {i} things about rollbacks.",
                           "likes": 3 * i, "comments": i} for i, topic in enumerate(topics))
     data = tmp_path / "data"
     build_dataset([posts], data, BuildSettings(negatives="rule"))

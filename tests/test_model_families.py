@@ -100,8 +100,8 @@ def test_sft_labels_train_the_end_of_turn_token(family, family_dirs, tmp_path):
     data = write_data(tmp_path / "data")
     settings = settings_for("sft", "quick", model=str(family_dirs[family]), load_in_4bit=False, max_steps=1,
                             batch_size=2, max_length=256, dtype="float32")
-    trainer, _, info = build_sft_trainer(data, Run(tmp_path / "run"), settings, log=quiet)
-    tokenizer = info["tokenizer"]
+    built = build_sft_trainer(data, Run(tmp_path / "run"), settings, log=quiet)
+    trainer, tokenizer = built.trainer, built.tokenizer
     batch = next(iter(trainer.get_train_dataloader()))
     ids, labels = batch["input_ids"].flatten(), batch["labels"].flatten()
     end = tokenizer.convert_tokens_to_ids(END_OF_TURN[family])
@@ -121,7 +121,7 @@ def test_stops_and_ollama_template_match_each_family(family, family_dirs):
     from support.export_checks import go_render
 
     from pipeline.export.ollama import go_template
-    from pipeline.export.template import end_tokens, turn_format
+    from pipeline.chat_template import end_tokens, turn_format
     from pipeline.models import load_tokenizer
 
     tokenizer = load_tokenizer(family_dirs[family])
