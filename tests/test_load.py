@@ -48,7 +48,7 @@ def test_ten_clients_generate_on_compare_at_once(app, tiny_model_dir):
     api = "/compare"
     for client in clients:
         client.predict("sample", api_name="/open_project")  # each session opens the sample project
-    args = ("", "", "Write a LinkedIn post about shipping on Fridays", 24, 0.0, 0.9, 0, str(model_dir))
+    args = ("", "", "Write a LinkedIn post about shipping on Fridays", str(model_dir), False, 24, 0.0, 0.9, 0)
     cold = time.perf_counter()
     clients[0].predict(*args, api_name=api)  # loads the model once; the burst measures serving, not loading
     cold = time.perf_counter() - cold
