@@ -19,7 +19,7 @@ from bench.sample_data import sample_data_dir
 def main() -> None:
     from pipeline.data.folder import DataFolder
     from pipeline.evaluate.margins import encode_pairs, reward_margins
-    from pipeline.evaluate.scoring import resolve_precision
+    from pipeline.scoring import resolve_precision
     from pipeline.models import load_model
 
     pairs_wanted = 16 if quick_flag() else 64

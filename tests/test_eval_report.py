@@ -15,7 +15,7 @@ from support.trained_runs import ONE_THREAD_ENV
 from pipeline.evaluate.margins import encode_pairs, reward_margins, summarize
 from pipeline.evaluate.perplexity import encode_examples, perplexity
 from pipeline.evaluate.report import EvalSettings, evaluate_run
-from pipeline.evaluate.scoring import completion_logprobs, encode
+from pipeline.scoring import completion_logprobs, encode
 from pipeline.serving.variants import Variants
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -63,7 +63,7 @@ def test_pair_rows_score_like_separate_sequences_with_eager_attention(tiny_model
     """The one-row-per-pair 4D mask also works where attention adds the mask to its scores (eager)."""
     from transformers import AutoModelForCausalLM
 
-    from pipeline.evaluate.scoring import pair_logprobs
+    from pipeline.scoring import pair_logprobs
     from pipeline.models import load_tokenizer
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="eager").eval()

@@ -92,7 +92,7 @@ def test_scoring_casts_the_weights_once_with_the_same_log_probs(tiny_model_dir):
     same, and the model is left as it was."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from pipeline.evaluate.scoring import _weights_cast_once, encode_shared, pair_logprobs
+    from pipeline.scoring import _weights_cast_once, encode_shared, pair_logprobs
     from pipeline.cpu.frozen_bf16 import bf16_weight_copies
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()

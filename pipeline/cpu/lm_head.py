@@ -50,7 +50,7 @@ def _score(hidden, labels, lm_head, extras: tuple[str, ...]):
 def label_logprobs(hidden, labels, lm_head, extras: tuple[str, ...] = ()) -> dict:
     """``{"log_probs": log P(labels[k] | hidden[k]), ...extras}`` in float32, ``CHUNK_TOKENS`` rows of
     logits at a time (recomputed in the backward pass when gradients are on). Training's compact
-    head and evaluation's scorer (:mod:`pipeline.evaluate.scoring`) both project through it."""
+    head and evaluation's scorer (:mod:`pipeline.scoring`) both project through it."""
     import torch
     from torch.utils.checkpoint import checkpoint
 

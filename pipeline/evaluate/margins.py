@@ -11,7 +11,7 @@ from __future__ import annotations
 from statistics import mean
 from typing import Callable
 
-from .scoring import Encoded, completion_logprobs, encode_shared, pair_logprobs
+from ..scoring import Encoded, completion_logprobs, encode_shared, pair_logprobs
 
 
 def encode_pairs(tokenizer, rows: list[dict], max_length: int = 1024) -> list[tuple[Encoded, Encoded]]:
@@ -25,9 +25,9 @@ def reward_margins(model, pairs: list[tuple[Encoded, Encoded]], *, per_pair: boo
     """One margin per pair.
 
     Batched (default): each pair is one row with its prompt computed once, rows batched by length
-    (:func:`~pipeline.evaluate.scoring.pair_logprobs`). ``per_pair=True`` is the plain loop it is
+    (:func:`~pipeline.scoring.pair_logprobs`). ``per_pair=True`` is the plain loop it is
     measured against: one pair at a time, its chosen and rejected sequences each with the prompt.
-    ``precision``: see :mod:`pipeline.evaluate.scoring`.
+    ``precision``: see :mod:`pipeline.scoring`.
     """
     if per_pair:
         margins = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from .scoring import Encoded, completion_logprobs, encode
+from ..scoring import Encoded, completion_logprobs, encode
 
 
 def encode_examples(tokenizer, rows: list[dict], max_length: int = 1024) -> list[Encoded]:

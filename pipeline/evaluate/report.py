@@ -184,7 +184,7 @@ def score_columns(variants: Variants, held_out: HeldOut, generations: dict[str, 
     """Reward margins (on the held-out pairs and against another generator) and perplexity per served column."""
     from .margins import encode_pairs, margins_with_tokens, summarize
     from .perplexity import encode_examples, perplexity
-    from .scoring import resolve_precision
+    from ..scoring import resolve_precision
 
     tokenizer = variants.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

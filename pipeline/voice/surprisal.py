@@ -4,7 +4,7 @@ Surprisal is what makes word salad detectable: a "post" of the author's own word
 has the author's character n-grams and function words, but every next token is a surprise. Each
 text is scored as the reply to one fixed neutral request (``PROMPT``), so every text, real or
 generated, is measured the same way; the batched scorer is
-:func:`pipeline.evaluate.scoring.completion_token_logprobs`.
+:func:`pipeline.scoring.completion_token_logprobs`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ReferenceModel:
 
     def token_surprisals(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[list[float]]:
         """Surprisal (-log P, nats) of each token of each text."""
-        from ..evaluate.scoring import completion_token_logprobs, encode
+        from ..scoring import completion_token_logprobs, encode
 
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if todo:

@@ -80,7 +80,7 @@ def encode(tokenizer, prompt: list[dict], completion: list[dict], max_length: in
 
 def resolve_precision(precision: str, device: str) -> str:
     """``float32`` or ``bfloat16``: what ``precision`` means on ``device`` (``auto``: bf16 where native)."""
-    from ..models import native_bf16
+    from .models import native_bf16
 
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}.")
@@ -101,7 +101,7 @@ def scoring_precision(precision: str, device: str):
 def _weights_cast_once(model, precision: str, device: str, batches: int):
     """bf16 copies of the weights for a whole call that runs several bf16 batches on a CPU
     (:func:`pipeline.cpu.frozen_bf16.bf16_weight_copies`); nothing otherwise."""
-    from ..cpu.frozen_bf16 import bf16_weight_copies
+    from .cpu.frozen_bf16 import bf16_weight_copies
 
     if device == "cpu" and batches > 1 and resolve_precision(precision, device) == "bfloat16":
         return bf16_weight_copies(model)
@@ -117,8 +117,8 @@ def token_logprobs(model, ids, attention, rows, columns, targets, position_ids=N
     """
     import torch.nn.functional as F
 
-    from ..models import split_lm
-    from ..cpu.lm_head import label_logprobs
+    from .models import split_lm
+    from .cpu.lm_head import label_logprobs
 
     parts = split_lm(model)
     if parts is None:
