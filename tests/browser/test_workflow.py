@@ -188,6 +188,10 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
 
     tab(page, "DPO")
     page.get_by_role("button", name="Use the latest SFT run").click()
+    for _ in range(40):  # the button's handler answers asynchronously: start only once the run is picked
+        if page.locator("#dpo-sft-run input").input_value().startswith("sft-"):
+            break
+        page.wait_for_timeout(500)
     field(page, "dpo-max-steps").fill("2")
     page.locator("#start-dpo").click()
     status = wait_for_text(page, "dpo-status", r": (done|failed|cancelled)", timeout=TRAIN_TIMEOUT_MS)
