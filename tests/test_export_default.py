@@ -44,4 +44,6 @@ def test_default_model_gguf_continues_like_the_merged_model_and_stops(tmp_path, 
         for quant, summary in files.items():
             got, _ = greedy(str(Path(summary["out"]) / summary["gguf"]), ids, MAX_NEW_TOKENS, [end_of_turn], threads=1)
             assert_alike(model, ids, expected, got, near_tie=0.05 if quant == "q8_0" else None)
-            assert got[-1] == end_of_turn and len(got) < MAX_NEW_TOKENS, (quant, prompt, tokenizer.decode(got))
+            # it ends its reply where the merged model does (the runs now come from the project's trainers,
+            # 24 steps: a reply may run to the cap in both, which says nothing about the export)
+            assert (got[-1] == end_of_turn) == (expected[-1] == end_of_turn), (quant, prompt, tokenizer.decode(got))
