@@ -87,16 +87,16 @@ def test_app_never_shows_the_token_and_refuses_path_tricks(app, hub, tmp_path):
     client = Client(app.url, verbose=False)
     names = endpoints(client)
     client.predict("sample", api_name="/open_project")  # open the project in this session
-    push_data = endpoint(names, "/do_push_data", ["repo", "private", "typed"])
+    push_data = endpoint(names, "/do_push_data", ["repo", "typed", "param_3", "param_4"])  # private, combined
     seen = []
 
-    seen.append(client.predict("alice/ada-app", True, "", api_name=push_data))  # the server's token
-    seen.append(client.predict("bob/ada-typed", True, BOB_TOKEN, api_name=push_data))  # a typed token
+    seen.append(client.predict("alice/ada-app", "", True, False, api_name=push_data))  # the server's token
+    seen.append(client.predict("bob/ada-typed", BOB_TOKEN, True, False, api_name=push_data))  # a typed token
     assert "Pushed" in seen[0][0] and "Pushed" in seen[1][0]
     assert ("dataset", "bob/ada-typed") in hub.repos  # bob's typed token really was the one used
     bad = "hf_typed_but_wrong_0123456789abcdef"
     with pytest.raises(Exception) as refused:
-        client.predict("alice/ada-app", True, bad, api_name=push_data)
+        client.predict("alice/ada-app", bad, True, False, api_name=push_data)
     assert "rejected the token (HTTP 401)" in str(refused.value)
     seen.append(str(refused.value))
 
@@ -111,17 +111,19 @@ def test_app_never_shows_the_token_and_refuses_path_tricks(app, hub, tmp_path):
                           (endpoint(names, "/do_cancel", ["name"]), [trick]),
                           (endpoint(names, "/do_resume", ["name"]), [trick]),
                           (endpoint(names, "/show", ["name"]), [trick]),
-                          (endpoint(names, "/do_push_run", ["name", "repo", "combined", "private", "typed"]),
-                           [trick, "alice/x", False, True, ""])):
+                          (endpoint(names, "/do_push_run", ["name", "repo", "typed", "param_4", "param_5"]),
+                           [trick, "alice/x", "", True, False])):
             with pytest.raises(Exception) as error:
                 client.predict(*args, api_name=api)
             refusals[(api, trick)] = str(error.value)
     # refused by name validation, or before that by Gradio (a dropdown only takes one of its choices)
     assert all(("invalid" in m and "name" in m) or "not in the list of choices" in m for m in refusals.values()), refusals
     print(*sorted(f"{api} {trick!r}: {m[:90]}" for (api, trick), m in refusals.items()), sep="\n")
-    build = endpoint(names, "/run_build", [f"param_{i}" for i in range(1, 11)])
+    build = endpoint(names, "/run_build", ["files", "teacher", "url", "teacher_model", "model",
+                                          *[f"param_{i}" for i in range(6, 12)]])
     with pytest.raises(Exception):
-        client.predict(["../../../etc/passwd"], "none", "rule", "", "", 0.5, 0, 30, 3000, "default", api_name=build)
+        client.predict(["../../../etc/passwd"], "none", "", "", "default", None, None, None, None, None, None,
+                       api_name=build)
 
     # an upload named ../../escape.csv lands in the project's uploads/ under a plain name
     upload = httpx.post(app.url + "gradio_api/upload", files={"files": ("../../escape.csv", b"text\nhello there friends\n")})
