@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,17 @@ def test_blog_two_pages_rendered_then_cached(loopback, tmp_path):
     assert report.cached_pages == 0 and loopback.paths("/blog") == ["/blog.html", "/blog2.html"]
     again = fetch_posts([f"{loopback.url}/blog.html"], out, settings)
     assert again.cached_pages == 2 and loopback.paths("/blog") == ["/blog.html", "/blog2.html"]
+
+
+def test_fetch_called_where_an_asyncio_loop_runs(loopback, tmp_path):
+    """A notebook or an async server calls the fetch with a loop running; Playwright's sync API refuses such a thread."""
+    serve_pages(loopback)
+    out = tmp_path / "posts.jsonl"
+
+    async def from_a_notebook_cell():
+        return fetch_posts([f"{loopback.url}/blog.html"], out, FetchSettings(delay_s=0, cache_dir=tmp_path / "c"))
+
+    assert asyncio.run(from_a_notebook_cell()).posts == len(BLOG + BLOG_PAGE_2)
 
 
 def test_profile_built_by_script_keeps_its_counts(loopback, tmp_path):

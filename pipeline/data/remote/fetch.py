@@ -20,6 +20,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -98,14 +99,27 @@ class RenderedPage:
 
 
 class Browser:
-    """Headless Chromium through Playwright, started on the first page and closed with the fetch."""
+    """Headless Chromium through Playwright, started on the first page and closed with the fetch.
+
+    Every Playwright call runs on one thread of its own: Playwright's sync API refuses a thread where an
+    asyncio loop is running (a notebook, an async server, another Playwright), and its objects belong to
+    the thread that made them.
+    """
 
     def __init__(self, http: Http, timeout_s: float):
         self.http = http
         self.timeout_ms = timeout_s * 1000
         self._playwright = self._browser = self._context = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
 
     def render(self, url: str) -> RenderedPage:
+        return self._thread.submit(self._render, url).result()
+
+    def close(self) -> None:
+        self._thread.submit(self._close).result()
+        self._thread.shutdown()
+
+    def _render(self, url: str) -> RenderedPage:
         page = self._start().new_page()  # first: it says what to install when Playwright or Chromium is missing
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -149,7 +163,7 @@ class Browser:
             self._context = self._browser.new_context(user_agent=USER_AGENT)  # one for all pages: cookies persist
         return self._context
 
-    def close(self) -> None:
+    def _close(self) -> None:
         if self._browser is not None:
             self._browser.close()
             self._playwright.stop()
