@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,9 @@ def test_fetch_called_where_an_asyncio_loop_runs(loopback, tmp_path):
     async def from_a_notebook_cell():
         return fetch_posts([f"{loopback.url}/blog.html"], out, FetchSettings(delay_s=0, cache_dir=tmp_path / "c"))
 
-    assert asyncio.run(from_a_notebook_cell()).posts == len(BLOG + BLOG_PAGE_2)
+    # a thread of its own: pytest's thread may hold a loop already (the browser tests' Playwright)
+    with ThreadPoolExecutor(1) as notebook:
+        assert notebook.submit(asyncio.run, from_a_notebook_cell()).result().posts == len(BLOG + BLOG_PAGE_2)
 
 
 def test_profile_built_by_script_keeps_its_counts(loopback, tmp_path):
