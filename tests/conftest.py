@@ -172,6 +172,27 @@ def lora_runs(tmp_path_factory, tiny_model_dir) -> dict:
     return make_runs(root, tiny_model_dir, write_data(root / "data"))
 
 
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory, default_model_dir) -> dict:
+    """The quick presets on the sample posts through the CLI, as a user runs them: ``data`` (rule negatives:
+    no generation in the build), ``sft`` and ``dpo`` run folders and each step's ``--json`` summary.
+    Made once: training the default model is the suite's dearest step, and two slow tests read these runs."""
+    root = tmp_path_factory.mktemp("quick")
+    paths = {"data": root / "data", "sft": root / "runs" / "sft", "dpo": root / "runs" / "dpo"}
+    steps = {
+        "data": ("data", "build", "--input", "examples/posts.csv", "--out", str(paths["data"]), "--negatives", "rule"),
+        "sft": ("train", "sft", "--data", str(paths["data"]), "--out", str(paths["sft"]), "--preset", "quick"),
+        "dpo": ("train", "dpo", "--data", str(paths["data"]), "--sft", str(paths["sft"]), "--out", str(paths["dpo"]),
+                "--preset", "quick"),
+    }
+    summaries = {}
+    for name, argv in steps.items():
+        result = run_cli(*argv, "--json", timeout=900)
+        assert result.returncode == 0, result.stderr[-2000:]
+        summaries[name] = last_json(result.stdout)
+    return {**paths, "summaries": summaries}
+
+
 @pytest.fixture
 def one_thread():
     """Tiny-model work runs faster on one torch thread, most of all on a CPU other tests share."""

@@ -10,29 +10,18 @@ from __future__ import annotations
 import pytest
 from conftest import last_json, run_cli
 
-SAMPLE = "examples/posts.csv"
-
 
 @pytest.mark.slow
-def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(tmp_path, default_model_dir):
-    data, sft, dpo = tmp_path / "data", tmp_path / "runs" / "sft", tmp_path / "runs" / "dpo"
-    steps = [
-        # rule negatives: no generation in the build, so the whole test stays within its 15 minutes on 2 cores
-        ("data", "build", "--input", SAMPLE, "--out", str(data), "--negatives", "rule"),
-        ("train", "sft", "--data", str(data), "--out", str(sft), "--preset", "quick"),
-        ("train", "dpo", "--data", str(data), "--sft", str(sft), "--out", str(dpo), "--preset", "quick"),
-        # margins and perplexity on every test pair; 12 short posts per column (base, few-shot, SFT,
-        # DPO) keep generation brief
-        ("eval", "--run", str(dpo), "--data", str(data), "--split", "test", "--limit", "12", "--max-pairs", "0",
-         "--max-new-tokens", "64", "--judge", "none"),
-    ]
-    summaries = []
-    for argv in steps:
-        result = run_cli(*argv, "--json", timeout=900)
-        assert result.returncode == 0, result.stderr[-2000:]
-        summaries.append(last_json(result.stdout))
-    trained_dpo, report = summaries[2], summaries[3]
-    assert summaries[1]["steps"] == 40 and trained_dpo["steps"] == 30
+def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(quick_runs):
+    # margins and perplexity on every test pair; 12 short posts per column (base, few-shot, SFT, DPO)
+    # keep generation brief
+    result = run_cli("eval", "--run", str(quick_runs["dpo"]), "--data", str(quick_runs["data"]), "--split", "test",
+                     "--limit", "12", "--max-pairs", "0", "--max-new-tokens", "64", "--judge", "none", "--json",
+                     timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summaries = quick_runs["summaries"]
+    trained_dpo, report = summaries["dpo"], last_json(result.stdout)
+    assert summaries["sft"]["steps"] == 40 and trained_dpo["steps"] == 30
     assert trained_dpo["final_margin"] > 0 and trained_dpo["final_logratio_drift"] < 0.2
     margins = report["margins"]
     assert report["pairs"] >= 5
