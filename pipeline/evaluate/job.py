@@ -62,7 +62,10 @@ def status(run: Run) -> dict:
     if current.get("state") == "running" and not alive(current.get("pid")):
         time.sleep(0.2)  # the child may be writing its final state right now
         current = _read(run)
-        if current.get("state") == "running":
+        if current.get("state") == "running" and current.get("cancel_requested"):  # stopped before it could say so
+            current = {**current, "state": "cancelled", "pid": None, "eta_s": None, "message": "cancelled"}
+            _write(run, **{k: v for k, v in current.items() if k != "updated"})
+        elif current.get("state") == "running":
             current = {**current, "state": "failed", "pid": None, "eta_s": None,
                        "error": f"the evaluation process ended without finishing (killed or crashed); see "
                                 f"runs/{run.name}/{run.eval_log_path.name}, then start it again."}
@@ -74,6 +77,9 @@ def cancel(run: Run, wait_s: float = 0.0) -> dict:
     """Stop a running evaluation (its eval.json stays as it was); returns its status."""
     current = status(run)
     if current.get("state") == "running":
+        # Marked first: a child stopped before it set its SIGTERM handler writes nothing itself. One that
+        # has set it overwrites the mark with its own state.
+        _write(run, **{**{k: v for k, v in current.items() if k != "updated"}, "cancel_requested": True})
         stop_group(current.get("pid"))
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and status(run)["state"] == "running":
