@@ -20,7 +20,7 @@ from tests.browser.conftest import REPO, AppProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TRAIN_TIMEOUT_MS = 240_000
-EVAL_LIMIT = "6"
+EVAL_LIMIT = "4"
 """Held-out briefs Evaluate writes for: enough that it is still running when the other project's build ends."""
 
 
@@ -254,7 +254,8 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     wait_for_text(page, "eval-status", "evaluation: running", timeout=30_000)
     lap("evaluate started")
     # Meanwhile a second project's dataset build (another browser tab) runs to the end: nothing waits for Evaluate.
-    shutil.copytree(studio.root / "sample" / "uploads", studio.root / "second" / "uploads", dirs_exist_ok=True)
+    (studio.root / "second" / "uploads").mkdir()
+    shutil.copy(studio.root / "sample" / "uploads" / "posts.csv", studio.root / "second" / "uploads")
     other, other_errors = page.context.new_page(), []
     other.on("console", lambda m: other_errors.append(m.text) if m.type == "error" else None)
     other.goto(studio.url)
@@ -276,7 +277,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     # A reload while it runs: selecting the run (the tab picks the latest) follows the same job to its report.
     page.reload()
     tab(page, "Evaluate")
-    wait_for_text(page, "eval-summary", "Reward margins", timeout=240_000)
+    wait_for_text(page, "eval-summary", "Reward margins", timeout=420_000)
     assert "evaluation: done" in page.locator("#eval-status").inner_text()
     screenshot(page, "5-evaluate")
     lap("evaluate")
