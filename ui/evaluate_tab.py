@@ -71,18 +71,19 @@ def build(studio: Studio) -> None:
         if not name:
             raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
         workspace = workspace_of(path)
-        argv = job.start(workspace.run(name), workspace.data_dir, eval_settings(knobs.named(values)))
-        return cli_command(*argv), *follow(path, name)
+        job.start(workspace.run(name), workspace.data_dir, eval_settings(knobs.named(values)))
+        return follow(path, name)
 
     def follow(path, name):
-        """The job's status line, progress bar and timer, then the report (the run's eval.json)."""
+        """The job's command, status line, progress bar and timer, then the report (the run's eval.json)."""
         if not path or not name:
-            return ("", "", gr.Timer(active=False), *show(path, name))
+            return (gr.skip(), "", "", gr.Timer(active=False), *show(path, name))
         current = job.status(workspace_of(path).run(name))
         running = current["state"] == "running"
         views = ((f"Evaluating `{name}`… the report appears here when it is done.",) + (None,) * 5
                  + (gr.update(visible=False),)) if running else show(path, name)
-        return (status_line(name, current), progress_bar_of(current), gr.Timer(active=running), *views)
+        command = cli_command(*current["argv"]) if current.get("argv") else gr.skip()  # also after a reload
+        return (command, status_line(name, current), progress_bar_of(current), gr.Timer(active=running), *views)
 
     def show(path, name):
         empty = (None,) * 5 + (gr.update(visible=False),)
@@ -100,9 +101,9 @@ def build(studio: Studio) -> None:
         job.cancel(workspace_of(path).run(name))
         return f"Cancelling the evaluation of `{name}`… (eval.json stays as it was)"
 
-    followed = [status, progress_bar, timer, *report_outputs]
+    followed = [cli, status, progress_bar, timer, *report_outputs]
     # Start returns once the child is launched: the timer follows it, so no queue slot is held meanwhile.
-    start.click(user_errors(start_eval), [studio.workspace, run, *knobs.components], [cli, *followed])
+    start.click(user_errors(start_eval), [studio.workspace, run, *knobs.components], followed)
     timer.tick(user_errors(follow), [studio.workspace, run], followed, queue=False, show_progress="hidden")
     run.change(user_errors(follow), [studio.workspace, run], followed, queue=False)
     cancel.click(user_errors(do_cancel), [studio.workspace, run], status).then(
