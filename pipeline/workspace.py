@@ -1,12 +1,13 @@
 """A project folder: the data a user built and the runs they trained.
 
     <root>/
-      project.json          name, base model, created
+      project.json          name, the base model last chosen in the page
       data/                 the dataset builder's output (sft/, dpo/, report.json, README.md)
       preferences.jsonl     human picks from Compare (prompt/chosen/rejected), append-only
       uploads/              files uploaded in the app (the only files a tab reads from the user)
       runs/<name>/          one training run: config.json, metrics.jsonl, adapter/, eval.json,
-                            checkpoints/, log.txt, status.json, job.json
+                            checkpoints/, log.txt, status.json, job.json; eval-status.json and
+                            eval-log.txt while and after it is evaluated
 
 This module owns the run-folder contract: every other module reads a run through :class:`Run`
 (``kind``, ``parent``, ``base_model``, ``chain()``...), never by spelling ``config.json`` keys.
@@ -71,6 +72,15 @@ class Run:
     @property
     def eval_path(self) -> Path:
         return self.path / "eval.json"
+
+    @property
+    def eval_status_path(self) -> Path:
+        """An evaluation's progress and state (``pipeline.evaluate.job``), apart from training's status.json."""
+        return self.path / "eval-status.json"
+
+    @property
+    def eval_log_path(self) -> Path:
+        return self.path / "eval-log.txt"
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -198,6 +208,22 @@ class Workspace:
     def uploads_dir(self) -> Path:
         """Files uploaded in the app (type- and size-checked copies)."""
         return self.root / "uploads"
+
+    @property
+    def project_path(self) -> Path:
+        return self.root / "project.json"
+
+    @property
+    def base_model(self) -> str | None:
+        """The base model last chosen for this project (the page restores it on reload); None if never."""
+        if not self.project_path.is_file():
+            return None
+        return read_json(self.project_path, missing="the page writes it.").get("base_model")
+
+    def choose_base_model(self, spec: str) -> None:
+        """Record ``spec`` as the project's base model in project.json (kept with its other fields)."""
+        project = read_json(self.project_path, missing="") if self.project_path.is_file() else {}
+        atomic_write_json(self.project_path, {**project, "name": self.root.name, "base_model": spec})
 
     @classmethod
     def of_run(cls, run: Run) -> "Workspace":

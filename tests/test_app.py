@@ -291,3 +291,20 @@ def test_page_reads_only_folders_under_the_projects_root_or_model_cache(tmp_path
     for outside in (str(tiny_model_dir), "/etc", str(inside / ".." / ".." / ".." / "..")):
         with pytest.raises(UserError, match="only reads folders inside the projects root"):
             allowed_path(config, outside, "base model")
+
+
+def test_a_project_keeps_its_base_model_choice_and_the_eval_status_line_reads_the_job(tmp_path):
+    import gradio as gr
+
+    from ui.evaluate_tab import progress_bar_of, status_line
+    from ui.header import chosen_model, remember_model
+
+    mine, fresh = str(tmp_path / "mine"), str(tmp_path / "fresh")
+    remember_model(mine, "owner/model")
+    assert chosen_model(mine) == "owner/model"  # what a reload puts back in the box
+    assert isinstance(chosen_model(fresh), type(gr.skip()))  # never chosen: the box is left as it is
+    running = {"state": "running", "message": "writing post 2/4 (base, sft)", "fraction": 0.25, "eta_s": 75}
+    assert status_line("dpo-1", running) == "**dpo-1** evaluation: running · writing post 2/4 (base, sft) · 25% · ETA 01:15"
+    assert "width:25.0%" in progress_bar_of(running) and progress_bar_of({"state": "done"}) == ""
+    failed = status_line("dpo-1", {"state": "failed", "error": "the evaluation process ended"})
+    assert failed.startswith("**dpo-1** evaluation: failed") and "**Error:** the evaluation process ended" in failed

@@ -130,10 +130,12 @@ def test_compare_tab(config):
 
 def test_evaluate_tab(config):
     from pipeline.evaluate.cli import EVAL_FLAGS
-    from ui.evaluate_tab import command, eval_settings
+    from pipeline.evaluate.job import eval_argv
+    from pipeline.workspace import Run
+    from ui.evaluate_tab import eval_settings
 
     settings = eval_settings({"split": "validation", "judge": "none", "limit": 3.0, "precision": "float32"})
-    args = shown_args(command(config.root / "p" / "runs" / "dpo-1", config.root / "p" / "data", settings))
+    args = shown_args(eval_argv(Run(config.root / "p" / "runs" / "dpo-1"), config.root / "p" / "data", settings))
     assert EVAL_FLAGS.from_args(args) == settings and settings.limit == 3
     assert args.run_dir.endswith("dpo-1") and args.data.endswith("data")
 

@@ -1,7 +1,9 @@
 """Evaluate tab: does it sound like you? The voice scorecard's verdict first, then every other figure.
 
-One action, `python -m pipeline eval --run DPO_RUN --data DATA`; it writes the run's ``eval.json``,
-which the tab shows: the verdict in plain words, a bar per column (base, few-shot base, SFT, DPO)
+One action, `python -m pipeline eval --run DPO_RUN --data DATA`, run as a job (:mod:`pipeline.evaluate.job`):
+Evaluate starts the child process and returns; a timer follows its status (progress, ETA, Cancel), and
+picks it up again after a reload when the run is selected. It writes the run's ``eval.json``, which the
+tab shows when it is done: the verdict in plain words, a bar per column (base, few-shot base, SFT, DPO)
 with the floor and ceiling marked, the voice profile, and the other figures with which way is
 better, contradictions flagged. A second box scores any texts against the voice (`voice score`).
 """
@@ -14,23 +16,20 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from pipeline.evaluate import job
 from pipeline.evaluate.cli import EVAL_FLAGS
 from pipeline.evaluate.report import EvalSettings
 from pipeline.voice.flags import score_argv
 from pipeline.voice.score import VoiceScoreSettings
 
 from .common import POLICY_KINDS, Studio, cli_box, cli_command, needs, quiet, runs_of_kind, user_errors, workspace_of
+from .jobs import duration, progress_bar
 from .knobs import Knobs, settings_from_boxes
 
 
 def eval_settings(values: dict) -> EvalSettings:
     """The settings the Evaluate button runs: the boxes' ``values`` (by field name) over the defaults."""
     return settings_from_boxes(EVAL_FLAGS, None, values)
-
-
-def command(run_dir: Path, data_dir: Path, settings: EvalSettings) -> list:
-    """``python -m pipeline eval`` of ``run_dir`` on ``data_dir`` with ``settings``."""
-    return ["eval", "--run", run_dir, "--data", data_dir, *EVAL_FLAGS.argv(settings)]
 
 
 def build(studio: Studio) -> None:
@@ -49,8 +48,13 @@ def build(studio: Studio) -> None:
         knobs.add("precision", gr.Radio, choices=["auto", "float32"], label="Scoring precision",
                   info="auto = bf16 matmuls where the hardware has them (faster, margins within about a "
                        "nat); float32 = exact")
-    start = gr.Button("Evaluate", variant="primary", elem_id="start-eval")
+    with gr.Row(equal_height=True):
+        start = gr.Button("Evaluate", variant="primary", elem_id="start-eval", scale=3)
+        cancel = gr.Button("Cancel", variant="stop", elem_id="eval-cancel", scale=1)
     cli = cli_box("evaluate-cli")
+    status = gr.Markdown(elem_id="eval-status")
+    progress_bar = gr.HTML()
+    timer = gr.Timer(2.0, active=False)
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
         bars = gr.Plot(label="Detector AUC per column, floor and ceiling marked", elem_id="eval-scorecard-plot")
@@ -61,17 +65,25 @@ def build(studio: Studio) -> None:
     style = gr.Dataframe(label="Style metrics", interactive=False, wrap=True)
     download = gr.DownloadButton("Download eval.json", visible=False)
     _score_box(studio)
+    report_outputs = [summary, bars, scorecard, profile_plot, figures, style, download]
 
-    def run_eval(path, name, progress=gr.Progress(), *values):
-        from pipeline.evaluate.report import evaluate_run
-
+    def start_eval(path, name, *values):
         if not name:
             raise gr.Error("no DPO run selected: train one in the DPO tab, then press 'Use the latest DPO run'.")
         workspace = workspace_of(path)
-        settings = eval_settings(knobs.named(values))
-        evaluate_run(workspace.run(name).path, workspace.data_dir, settings,
-                     progress=lambda message, fraction: progress(fraction, desc=message), log=quiet)
-        return cli_command(*command(workspace.run(name).path, workspace.data_dir, settings))
+        job.start(workspace.run(name), workspace.data_dir, eval_settings(knobs.named(values)))
+        return follow(path, name)
+
+    def follow(path, name):
+        """The job's command, status line, progress bar and timer, then the report (the run's eval.json)."""
+        if not path or not name:
+            return (gr.skip(), "", "", gr.Timer(active=False), *show(path, name))
+        current = job.status(workspace_of(path).run(name))
+        running = current["state"] == "running"
+        views = ((f"Evaluating `{name}`… the report appears here when it is done.",) + (None,) * 5
+                 + (gr.update(visible=False),)) if running else show(path, name)
+        command = cli_command(*current["argv"]) if current.get("argv") else gr.skip()  # also after a reload
+        return (command, status_line(name, current), progress_bar_of(current), gr.Timer(active=running), *views)
 
     def show(path, name):
         empty = (None,) * 5 + (gr.update(visible=False),)
@@ -83,12 +95,19 @@ def build(studio: Studio) -> None:
         report = json.loads(eval_path.read_text(encoding="utf-8"))
         return (*report_views(report), gr.update(visible=True, value=str(eval_path)))
 
-    outputs = [summary, bars, scorecard, profile_plot, figures, style, download]
-    # The evaluation writes eval.json; the views refresh after it succeeds (a failure is one message).
-    start.click(user_errors(run_eval), [studio.workspace, run, *knobs.components], cli, show_progress_on=summary,
-                concurrency_id="heavy", concurrency_limit=1).success(
-        user_errors(show), [studio.workspace, run], outputs)
-    run.change(user_errors(show), [studio.workspace, run], outputs)
+    def do_cancel(path, name):
+        if not name:
+            raise gr.Error("no run selected.")
+        job.cancel(workspace_of(path).run(name))
+        return f"Cancelling the evaluation of `{name}`… (eval.json stays as it was)"
+
+    followed = [cli, status, progress_bar, timer, *report_outputs]
+    # Start returns once the child is launched: the timer follows it, so no queue slot is held meanwhile.
+    start.click(user_errors(start_eval), [studio.workspace, run, *knobs.components], followed)
+    timer.tick(user_errors(follow), [studio.workspace, run], followed, queue=False, show_progress="hidden")
+    run.change(user_errors(follow), [studio.workspace, run], followed, queue=False)
+    cancel.click(user_errors(do_cancel), [studio.workspace, run], status).then(
+        user_errors(follow), [studio.workspace, run], followed)
 
     def latest_run(path):
         names = runs_of_kind(workspace_of(path), POLICY_KINDS, with_adapter=True)
@@ -96,6 +115,29 @@ def build(studio: Studio) -> None:
 
     latest.click(user_errors(latest_run), studio.workspace, run)
     studio.on_workspace_change(latest_run, [run])
+
+
+def status_line(name: str, status: dict) -> str:
+    """The evaluation job's state in a line: what it is doing, how far, the ETA; or how it ended."""
+    state = status.get("state", "none")
+    if state == "none":
+        return ""
+    parts = [f"**{name}** evaluation: {state}"]
+    if state == "running":
+        parts.append(status.get("message") or "")
+        parts.append(f"{100 * (status.get('fraction') or 0):.0f}%")
+        if status.get("eta_s") is not None:
+            parts.append(f"ETA {duration(status['eta_s'])}")
+    elif state == "done" and status.get("elapsed_s") is not None:
+        parts.append(f"took {duration(status['elapsed_s'])}")
+    elif state == "cancelled":
+        parts.append("eval.json is as it was")
+    text = " · ".join(p for p in parts if p)
+    return text + (f"\n\n**Error:** {status['error']}" if status.get("error") else "")
+
+
+def progress_bar_of(status: dict) -> str:
+    return progress_bar(status.get("fraction") or 0.0) if status.get("state") == "running" else ""
 
 
 def _score_box(studio: Studio) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from pipeline.models import DEFAULT_SPEC, EMBEDDED, embedded_models_info
+from pipeline.workspace import Workspace
 
 from .common import (SAMPLE_PROJECT, AppConfig, Studio, list_projects, new_session_id, open_project,
                      session_workspace, user_errors)
@@ -57,7 +58,10 @@ def wire(demo: gr.Blocks, studio: Studio, parts: dict) -> None:
     studio.workspace.change(refresh_all, [studio.workspace, *outputs], outputs, queue=False, **quiet)
     demo.load(user_errors(describe_backend), None, parts["backend"], **quiet)
     if not config.public:  # the base is fixed to 'default' on a public server
-        demo.load(user_errors(model_choices), studio.model, studio.model, **quiet)
+        demo.load(user_errors(model_choices), None, studio.model, **quiet)
+        # The project keeps the base model chosen for it, so a reload (or coming back to it) restores it.
+        studio.workspace.change(user_errors(chosen_model), studio.workspace, studio.model, queue=False, **quiet)
+        studio.model.change(user_errors(remember_model), [studio.workspace, studio.model], None, queue=False, **quiet)
 
     if config.public:
         session = gr.BrowserState(None, storage_key="voicetune-session", secret=_session_secret(config.root))
@@ -118,13 +122,25 @@ def backend_markdown(summary: dict) -> str:
     return text
 
 
-def model_choices(current: str):
-    """The base-model picker: 'default', plus on a GPU the Hub presets that fit it (pipeline.gpu_fit)."""
+def model_choices():
+    """The base-model picker: 'default', plus on a GPU the Hub presets that fit it (pipeline.gpu_fit).
+    The box's value is left as it is: the project's own choice may have been restored meanwhile."""
     from pipeline.gpu import cuda_facts
     from pipeline.gpu_fit import model_choices as choices
 
     memory = cuda_facts().memory_bytes
-    return gr.update(choices=choices(memory[0]), value=current) if memory else gr.update()
+    return gr.update(choices=choices(memory[0])) if memory else gr.update()
+
+
+def chosen_model(path: str | None):
+    """The base model the project at ``path`` was last given in the page (unchanged when none yet)."""
+    spec = Workspace(path).base_model if path else None
+    return spec if spec else gr.skip()
+
+
+def remember_model(path: str | None, spec: str | None) -> None:
+    if path and spec:
+        Workspace(path).choose_base_model(spec)
 
 
 def _session_secret(root: Path) -> str:

@@ -168,7 +168,7 @@ def _status_text(run: Run, status: dict, metrics: list[dict]) -> str:
     elif status.get("step") is not None and status.get("max_steps"):
         parts.append(f"step {status['step']}/{status['max_steps']}")
     if state in ACTIVE and status.get("eta_s") is not None:
-        parts.append(f"ETA {_duration(status['eta_s'])}")
+        parts.append(f"ETA {duration(status['eta_s'])}")
     if status.get("position"):
         parts.append(f"queue position {status['position']}")
     last = next((m for m in reversed(metrics) if "loss" in m), {})  # the last training row, not an eval row
@@ -202,9 +202,12 @@ def _progress_bar(status: dict) -> str:
         step, total = status.get("done") or 0, status.get("total") or 0
     else:
         step, total = status.get("step") or 0, status.get("max_steps") or 0
-    if not total:
-        return ""
-    pct = max(0.0, min(100.0, 100.0 * step / total))
+    return progress_bar(step / total) if total else ""
+
+
+def progress_bar(fraction: float) -> str:
+    """A thin bar filled to ``fraction`` (0-1) in the theme's accent colour."""
+    pct = max(0.0, min(100.0, 100.0 * fraction))
     return (f'<div style="background:var(--block-border-color);border-radius:4px;height:10px">'
             f'<div style="width:{pct:.1f}%;background:var(--color-accent);height:10px;border-radius:4px"></div></div>')
 
@@ -219,7 +222,8 @@ def _log_tail(run: Run) -> str:
     return "\n".join(tail.splitlines()[-LOG_TAIL_LINES:])
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``MM:SS``, or ``HH:MM:SS`` from an hour up."""
     seconds = int(max(0, seconds))
     return time.strftime("%H:%M:%S" if seconds >= 3600 else "%M:%S", time.gmtime(seconds))
 

@@ -1,5 +1,6 @@
 """``python -m pipeline eval``: the columns as Compare takes them (:mod:`pipeline.compare.cli`), scored
-on held-out data into the run's eval.json."""
+on held-out data into the run's eval.json. With ``--run``, its progress and end state go to the run's
+eval-status.json (:mod:`pipeline.evaluate.job`), so the page follows it however it was started."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def run_eval(args, log) -> dict:
     from tqdm import tqdm
 
     from ..voice.detector import MIN_PER_SIDE
+    from .job import recording
     from .judge import make_judge
     from .report import evaluate_run, load_held_out
 
@@ -38,21 +40,24 @@ def run_eval(args, log) -> dict:
                         f"--max-new-tokens >= 1, --max-per-side >= {MIN_PER_SIDE}.")
     if args.run_dir is None and args.out is None:
         raise UserError("nowhere to write eval.json: give --run RUN_DIR or --out PATH.")
-    make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before a model loads
-    held_out = load_held_out(args.run_dir, args.data, settings)
-    variants = load_variants(args, log)
-    bar = tqdm(total=100, desc="eval", unit="%", disable=None,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
+    with recording(args.run_dir) as record:
+        make_judge(settings.judge, settings.judge_model, log=log)  # bad input fails before a model loads
+        held_out = load_held_out(args.run_dir, args.data, settings)
+        record("loading the base model and adapters", 0.0)
+        variants = load_variants(args, log)
+        bar = tqdm(total=100, desc="eval", unit="%", disable=None,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
 
-    def progress(message: str, fraction: float) -> None:
-        bar.set_description(message[:60])
-        bar.update(max(0, round(fraction * 100) - bar.n))
+        def progress(message: str, fraction: float) -> None:
+            bar.set_description(message[:60])
+            bar.update(max(0, round(fraction * 100) - bar.n))
+            record(message, fraction)
 
-    try:
-        report = evaluate_run(args.run_dir, args.data, settings, variants=variants, held_out=held_out,
-                              out_path=args.out, progress=progress, log=log)
-    finally:
-        bar.close()
+        try:
+            report = evaluate_run(args.run_dir, args.data, settings, variants=variants, held_out=held_out,
+                                  out_path=args.out, progress=progress, log=log)
+        finally:
+            bar.close()
     if not args.json:
         for line in report_lines(report):
             log(line)

@@ -18,9 +18,6 @@ A run with ``gpus`` > 1 (``--gpus N``) starts through ``accelerate launch`` (DDP
 from __future__ import annotations
 
 import fcntl
-import os
-import signal
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -29,13 +26,13 @@ from typing import Iterator
 
 from ..errors import UserError
 from ..fsio import atomic_write_json
+from ..processes import alive, pipeline_command, spawn, stop_group
 from ..workspace import Run, Workspace
 from .flags import settings_argv
 from .settings import CommonSettings, run_kind
 
 ACTIVE = ("queued", "running")
 """The states of a job that has not ended (the UI keeps following a run in them)."""
-_children: dict[int, subprocess.Popen] = {}  # reaped here so a finished child is not left a zombie
 
 
 def _workspace(workspace: Workspace | str | Path) -> Workspace:
@@ -48,7 +45,7 @@ def job_command(run: Run, argv: list[str], gpus: int = 1) -> list[str]:
     if gpus > 1:
         return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
                 "--main_process_port", "0", "--module", "pipeline", *argv]  # port 0: accelerate picks a free one
-    return [sys.executable, "-m", "pipeline", *argv]
+    return pipeline_command(argv)
 
 
 def _gpu_count() -> int:
@@ -107,11 +104,7 @@ def cancel(run: Run, wait_s: float = 0.0) -> dict:
     if status["state"] == "queued":
         run.set_status("cancelled", pid=None, step=status.get("step", 0), max_steps=status.get("max_steps"), eta_s=None)
     elif status["state"] == "running":
-        pid = run.job().get("pid")
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError, TypeError):
-            pass
+        stop_group(run.job().get("pid"))
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and job_status(run)["state"] == "running":
             time.sleep(0.5)
@@ -132,7 +125,7 @@ def _checked_status(run: Run) -> dict:
     status = run.status()
     if status.get("state") == "running":
         pid = run.job().get("pid") or status.get("pid")
-        if not _alive(pid):
+        if not alive(pid):
             time.sleep(0.2)  # the child may be writing its final status right now
             status = run.status()
             if status.get("state") == "running":
@@ -172,16 +165,10 @@ def dispatch(workspace: Workspace | str | Path) -> Run | None:
         run = queued[0]
         job = run.job()
         command = job_command(run, [*job["argv"], "--then-dispatch", str(ws.root)], gpus=job.get("gpus", 1))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
-        with open(run.log_path, "a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(command)}\n")
-            log.flush()
-            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=str(Path(__file__).resolve().parents[2]), env=env, start_new_session=True)
-        _children[child.pid] = child
-        atomic_write_json(run.job_path, {**job, "pid": child.pid, "started_at": time.time()})
+        pid = spawn(command, run.log_path)
+        atomic_write_json(run.job_path, {**job, "pid": pid, "started_at": time.time()})
         previous = run.status()
-        run.set_status("running", pid=child.pid, step=previous.get("step", 0), max_steps=previous.get("max_steps"),
+        run.set_status("running", pid=pid, step=previous.get("step", 0), max_steps=previous.get("max_steps"),
                        eta_s=None)
         return run
 
@@ -193,22 +180,6 @@ def _queue(ws: Workspace, run: Run, argv: list[str], gpus: int = 1) -> None:
     run.set_status("queued", pid=None, step=previous.get("step", 0), max_steps=previous.get("max_steps"), eta_s=None,
                    queued_at=time.time())
     dispatch(ws)
-
-
-def _alive(pid) -> bool:
-    if not pid:
-        return False
-    child = _children.get(pid)
-    if child is not None:
-        return child.poll() is None
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:  # a zombie (exited, not reaped by its parent) is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """The whole workflow through the page, in headless Chromium, on the sample posts and a tiny Llama.
 
-Dataset -> SFT (a few steps) -> DPO (a few steps) -> Compare (three columns, a pick) -> Evaluate ->
-Publish to a Hub look-alike on loopback; plus the bad inputs a visitor meets first (a file without
+Dataset -> SFT (a few steps) -> DPO (a few steps) -> Compare (three columns, a pick) -> Evaluate (a job
+followed across a reload, while a second project's dataset build runs in another tab) -> Publish to a
+Hub look-alike on loopback; plus the bad inputs a visitor meets first (a file without
 posts, an empty brief, a push without a token), each a short message in the page. One screenshot per
 tab lands in test-output/screenshots/.
 """
@@ -19,6 +20,8 @@ from tests.browser.conftest import REPO, AppProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TRAIN_TIMEOUT_MS = 240_000
+EVAL_LIMIT = "2"
+"""Held-out briefs Evaluate writes for: enough that it is still running when the other project's build ends."""
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +125,8 @@ def test_dataset_sft_dpo_compare_evaluate_publish(studio, hub, page, screenshot,
 
 def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     page.goto(studio.url)
+    tab(page, "Dataset")
+    page.locator("#posts-files").get_by_text("posts.csv").wait_for()  # the sample project is seeded and open
     # The base model: a 2-layer random Llama with the default model's tokenizer and chat template, so the
     # three training/generation steps take seconds; every page path is the same as with `default`.
     # The page reads model folders only inside the projects root (or the model cache), so it goes there.
@@ -130,8 +135,6 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
     model = page.locator("#base-model input")
     model.fill(str(inside_root))
     model.press("Enter")
-    tab(page, "Dataset")
-    page.locator("#posts-files").get_by_text("posts.csv").wait_for()  # the sample project is seeded
 
     # Bad input 1: a file with no posts column is refused with the columns it has.
     bad = tmp_path / "notes.csv"
@@ -183,8 +186,7 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
             break
         page.wait_for_timeout(1000)
     assert {"sample", "second"} <= options, options
-    model.fill(str(inside_root))  # the base model box starts at 'default' again
-    model.press("Enter")
+    assert model.input_value() == str(inside_root)  # the project's base model, not the default again
 
     tab(page, "DPO")
     page.get_by_role("button", name="Use the latest SFT run").click()
@@ -234,11 +236,48 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
         assert "generating" not in page.locator(f"#compare-{column}-stats").inner_text()
     lap("compare")
 
+    # Evaluate runs as a job: Start answers at once with the command, the status line follows the child.
     tab(page, "Evaluate")
     page.get_by_role("button", name="Use the latest DPO run").click()
-    field(page, "eval-limit").fill("1")
+    for _ in range(40):
+        if page.locator("#eval-run input").input_value().startswith("dpo-"):
+            break
+        page.wait_for_timeout(500)
+    field(page, "eval-limit").fill(EVAL_LIMIT)
     page.locator("#start-eval").click()
-    wait_for_text(page, "eval-summary", "Reward margins", timeout=240_000)
+    field(page, "evaluate-cli").wait_for()
+    for _ in range(20):
+        if "python -m pipeline eval --run" in field(page, "evaluate-cli").input_value():
+            break
+        page.wait_for_timeout(500)
+    assert "python -m pipeline eval --run" in field(page, "evaluate-cli").input_value()
+    wait_for_text(page, "eval-status", "evaluation: running", timeout=30_000)
+    lap("evaluate started")
+    # Meanwhile a second project's dataset build (another browser tab) runs to the end: nothing waits for Evaluate.
+    (studio.root / "second" / "uploads").mkdir()
+    shutil.copy(studio.root / "sample" / "uploads" / "posts.csv", studio.root / "second" / "uploads")
+    other, other_errors = page.context.new_page(), []
+    other.on("console", lambda m: other_errors.append(m.text) if m.type == "error" else None)
+    other.goto(studio.url)
+    tab(other, "Dataset")
+    other.locator("#posts-files").get_by_text("posts.csv").wait_for()
+    other.locator("#project input").click()
+    other.get_by_role("option", name="second").click()
+    wait_for_text(other, "dataset-summary", "No dataset in this project yet", timeout=30_000)  # switched
+    other.get_by_label("rule", exact=True).check()  # rule negatives: no model, so the build is quick
+    other.locator("#build-dataset").click()
+    wait_for_text(other, "dataset-summary", "Dataset ready", timeout=120_000)
+    assert (studio.root / "second" / "data" / "dpo" / "train.jsonl").is_file()
+    evaluating = page.locator("#eval-status").inner_text()
+    other.close()
+    lap("second project's build")
+    assert "evaluation: running" in evaluating, evaluating  # the build finished while Evaluate ran
+    assert not other_errors, other_errors
+    # A reload while it runs: selecting the run (the tab picks the latest) follows the same job to its report.
+    page.reload()
+    tab(page, "Evaluate")
+    wait_for_text(page, "eval-summary", "Reward margins", timeout=420_000)
+    assert "evaluation: done" in page.locator("#eval-status").inner_text()
     screenshot(page, "5-evaluate")
     lap("evaluate")
 
