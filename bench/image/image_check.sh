@@ -5,7 +5,7 @@
 #   build     the Dockerfile, FROM BASE_IMAGE, torch from TORCH_INDEX (CPU image)
 #   serve     the image's own entry point (its CMD, app.py): HTTP 200 on / through a published loopback port
 #   doctor    `python -m pipeline doctor --json` inside: backend hf and torch's CPU build (CPU) / unsloth on CUDA (GPU)
-#   data, sft a dataset from examples/posts.csv and a quick SFT (2 steps) on the embedded default model, in /data
+#   data, sft a dataset from examples/posts.csv (rule negatives) and a quick SFT (2 steps) on the embedded default model, in /data
 #   export    the run to GGUF q8_0 with the llama.cpp built into the image
 #   restart   the container removed, a new one on the same /data volume: serves again, lists the run
 # Prints each step's wall time and the image size; exits 1 at the first failed step (logs in $OUT).
@@ -124,7 +124,9 @@ clean; podman volume rm -f "$VOLUME" > /dev/null 2>&1 || true
 trap clean EXIT
 step serve start_box
 step doctor doctor
-step data in_box data build --input examples/posts.csv --out "$WS/data" --json
+# rule negatives: the default (the base model answering each of ~270 briefs) is a DPO matter and would
+# spend tens of minutes generating on a loaded CPU before the SFT this check is about.
+step data in_box data build --input examples/posts.csv --out "$WS/data" --negatives rule --json
 step sft in_box train sft --data "$WS/data" --out "$WS/runs/sft-check" --preset quick --max-steps 2 --save-steps 2 --json
 step export in_box export --run "$WS/runs/sft-check" --to gguf --quant q8_0 --json
 step restart restart_box
