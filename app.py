@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 import gradio as gr
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     # Events run one at a time unless they say otherwise (training starts, builds, evaluations are
     # heavy); Compare's generation sets its own, higher limit. Visitors see their queue position.
     demo.queue(default_concurrency_limit=1, max_size=64 if config.public else None)
+    # In a container the app is PID 1, for which SIGTERM (`docker stop`, a restart) has no default action:
+    # make it Ctrl-C's clean shutdown (Gradio closes its server) instead of a SIGKILL ten seconds later.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False,
                 max_file_size=f"{config.upload_limit_mb}mb", css=CSS, footer_links=[], i18n=MISSING_TRANSLATIONS)
 
