@@ -130,7 +130,7 @@ clean; podman volume rm -f "$VOLUME" > /dev/null 2>&1 || true
 trap clean EXIT
 step serve start_box
 step doctor doctor
-# rule negatives: the default (the base model answering each of ~270 briefs) is a DPO matter and would
+# rule negatives: the default (the base model answering the brief of each DPO pair) is a DPO matter and would
 # spend tens of minutes generating on a loaded CPU before the SFT this check is about.
 step data in_box data build --input examples/posts.csv --out "$WS/data" --negatives rule --json
 step sft in_box train sft --data "$WS/data" --out "$WS/runs/sft-check" --preset quick --max-steps 2 --save-steps 2 --json
