@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 import gradio as gr
@@ -89,6 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     # Events run one at a time unless they say otherwise (training starts, builds, evaluations are
     # heavy); Compare's generation sets its own, higher limit. Visitors see their queue position.
     demo.queue(default_concurrency_limit=1, max_size=64 if config.public else None)
+    # In a container the app is PID 1, for which SIGTERM (`docker stop`, a restart) has no default action:
+    # close the server and exit 0 on it, at whatever point of the launch it arrives, instead of being
+    # killed ten seconds later.
+    def stop(signum, frame):
+        demo.close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False,
                 max_file_size=f"{config.upload_limit_mb}mb", css=CSS, footer_links=[], i18n=MISSING_TRANSLATIONS)
 

@@ -20,6 +20,35 @@ def test_building_the_app_imports_neither_torch_nor_transformers(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_sigterm_closes_the_studio_cleanly(tmp_path):
+    # `docker stop` sends SIGTERM to the app as the container's PID 1, which has no default action for it;
+    # the app must close its server and exit 0 rather than wait to be killed.
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--root", str(tmp_path / "projects")],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() else "no answer"
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert f"Closing server running on port: {port}" in proc.stdout.read()
+    finally:
+        proc.kill()
+
+
 def test_user_errors_become_one_line_page_messages_for_functions_and_generators():
     import gradio as gr
 

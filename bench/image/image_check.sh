@@ -5,9 +5,10 @@
 #   build     the Dockerfile, FROM BASE_IMAGE, torch from TORCH_INDEX (CPU image)
 #   serve     the image's own entry point (its CMD, app.py): HTTP 200 on / through a published loopback port
 #   doctor    `python -m pipeline doctor --json` inside: backend hf and torch's CPU build (CPU) / unsloth on CUDA (GPU)
-#   data, sft a dataset from examples/posts.csv and a quick SFT (2 steps) on the embedded default model, in /data
+#   data, sft a dataset from examples/posts.csv (rule negatives) and a quick SFT (2 steps) on the embedded default model, in /data
 #   export    the run to GGUF q8_0 with the llama.cpp built into the image
-#   restart   the container removed, a new one on the same /data volume: serves again, lists the run
+#   restart   the container stopped (SIGTERM; it must exit 0) and removed, a new one on the same /data volume:
+#             serves again, lists the run
 # Prints each step's wall time and the image size; exits 1 at the first failed step (logs in $OUT).
 #
 #   bench/image/image_check.sh                 # Dockerfile.cpu on this machine (no registry needed)
@@ -100,7 +101,12 @@ serves() {  # the app answers 200 on / through the published port within 180 s
   podman logs "$NAME" | tail -30; return 1
 }
 start_box() { podman run ${RUN_FLAGS-} $GPU_FLAGS -d --name "$NAME" -p "127.0.0.1:$PORT:7860" -v "$VOLUME:/data" "$IMAGE" && serves; }
-restart_box() { podman rm -f "$NAME" > /dev/null && start_box; }  # a new container on the same /data volume
+restart_box() {  # stopped as `docker stop` does (SIGTERM: the app exits cleanly within 30 s, not killed), removed,
+  local code        # and a new container on the same /data volume
+  podman stop --time 30 "$NAME" > /dev/null; code=$(podman inspect -f '{{.State.ExitCode}}' "$NAME")
+  echo "stopped: exit code $code"; [ "$code" = 0 ] || { podman logs "$NAME" 2>&1 | tail -20; return 1; }
+  podman rm "$NAME" > /dev/null && start_box
+}
 in_box() { podman exec "$NAME" .venv/bin/python -m pipeline "$@"; }
 doctor() {  # the backend `auto` picks in the image: hf on a CPU, unsloth on a CUDA GPU
   local summary; summary=$(in_box doctor --json | tee /dev/stderr | tail -1)
@@ -124,7 +130,9 @@ clean; podman volume rm -f "$VOLUME" > /dev/null 2>&1 || true
 trap clean EXIT
 step serve start_box
 step doctor doctor
-step data in_box data build --input examples/posts.csv --out "$WS/data" --json
+# rule negatives: the default (the base model answering the brief of each DPO pair) is a DPO matter and would
+# spend tens of minutes generating on a loaded CPU before the SFT this check is about.
+step data in_box data build --input examples/posts.csv --out "$WS/data" --negatives rule --json
 step sft in_box train sft --data "$WS/data" --out "$WS/runs/sft-check" --preset quick --max-steps 2 --save-steps 2 --json
 step export in_box export --run "$WS/runs/sft-check" --to gguf --quant q8_0 --json
 step restart restart_box
