@@ -98,19 +98,25 @@ def briefs(data_dir: Path) -> list[dict]:
     return rows
 
 
+def fit_reward(data_dir: str | Path, settings: GRPOSettings, parent: Run | None, log: Callable = print) -> VoiceReward:
+    """The run's reward, fitted on the training posts of ``data_dir`` (the reference model: the base)."""
+    return VoiceReward(settings.weights(), Path(data_dir), reference_model=str(
+        (parent.base_model_path if parent else None) or settings.model), judge_url=settings.judge_url,
+        judge_model=settings.judge_model or None, max_per_side=settings.voice_texts, seed=settings.seed,
+        log=log)
+
+
 def build_grpo_trainer(data_dir: str | Path, run: Run, settings: GRPOSettings, parent: Run | None,
-                       log: Callable = print) -> common.BuiltTrainer:
-    """Fit the reward, load the policy and make the trainer; nothing is trained yet."""
+                       log: Callable = print, reward: VoiceReward | None = None) -> common.BuiltTrainer:
+    """Fit the reward (unless ``reward`` is given: bench/ shares one between trainers), load the policy
+    and make the trainer; nothing is trained yet."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     data_dir = Path(data_dir)
     common.set_threads(settings)
     prompts = briefs(data_dir)
-    reward = VoiceReward(settings.weights(), data_dir, reference_model=str(
-        (parent.base_model_path if parent else None) or settings.model), judge_url=settings.judge_url,
-        judge_model=settings.judge_model or None, max_per_side=settings.voice_texts, seed=settings.seed,
-        log=log)
+    reward = reward or fit_reward(data_dir, settings, parent, log)
     functions, weights = reward.functions()
     model, tokenizer, backend, model_path, start = load_policy(settings, parent, log)
     batch = replace(settings, batch_size=settings.briefs_per_step * settings.group_size)
