@@ -14,6 +14,16 @@ from typing import Callable
 from pipeline.train.settings import DPOSettings, GRPOSettings, SFTSettings
 
 
+def timed_train(trainer) -> float:
+    """Seconds of ``trainer.train()`` (with raw log dicts on stdout, not the printer's lines)."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    start = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - start
+
+
 def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: int, work_dir: str | Path,
                            trl_defaults: bool = False, log: Callable = print) -> dict:
     """Train ``steps`` optimizer steps and return measured real tokens/s (for bench/).
@@ -23,7 +33,6 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     benchmark can compare the two side by side.
     """
     from datasets import Dataset
-    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     from pipeline.train import common
@@ -46,10 +55,7 @@ def measure_sft_throughput(data_dir: str | Path, settings: SFTSettings, steps: i
     else:
         trainer = build_sft_trainer(data_dir, run, settings, log).trainer
     counter = trainer.token_counter
-    start = time.perf_counter()
-    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
-    trainer.train()
-    seconds = time.perf_counter() - start
+    seconds = timed_train(trainer)
     return {"steps": steps, "tokens": counter.tokens, "completion_tokens": counter.completion_tokens,
             "seconds": round(seconds, 3),
             "tokens_per_s": round(counter.tokens / seconds, 2), "trl_defaults": trl_defaults}
@@ -64,7 +70,6 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
     for ours includes computing the reference log-probs of the pairs the steps will see.
     """
     from datasets import Dataset
-    from transformers import PrinterCallback
     from trl import DPOConfig, DPOTrainer
 
     from pipeline.train import common
@@ -91,10 +96,7 @@ def measure_dpo_throughput(data_dir: str | Path, sft_run: str | Path | None, set
         trainer = build_dpo_trainer(data_dir, run, settings, parent, None, log).trainer
     counter = trainer.token_counter
     setup = time.perf_counter() - start
-    start = time.perf_counter()
-    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
-    trainer.train()
-    seconds = time.perf_counter() - start
+    seconds = timed_train(trainer)
     return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),
             "steps_per_s": round(steps / seconds, 4), "tokens_per_s": round(counter.tokens / seconds, 2),
             "trl_defaults": trl_defaults}
@@ -113,7 +115,6 @@ def measure_grpo_throughput(data_dir: str | Path, settings: GRPOSettings, steps:
     times ``trainer.train()``, which generates, scores and trains.
     """
     from datasets import Dataset
-    from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from pipeline.train import common
@@ -143,10 +144,7 @@ def measure_grpo_throughput(data_dir: str | Path, settings: GRPOSettings, steps:
         trainer = build_grpo_trainer(data_dir, run, settings, None, log, reward=reward).trainer
     counter = trainer.token_counter
     setup = time.perf_counter() - start
-    start = time.perf_counter()
-    trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout
-    trainer.train()
-    seconds = time.perf_counter() - start
+    seconds = timed_train(trainer)
     return {"steps": steps, "seconds": round(seconds, 3), "setup_s": round(setup, 3),
             "steps_per_s": round(steps / seconds, 5), "completion_tokens": counter.completion_tokens,
             "completion_tokens_per_s": round(counter.completion_tokens / seconds, 2), "trl_defaults": trl_defaults}
