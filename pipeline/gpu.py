@@ -12,7 +12,7 @@ Each decision is a pure function of the facts (so a CPU machine can test what a 
   bf16 at capability >= 8 only, else float16 (with ``fp16=True`` mixed precision in training:
   :func:`mixed_precision`). Unsloth 2026.10.9 decides the same way
   (``SUPPORTS_BFLOAT16 = capability[0] >= 8`` in ``unsloth/models/_utils.py``).
-* **Backend.** :func:`pick_backend`: Unsloth only for SFT on CUDA with unsloth installed; DPO and
+* **Backend.** :func:`pick_backend`: Unsloth only for SFT and GRPO on CUDA with unsloth installed; DPO and
   serving (Compare, Evaluate, generate, pushes) always use transformers + PEFT: DPO merges the SFT
   adapter with PEFT, and Unsloth's patched Llama forward rejects the 4-D boolean masks of the
   one-row-per-pair scorer (``_unmask_unattended``).
@@ -157,16 +157,17 @@ def unsloth_installed() -> bool:
 
 
 def pick_backend(requested: str, purpose: str, cuda: bool, installed: bool, processes: int = 1) -> tuple[str, str]:
-    """``(backend, reason)`` for ``requested`` (auto|hf|unsloth) and ``purpose`` (sft|dpo|serve).
+    """``(backend, reason)`` for ``requested`` (auto|hf|unsloth) and ``purpose`` (sft|grpo|dpo|serve).
 
-    Only SFT trains with Unsloth, and ``auto`` only on one process: Unsloth 2026.10.9 says
+    Only SFT and GRPO (generation-bound: Unsloth's fast generation) train with Unsloth, and ``auto``
+    only on one process: Unsloth 2026.10.9 says
     "Multi-GPU is not yet supported (beta available on request)" (unsloth/_gpu_init.py), so a
     ``--gpus N`` run takes hf unless Unsloth is asked for. An explicit ``unsloth`` for DPO or serving
     is answered with ``hf`` and the reason (the caller decides whether that is an error).
     """
     if requested == "hf":
         return "hf", "requested"
-    if purpose != "sft":
+    if purpose not in ("sft", "grpo"):
         why = ("DPO trains with transformers + PEFT + TRL (the SFT adapter is merged with PEFT)" if purpose == "dpo"
                else "Compare/Evaluate/pushes serve with transformers + PEFT (Unsloth's patched forward rejects "
                     "the 4-D masks of pair scoring)")
@@ -183,11 +184,11 @@ def pick_backend(requested: str, purpose: str, cuda: bool, installed: bool, proc
 def wants_unsloth_first(kind: str, backend: str, device: str, cuda_built: bool, installed: bool,
                         processes: int = 1) -> bool:
     """Whether the training entry point must import unsloth before anything imports transformers:
-    an SFT run that may pick Unsloth (``auto`` on one process, or ``unsloth``; not ``--device cpu``)
+    an SFT or GRPO run that may pick Unsloth (``auto`` on one process, or ``unsloth``; not ``--device cpu``)
     on a CUDA build of torch with unsloth installed. (``cuda_built``: torch was built with CUDA;
     availability is checked later and only decides the backend.)"""
     may_pick = backend == "unsloth" or (backend == "auto" and processes == 1)
-    return kind == "sft" and may_pick and device != "cpu" and cuda_built and installed
+    return kind in ("sft", "grpo") and may_pick and device != "cpu" and cuda_built and installed
 
 
 _import_record: dict | None = None

@@ -158,8 +158,8 @@ def cuda_available() -> bool:
 
 def choose_backend(requested: str = "auto", device: str = "auto", purpose: str = "sft",
                    import_check: bool = True) -> Backend:
-    """Resolve ``auto | unsloth | hf`` to the backend that will run ``purpose`` (sft|dpo|serve), with
-    the reason (:func:`pipeline.gpu.pick_backend`: only SFT trains with Unsloth).
+    """Resolve ``auto | unsloth | hf`` to the backend that will run ``purpose`` (sft|grpo|dpo|serve),
+    with the reason (:func:`pipeline.gpu.pick_backend`: only SFT and GRPO train with Unsloth).
 
     ``import_check=False`` (the web process) only looks for the package (``find_spec``): importing
     unsloth there would patch transformers after it was imported, for nothing.
@@ -179,7 +179,7 @@ def choose_backend(requested: str = "auto", device: str = "auto", purpose: str =
                         "use --backend hf, or install requirements-gpu.txt on a GPU machine.")
     name, reason = pick_backend(requested, purpose, has_cuda, installed, world_size())
     if requested == "unsloth" and name != "unsloth":
-        raise UserError(f"backend 'unsloth' is for SFT training only: {reason}; use --backend auto or hf.")
+        raise UserError(f"backend 'unsloth' is for SFT and GRPO training only: {reason}; use --backend auto or hf.")
     if name == "unsloth" and import_check:
         ok, why_not = _unsloth_importable()
         if not ok:
@@ -498,8 +498,9 @@ def keep_cpu_4bit_exact(model) -> None:
             layer.support_avx512bf16_for_cpu = False
 
 
-def _load_unsloth(path: Path, options: LoadOptions):
-    """Unsloth's loader: it patches the model for its fused kernels and returns the tokenizer."""
+def _load_unsloth(path: Path, options: LoadOptions, **unsloth_options):
+    """Unsloth's loader: it patches the model for its fused kernels and returns the tokenizer
+    (``unsloth_options``: more ``FastLanguageModel.from_pretrained`` arguments, e.g. GRPO's vLLM ones)."""
     from unsloth import FastLanguageModel
 
     from .gpu import local_rank, world_size
@@ -513,6 +514,7 @@ def _load_unsloth(path: Path, options: LoadOptions):
         dtype=None if options.dtype == "auto" else torch_dtype(options.dtype, "cuda"),
         load_in_4bit=options.load_in_4bit,
         **extra,
+        **unsloth_options,
     )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -88,8 +88,10 @@ def test_training_arguments_take_the_mixed_precision_decision(tmp_path):
 # ----------------------------------------------------------------------------- 3-4. backend and import order
 
 
-def test_only_sft_trains_with_unsloth():
+def test_only_sft_and_grpo_train_with_unsloth():
     assert pick_backend("auto", "sft", cuda=True, installed=True)[0] == "unsloth"
+    assert pick_backend("auto", "grpo", cuda=True, installed=True)[0] == "unsloth"  # generation-bound: fast generate
+    assert pick_backend("auto", "grpo", cuda=False, installed=True)[0] == "hf"
     assert pick_backend("auto", "dpo", cuda=True, installed=True)[0] == "hf"
     serve = pick_backend("auto", "serve", cuda=True, installed=True)
     assert serve[0] == "hf" and "4-D masks" in serve[1]  # Compare/Evaluate: no Unsloth patching at inference
@@ -99,8 +101,10 @@ def test_only_sft_trains_with_unsloth():
     assert pick_backend("unsloth", "sft", cuda=True, installed=True, processes=2)[0] == "unsloth"
 
 
-def test_unsloth_is_imported_first_only_when_an_sft_run_may_use_it():
+def test_unsloth_is_imported_first_only_when_an_sft_or_grpo_run_may_use_it():
     assert wants_unsloth_first("sft", "auto", "auto", cuda_built=True, installed=True)
+    assert wants_unsloth_first("grpo", "auto", "auto", cuda_built=True, installed=True)
+    assert not wants_unsloth_first("grpo", "auto", "cpu", cuda_built=True, installed=True)
     assert wants_unsloth_first("sft", "unsloth", "cuda", cuda_built=True, installed=True)
     assert not wants_unsloth_first("dpo", "auto", "auto", cuda_built=True, installed=True)
     assert not wants_unsloth_first("sft", "hf", "auto", cuda_built=True, installed=True)

@@ -163,3 +163,53 @@ def test_eval_json_numbers_are_read_in_each_shape(value, expected):
     from pipeline.hub.runs import _stage_value
 
     assert _stage_value(value, "sft", "mean") == expected
+
+
+def test_grpo_run_pushes_its_chain_and_its_card_names_the_reward(hub, hub_runs, tiny_model_dir, tmp_path):
+    import torch
+    from huggingface_hub import ModelCard
+    from peft import PeftModel
+    from support.hub_data import write_hub_run
+
+    from pipeline.errors import UserError
+    from pipeline.hub.runs import pull_adapter, push_run
+
+    run = write_hub_run(tmp_path / "runs", "grpo-1", "grpo", tiny_model_dir, hub_runs["dpo"], seed=3,
+                        targets=["q_proj", "v_proj"])
+    config = json.loads((run / "config.json").read_text())
+    config["settings"].update(group_size=6, briefs_per_step=2, beta=0.02, voice_weight=1.0, fluency_weight=0.5,
+                              adherence_weight=0.0, form_weight=0.25, judge_weight=0.0)
+    config["reward"] = {"weights": {"voice": 1.0, "fluency": 0.5, "form": 0.25}, "voice_fit": "the training posts only"}
+    (run / "config.json").write_text(json.dumps(config))
+
+    with pytest.raises(UserError, match="a GRPO run"):
+        push_run(run, "alice/ada-grpo", combined=True, log=lambda *a: None)
+    push_run(run, "alice/ada-grpo", log=lambda *a: None)
+    files = set(hub.repos[("model", "alice/ada-grpo")].head.files)
+    assert {"adapter_model.safetensors", "sft/adapter_model.safetensors", "dpo/adapter_model.safetensors"} <= files
+
+    card = ModelCard.load("alice/ada-grpo")
+    assert "grpo" in card.data.tags and "Group Relative Policy Optimization (GRPO) with a voice reward" in card.text
+    assert "6 answers to each of 2 training briefs" in card.text and "(beta 0.02)" in card.text
+    assert "| voice | 1.0 |" in card.text and "| fluency | 0.5 |" in card.text and "| form | 0.25 |" in card.text
+    assert "| adherence |" not in card.text and "| judge |" not in card.text
+    assert 'model.base_model.set_adapter(["sft", "dpo", "grpo"])' in card.text
+
+    # The card's loading code (PEFT, from the Hub) serves the same policy as the local chain stacked.
+    remote = PeftModel.from_pretrained(_base(tiny_model_dir), "alice/ada-grpo", subfolder="sft", adapter_name="sft")
+    remote.load_adapter("alice/ada-grpo", subfolder="dpo", adapter_name="dpo")
+    remote.load_adapter("alice/ada-grpo", adapter_name="grpo")
+    remote.base_model.set_adapter(["sft", "dpo", "grpo"], inference_mode=True)
+    local = PeftModel.from_pretrained(_base(tiny_model_dir), str(hub_runs["sft"] / "adapter"), adapter_name="sft")
+    local.load_adapter(str(hub_runs["dpo"] / "adapter"), adapter_name="dpo")
+    local.base_model.set_adapter(["sft", "dpo"], inference_mode=True)
+    without_grpo, _ = _logits_and_greedy(local.eval())
+    local.load_adapter(str(run / "adapter"), adapter_name="grpo")
+    local.base_model.set_adapter(["sft", "dpo", "grpo"], inference_mode=True)
+    (remote_logits, remote_tokens), (local_logits, local_tokens) = map(_logits_and_greedy, (remote.eval(), local.eval()))
+    assert torch.equal(remote_logits, local_logits) and remote_tokens == local_tokens
+    assert not torch.allclose(without_grpo, local_logits, atol=1e-3)  # the GRPO delta is really active
+
+    with pytest.raises(UserError, match="GRPO repo"):
+        pull_adapter("alice/ada-grpo", None, tmp_path / "runs" / "pulled", log=lambda *a: None)
+    assert not (tmp_path / "runs" / "pulled").exists()

@@ -191,6 +191,24 @@ def throughput(backend, out, steps="30"):
     Path(out).write_text(json.dumps(r))
 
 
+def backend_of(run_dir):
+    """A finished GRPO run: trained by the expected backend (Unsloth imported first on a GPU), every
+    step logged with a finite loss and each reward component, and an adapter saved."""
+    run = Path(run_dir)
+    cfg = json.loads((run / "config.json").read_text())
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    steps = [r for r in rows if "loss" in r]
+    print("backend", cfg["backend"], "import_order", cfg.get("import_order"), "reward", cfg.get("reward"),
+          "steps", [(r["step"], r.get("reward"), r.get("completions/mean_length")) for r in steps])
+    assert json.loads((run / "status.json").read_text())["state"] == "done"
+    assert cfg["backend"]["name"] == EXPECT, cfg["backend"]
+    if EXPECT == "unsloth":
+        assert cfg["import_order"]["unsloth"] == "imported first", cfg["import_order"]
+    assert steps and all(math.isfinite(r["loss"]) for r in steps)
+    assert all(f"rewards/{name}/mean" in steps[-1] for name in cfg["reward"]["weights"]), steps[-1]
+    assert (run / "adapter/adapter_model.safetensors").is_file()
+
+
 def speed(*files):
     rows = [json.loads(Path(f).read_text()) for f in files if Path(f).is_file()]
     for r in rows:
@@ -203,5 +221,5 @@ def speed(*files):
 
 if __name__ == "__main__":
     commands = {"prep": prep, "probe": probe, "runner_sft": runner_sft, "infer": infer,
-                "unsloth_scoring": unsloth_scoring, "throughput": throughput, "speed": speed}
+                "unsloth_scoring": unsloth_scoring, "throughput": throughput, "speed": speed, "backend_of": backend_of}
     commands[sys.argv[1]](*sys.argv[2:])

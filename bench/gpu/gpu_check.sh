@@ -20,11 +20,15 @@ step() { local n=$1 t=$2; shift 2; echo "=== $n: $*"; local s; s=$(date +%s)
   if timeout "$t" "$@" > "$O/$n.log" 2>&1; then r=PASS; else r="FAIL rc=$?"; fi
   echo "$r $n ($(( $(date +%s)-s ))s)" | tee -a "$O/summary.txt"; tail -25 "$O/$n.log"; }
 C="$PY bench/gpu/gpu_check.py"
+# GRPO on the small model: short answers, a small voice fit (the reward's cost is not what this checks)
+GRPO_SMALL="--group-size 2 --briefs-per-step 2 --max-completion-length 16 --voice-texts 20"
 if [ $CPU = 1 ]; then
   step 01_probe 120 $C probe
   step 02_prep 120 $C prep
   step 03_sft_runner_hf 300 $C runner_sft 0 4
   step 06_dpo_on_sft 300 $PY -m pipeline train dpo --data $D --out $R/dpo-gpu --sft $R/sft-gpu --preset quick --max-steps 2 --save-steps 2 --json
+  step 06b_grpo_on_dpo 300 $PY -m pipeline train grpo --data $D --out $R/grpo-gpu --from $R/dpo-gpu --preset quick $GRPO_SMALL --max-steps 2 --save-steps 2 --json
+  step 06c_grpo_backend 60 $C backend_of "$R/grpo-gpu"
   step 07_infer_hf 300 $C infer "$O/infer_hf.json"
   step 09_sft_speed_hf 300 $C throughput hf "$O/speed_hf.json" 4
   $C speed "$O/speed_hf.json" | tee -a "$O/summary.txt"
@@ -36,6 +40,9 @@ else
   step 04_sft_unsloth_nopack_gc 240 $PY -m pipeline train sft --data $D --out $R/sft-np --model $M --preset quick --4bit --no-packing --gradient-checkpointing --max-steps 6 --json
   step 05_sft_hf_4bit 180 $PY -m pipeline train sft --data $D --out $R/sft-hf --model $M --preset quick --4bit --backend hf --max-steps 6 --json
   step 06_dpo_on_4bit_sft 240 $PY -m pipeline train dpo --data $D --out $R/dpo-gpu --sft $R/sft-gpu --preset quick --max-steps 8 --save-steps 4 --json
+  # GRPO from the DPO run: Unsloth's policy (vLLM fast generation where vllm is installed), its patched GRPOTrainer
+  step 06b_grpo_on_dpo 360 $PY -m pipeline train grpo --data $D --out $R/grpo-gpu --from $R/dpo-gpu --preset quick $GRPO_SMALL --max-steps 4 --save-steps 2 --json
+  step 06c_grpo_backend 60 $C backend_of "$R/grpo-gpu"
   step 07_infer_hf 240 $C infer "$O/infer_hf.json"
   step 08_unsloth_scoring_report 240 $C unsloth_scoring "$O/unsloth_scoring.json"
   sed -i 's/^FAIL rc=[0-9]* 08_/REPORT 08_/' "$O/summary.txt"  # report only: serving uses hf

@@ -22,6 +22,16 @@ from .client import PushResult, check_repo_id, connect, hub_step, push_folder, r
 # ----------------------------------------------------------------------------- runs (adapters)
 
 
+REWARD_MEANING = {
+    "voice": "P(the author wrote it) by the voice detector fitted on the author's training posts only",
+    "fluency": "mean token surprisal under the base model at or under the author's own (0 at 1.5x: word salad pays nothing)",
+    "adherence": "the share of the brief's topic words the answer uses",
+    "form": "length, lines, hashtags, mentions and emoji within the author's own ranges",
+    "judge": "an LLM judge's 0-10 rating of the answer against the brief, over 10",
+}
+"""What each GRPO reward component pays, in the model card's words (pipeline/train/rewards.py)."""
+
+
 def _stage_value(value, stage: str, *keys: str) -> float | None:
     """A number from eval.json given plain (0.6), per stage ({"sft": 0.6}) or as a stage's summary
     ({"sft": {"mean": 0.6}}, the first of ``keys`` present)."""
@@ -72,6 +82,7 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         model_name=repo_id, eval_results=eval_results or None,
     )
     has_parent = kind == "dpo" and run.parent is not None
+    stages = [link.kind or "sft" for link in run.chain()[:-1]] if kind in ("dpo", "grpo") else []
     return render_card(
         "model_card.md", templates_dir=cards_dir,
         metadata=metadata.to_yaml(), repo_id=repo_id, kind=kind, run_name=config.get("name", run.name),
@@ -83,8 +94,21 @@ def model_card_text(run: Run, config: dict, repo_id: str, *, base_id: str | None
         trained_4bit=trained_4bit(run) if run.config_path.exists() else bool(settings.get("load_in_4bit")),
         eval_split=eval_split, eval_notices=evaluation.get("notices") or [],
         voice=card_scorecard(evaluation.get("voice") or {}), base_weights=config.get("base_weights") or {},
-        chat_template=config.get("chat_template"),
+        chat_template=config.get("chat_template"), stages=stages,
+        grpo=grpo_card(config) if kind == "grpo" else None,
     )
+
+
+def grpo_card(config: dict) -> dict:
+    """A GRPO run's sampling knobs and reward (each weighted component and what pays) as the card shows them."""
+    from ..train.settings import GRPOSettings
+
+    settings = {**vars(GRPOSettings()), **(config.get("settings") or {})}
+    weights = (config.get("reward") or {}).get("weights") or {  # the weights above 0, as the reward keeps them
+        name: settings[f"{name}_weight"] for name in GRPOSettings().weights() if settings[f"{name}_weight"] > 0}
+    return {**{k: settings[k] for k in ("group_size", "briefs_per_step", "temperature", "max_completion_length",
+                                        "beta", "max_steps")},
+            "weights": weights, "meaning": REWARD_MEANING}
 
 
 def card_scorecard(voice: dict) -> dict:
@@ -114,6 +138,11 @@ def _public_run_config(config: dict, base_id: str | None) -> dict:
     return public
 
 
+def _not_combinable(kind: str) -> str:
+    return {"sft": "an SFT run", "dpo": "a DPO run trained on the base",
+            "grpo": "a GRPO run (its chain is pushed as one adapter per stage)"}.get(kind, f"a {kind} run")
+
+
 def _base_path(run: Run, log: Callable) -> Path:
     from ..models import resolve_model_path
 
@@ -125,7 +154,8 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
              private: bool = True, token: str | None = None, base_model: str | None = None,
              dataset_repo: str | None = None, license: str = "apache-2.0", cards_dir: Path = TEMPLATES_DIR,
              log: Callable = print) -> PushResult:
-    """Push a run's adapter and model card (a DPO run adds its SFT parent under ``sft/``).
+    """Push a run's adapter and model card (a DPO run adds its SFT parent under ``sft/``; a GRPO run
+    adds each run of its chain under ``sft/`` and ``dpo/``, and its card names the reward and its weights).
 
     ``combined`` adds ``combined/``: one LoRA equal to SFT + DPO (exact, checked on a probe).
     ``merged`` also pushes ``REPO-merged``: the base with the adapters merged in, a plain
@@ -142,29 +172,30 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         raise UserError(f"{run.adapter_dir}: no adapter yet (run state: {run.status().get('state')}); push after "
                         "training finishes.")
     kind = run.kind or "sft"
-    if kind == "grpo":  # its adapter is a delta on the whole chain, which a repo of one parent cannot carry yet
-        raise UserError(f"{run.path}: publishing a GRPO run (its SFT/DPO chain and its own adapter) is not supported "
-                        "yet; publish its parent run, or serve the chain locally (Compare, Evaluate).")
-    parent = run.parent if kind == "dpo" else None
-    if parent is not None and not parent.has_adapter():
-        raise UserError(f"{parent.adapter_dir}: the parent SFT adapter of this DPO run is missing; a DPO adapter "
-                        "only works on top of it.")
+    # The runs this one's adapter stacks on (SFT for a DPO run; SFT, then DPO if any, for a GRPO run),
+    # each pushed under a folder named after its kind.
+    parents = run.chain()[:-1] if kind in ("dpo", "grpo") else []
+    for link in parents:
+        if not link.has_adapter():
+            raise UserError(f"{link.adapter_dir}: the parent {(link.kind or 'sft').upper()} adapter of this "
+                            f"{kind.upper()} run is missing; the {kind.upper()} adapter only works on top of it.")
+    parent = parents[0] if kind == "dpo" and parents else None
     if combined and parent is None:
         raise UserError("--combined joins a DPO run's adapter with its parent SFT adapter; this run is "
-                        f"{'an SFT run' if kind == 'sft' else 'a DPO run trained on the base'}: push without --combined.")
+                        f"{_not_combinable(kind)}: push without --combined (--merged gives one model).")
     base_id = check_repo_id(base_model) if base_model else base_model_id(run)
     merged_repo = check_repo_id(f"{repo_id}-merged") if merged else None
     card_args = dict(base_id=base_id, dataset_repo=dataset_repo, license=license, cards_dir=cards_dir)
     card = model_card_text(run, config, repo_id, combined=combined, merged_repo=merged_repo, **card_args)
     merged_card = model_card_text(run, config, merged_repo, adapter_repo=repo_id, **card_args) if merged else ""
     api = connect(token, repo_id, "model", log)
-    adapters = [("sft", parent.adapter_dir), ("dpo", run.adapter_dir)] if parent else [(kind, run.adapter_dir)]
+    adapters = [(link.kind or "sft", link.adapter_dir) for link in parents] + [(kind, run.adapter_dir)]
     public_config = _public_run_config(config, base_id)
     with tempfile.TemporaryDirectory(prefix="voicetune-push-") as tmp:
         staging, merged_staging = Path(tmp) / "adapter", Path(tmp) / "merged"
         _copy_adapter(run.adapter_dir, staging, base_id)
-        if parent is not None:
-            _copy_adapter(parent.adapter_dir, staging / "sft", base_id)
+        for link_kind, adapter_dir in adapters[:-1]:
+            _copy_adapter(adapter_dir, staging / link_kind, base_id)
         if combined:
             log("Joining SFT + DPO into one adapter (PEFT cat)...")
             difference = combine_adapters(_base_path(run, log), parent.adapter_dir, run.adapter_dir,
@@ -174,7 +205,7 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, *, combined: bool = False
         atomic_write_json(staging / "voicetune_run.json", public_config)
         (staging / "README.md").write_text(card, encoding="utf-8")
         result = push_folder(api, staging, repo_id, "model", title=f"{kind.upper()} adapter from run {run.name}",
-                              private=private, managed=("sft/", "combined/"), log=log)
+                              private=private, managed=("sft/", "dpo/", "combined/"), log=log)
         if not merged:
             return result
         log("Merging the adapters into the base weights...")
@@ -213,6 +244,9 @@ def pull_adapter(repo_id: str, revision: str | None, out_dir: str | os.PathLike,
             raise UserError(f"{repo_id}: no adapter_config.json at the repo root; it is not a PEFT adapter repo.")
         shutil.rmtree(download / ".cache", ignore_errors=True)
         run_info = json.loads((download / "voicetune_run.json").read_text()) if (download / "voicetune_run.json").is_file() else {}
+        if run_info.get("kind") == "grpo":  # its chain (sft/, dpo/) would need a run folder per stage
+            raise UserError(f"{repo_id}: a GRPO repo (an adapter per stage of its chain) cannot be pulled as a run yet; "
+                            "load it with PEFT as its model card shows, or pull its -merged repo as a base model.")
         adapter_config = json.loads((download / "adapter_config.json").read_text())
         source = {"repo": repo_id, "revision": revision or "main", "commit": commit, "url": repo_url(repo_id)}
         base = run_info.get("base_model_id") or adapter_config.get("base_model_name_or_path") or run_info.get("base_model")

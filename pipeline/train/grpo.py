@@ -59,21 +59,29 @@ class GRPOMixin:
         return rewards_per_func
 
 
-def load_policy(settings: GRPOSettings, parent: Run | None, log: Callable = print):
-    """``(model, tokenizer, backend, model_path, start)``: the parent's merged policy (or the base)."""
+def load_policy(settings: GRPOSettings, parent: Run | None, log: Callable = print, policy_dir: Path | None = None):
+    """``(model, tokenizer, backend, model_path, start)``: the parent's merged policy (or the base).
+
+    On CUDA with unsloth installed (``auto`` or ``unsloth``) the policy is Unsloth's, written first as
+    a model folder into ``policy_dir`` when there is a parent, and comes with its LoRA already on
+    (:func:`pipeline.train.unsloth_backend.load_for_grpo`); elsewhere it is transformers + PEFT."""
+    from ..models import choose_backend
     from .dpo import load_merged
 
-    if settings.backend not in ("auto", "hf"):
-        raise UserError("GRPO runs on the hf backend (transformers + PEFT + TRL); use --backend auto or hf.")
+    start = " + ".join(link.kind or "adapter" for link in parent.chain()) if parent else "base"
+    chosen = choose_backend(settings.backend, settings.device, purpose="grpo")
+    if chosen.name == "unsloth":
+        from . import unsloth_backend
+
+        model, tokenizer, model_path = unsloth_backend.load_for_grpo(settings, parent, policy_dir, log)
+        return model, tokenizer, chosen, model_path, start
     hf = replace(settings, backend="hf")
     if parent is None:
         model, tokenizer, backend, model_path = common.load_for_training(hf, log, purpose="dpo")
-        start = "base"
     else:
         model, tokenizer, backend, model_path = load_merged(hf, parent, "dpo", log)
-        start = " + ".join(link.kind or "adapter" for link in parent.chain())
-    why = type(backend)("hf", "GRPO always trains with transformers + PEFT + TRL (the parent's adapters are merged "
-                        "with PEFT)", backend.device)
+    why = type(backend)("hf", f"{chosen.reason} (the parent's adapters are merged with PEFT)" if parent
+                        else chosen.reason, backend.device)
     return model, tokenizer, why, model_path, start
 
 
@@ -98,21 +106,27 @@ def briefs(data_dir: Path) -> list[dict]:
     return rows
 
 
+def fit_reward(data_dir: str | Path, settings: GRPOSettings, parent: Run | None, log: Callable = print) -> VoiceReward:
+    """The run's reward, fitted on the training posts of ``data_dir`` (the reference model: the base)."""
+    return VoiceReward(settings.weights(), Path(data_dir), reference_model=str(
+        (parent.base_model_path if parent else None) or settings.model), judge_url=settings.judge_url,
+        judge_model=settings.judge_model or None, max_per_side=settings.voice_texts, seed=settings.seed,
+        log=log)
+
+
 def build_grpo_trainer(data_dir: str | Path, run: Run, settings: GRPOSettings, parent: Run | None,
-                       log: Callable = print) -> common.BuiltTrainer:
-    """Fit the reward, load the policy and make the trainer; nothing is trained yet."""
+                       log: Callable = print, reward: VoiceReward | None = None) -> common.BuiltTrainer:
+    """Fit the reward (unless ``reward`` is given: bench/ shares one between trainers), load the policy
+    and make the trainer; nothing is trained yet."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     data_dir = Path(data_dir)
     common.set_threads(settings)
     prompts = briefs(data_dir)
-    reward = VoiceReward(settings.weights(), data_dir, reference_model=str(
-        (parent.base_model_path if parent else None) or settings.model), judge_url=settings.judge_url,
-        judge_model=settings.judge_model or None, max_per_side=settings.voice_texts, seed=settings.seed,
-        log=log)
+    reward = reward or fit_reward(data_dir, settings, parent, log)
     functions, weights = reward.functions()
-    model, tokenizer, backend, model_path, start = load_policy(settings, parent, log)
+    model, tokenizer, backend, model_path, start = load_policy(settings, parent, log, policy_dir=run.path / ".policy")
     batch = replace(settings, batch_size=settings.briefs_per_step * settings.group_size)
     args = common.training_arguments(
         GRPOConfig, run, batch, backend.device, has_eval=False, num_generations=settings.group_size,
@@ -120,7 +134,8 @@ def build_grpo_trainer(data_dir: str | Path, run: Run, settings: GRPOSettings, p
         beta=settings.beta, reward_weights=weights)
     trainer_cls = type("VoiceTuneGRPOTrainer", (common.TrainerMixin, GRPOMixin, GRPOTrainer), {})
     trainer = trainer_cls(model=model, reward_funcs=functions, args=args, train_dataset=Dataset.from_list(prompts),
-                          processing_class=tokenizer, peft_config=settings.lora_config())
+                          processing_class=tokenizer,
+                          peft_config=None if backend.name == "unsloth" else settings.lora_config())
     return common.BuiltTrainer(
         trainer, tokenizer, backend, model_path, train_examples=len(prompts), dropped_too_long=0,
         rows=RowSpec(logged=LOGGED),
