@@ -110,7 +110,7 @@ def test_app_never_shows_the_token_and_refuses_path_tricks(app, hub, tmp_path):
                           (endpoint(names, "/view", ["name"]), [trick]),
                           (endpoint(names, "/do_cancel", ["name"]), [trick]),
                           (endpoint(names, "/do_resume", ["name"]), [trick]),
-                          (endpoint(names, "/show", ["name"]), [trick]),
+                          (endpoint(names, "/follow", ["name"]), [trick]),
                           (endpoint(names, "/do_push_run", ["name", "repo", "typed", "param_4", "param_5"]),
                            [trick, "alice/x", "", True, False])):
             with pytest.raises(Exception) as error:

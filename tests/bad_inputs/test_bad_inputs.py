@@ -363,15 +363,15 @@ def tree(root: Path) -> set[str]:
 
 
 def assert_nothing_half_written(tmp: Path, before: set[str], message: str) -> None:
-    """No new file or folder, except a run folder holding only a status.json that records this failure
-    (training marks a run it could not start as failed, so the app lists it with its error)."""
+    """No new file or folder, except a run folder's status.json (training) or eval-status.json (evaluation)
+    that records this failure (a job that could not start is marked failed, so the app shows its error)."""
     new = tree(tmp) - before
     assert not [p for p in new if ".tmp" in p or ".staging" in p], new
     runs = {p for p in new if p.startswith("runs")}
     for path in sorted(runs):
         parts = Path(path).parts
         if len(parts) == 3:
-            assert parts[2] == "status.json", new
+            assert parts[2] in ("status.json", "eval-status.json"), new
             status = json.loads((tmp / path).read_text())
             assert status["state"] == "failed" and status["error"] == message, status
         else:
