@@ -147,6 +147,9 @@ def test_the_evaluate_tab_leads_with_the_verdict_the_scorecard_backs(evaluated):
     assert style is not None
     old = {k: v for k, v in saved.items() if k != "voice"}
     assert report_views(old)[0].startswith("**This eval.json predates the voice scorecard")
+    skipped = {**saved, "voice": {"verdict": "No voice verdict: too few texts", "skipped": "too few texts"}}
+    table = report_views(skipped)[2]  # headers without rows, not Gradio's placeholder 1 2 3
+    assert table.empty and list(table.columns) == list(scorecard.columns)
 
 
 def test_the_few_shot_prompt_holds_k_training_posts_and_no_held_out_one(lora_runs):

@@ -213,7 +213,7 @@ def report_views(report: dict):
     scored = "columns" in voice
     style = report.get("style") or {}
     style_rows = [{"column": v, **_scalars("", metrics)} for v, metrics in style.items() if isinstance(metrics, dict)]
-    return (text, scorecard_figure(voice) if scored else None, _scorecard_table(voice) if scored else None,
+    return (text, scorecard_figure(voice) if scored else None, _scorecard_table(voice),
             figure_profiles(voice) if scored else None, _figures_table(report),
             pd.DataFrame(style_rows) if style_rows else None)
 
@@ -241,18 +241,21 @@ def _verdict_text(voice: dict, shots: int | None) -> str:
     return text
 
 
-def _scorecard_table(voice: dict):
+SCORECARD_HEADERS = ["column", "detector AUC [95% CI] (lower = more like you)", "voice score (0 floor, 1 ceiling)",
+                     "fluency (1 = yours; over 1.5 garbled)", "conventions kept (1 = all)", "vs few-shot"]
+
+
+def _scorecard_table(voice: dict) -> pd.DataFrame:
+    """A row per column; no rows (but the headers: an empty table would show Gradio's 1 2 3) when the
+    scorecard was skipped."""
     rows = []
-    for name, column in voice["columns"].items():
+    for name, column in (voice.get("columns") or {}).items():
         low, high = column["auc_interval"]
-        rows.append({"column": name, "detector AUC [95% CI] (lower = more like you)":
-                     f"{_fmt(column['auc'])} [{_fmt(low)}, {_fmt(high)}]",
-                     "voice score (0 floor, 1 ceiling)": "n/a" if column["score"] is None else _fmt(column["score"]),
-                     "fluency (1 = yours; over 1.5 garbled)": f"{_fmt(column['fluency_ratio'])}"
-                                                            f"{' garbled' if column['garbled'] else ''}",
-                     "conventions kept (1 = all)": _fmt(column["profile_match"]["overall"]),
-                     "vs few-shot": (voice.get("few_shot") or {}).get(name, "")})
-    return pd.DataFrame(rows)
+        rows.append([name, f"{_fmt(column['auc'])} [{_fmt(low)}, {_fmt(high)}]",
+                     "n/a" if column["score"] is None else _fmt(column["score"]),
+                     f"{_fmt(column['fluency_ratio'])}{' garbled' if column['garbled'] else ''}",
+                     _fmt(column["profile_match"]["overall"]), (voice.get("few_shot") or {}).get(name, "")])
+    return pd.DataFrame(rows, columns=SCORECARD_HEADERS)
 
 
 def _figures_table(report: dict):
