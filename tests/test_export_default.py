@@ -19,7 +19,8 @@ from support.greedy import PROMPTS, agreement, assert_alike, chat_ids, hf_greedy
 
 from pipeline.export import ExportSettings, export_run
 
-pytestmark = pytest.mark.slow
+# the first test to ask for quick_runs trains them (minutes on 2 cores) within its own timeout
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 MAX_NEW_TOKENS = 160
 
 

@@ -13,6 +13,7 @@ from conftest import last_json, run_cli
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the first test to ask for quick_runs trains them within its own timeout
 def test_quick_sft_then_dpo_orders_the_margins_on_the_default_model(quick_runs):
     # margins and perplexity on every test pair; 12 short posts per column (base, few-shot, SFT, DPO)
     # keep generation brief
