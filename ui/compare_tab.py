@@ -104,7 +104,9 @@ def build(studio: Studio) -> None:
         [studio.workspace, sft_source, dpo_source, prompt, studio.model, blind, *knobs.components],
         [*texts.values(), *stats.values(), answers, cli], concurrency_id="compare",
         concurrency_limit=config.compare_concurrency, api_name="compare")
-    stop.click(stopped, list(stats.values()), list(stats.values()), cancels=[event], queue=False)
+    # twice: a chunk the cancelled stream had already sent may land after the first pass
+    stop.click(stopped, list(stats.values()), list(stats.values()), cancels=[event], queue=False).then(
+        stopped, list(stats.values()), list(stats.values()), queue=False)
     _picks_and_export(studio, event, texts, answers, blind)
     held_out.click(user_errors(held_out_brief), studio.workspace, prompt)
     _which_is_real(studio, sft_source, dpo_source, knobs)

@@ -15,6 +15,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO, AppProcess
 
@@ -232,9 +233,8 @@ def workflow(studio, hub, page, screenshot, tmp_path, model_dir, lap):
         has_text="generating").first.wait_for(timeout=120_000)
     # force: no actionability wait; under load the streaming columns keep the page busy past the click's timeout
     page.get_by_role("button", name="Stop").click(force=True)
-    page.wait_for_timeout(1500)
     for column in ("base", "sft", "dpo"):
-        assert "generating" not in page.locator(f"#compare-{column}-stats").inner_text()
+        expect(page.locator(f"#compare-{column}-stats")).not_to_contain_text("generating", timeout=10_000)
     lap("compare")
 
     # Evaluate runs as a job: Start answers at once with the command, the status line follows the child.
