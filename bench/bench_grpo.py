@@ -20,6 +20,7 @@ steps, 1,458 tokens each); quick preset 2,874 s extrapolated (reward fit 811 s +
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -31,24 +32,6 @@ from bench.sample_data import sample_data_dir
 GOAL_RATIO = 2.0
 GOAL_QUICK_PRESET_S = 300.0
 """The quick preset on the default model: a few minutes on a 2-core CPU."""
-
-
-def tiny_llama(out: Path) -> Path:
-    """A random two-layer Llama with the default model's tokenizer, as a model folder."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from pipeline.models import ensure_default_model
-
-    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model(log=lambda *a, **k: None))
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True))
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def main() -> None:
@@ -63,7 +46,13 @@ def main() -> None:
         tmp = Path(tmp)
         preset = settings_for("grpo", "quick")
         if quick:
-            settings, steps = replace(preset, model=str(tiny_llama(tmp / "tiny")), max_completion_length=16,
+            from pipeline.models import ensure_default_model
+
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' tiny-model builder
+            from support.tiny_models import build_tiny_model
+
+            tiny = build_tiny_model(tmp / "tiny", ensure_default_model(log=quiet))
+            settings, steps = replace(preset, model=str(tiny), max_completion_length=16,
                                       voice_texts=20, dtype="float32"), 1
         else:
             settings, steps = preset, 3

@@ -18,6 +18,7 @@ import pytest
 from support.ada_data import write_data
 from support.hub_data import write_data_folder, write_hub_run
 from support.hub_server import WRITE_TOKEN, HubServer
+from support.tiny_models import build_tiny_model
 from support.trained_runs import make_runs
 
 # Offline by construction: nothing in the suite may reach a hub.
@@ -29,16 +30,6 @@ os.environ.setdefault("VOICETUNE_HOME", str(Path(__file__).resolve().parents[1] 
 # pytest's recycled temp folders): each test session gets a datasets cache of its own.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="voicetune-datasets-cache-")
 
-TINY_CONFIG = dict(
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=1024,
-    tie_word_embeddings=True,
-)
-
 
 @pytest.fixture(scope="session")
 def default_model_dir() -> Path:
@@ -46,21 +37,6 @@ def default_model_dir() -> Path:
     from pipeline.models import ensure_default_model
 
     return ensure_default_model(log=lambda *a, **k: None)
-
-
-def build_tiny_model(out: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **TINY_CONFIG)
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
-    model.config.architectures = ["LlamaForCausalLM"]
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,7 @@ def test_closing_a_stream_stops_generation_and_frees_the_model(variants):
 
 
 def test_bad_sources_fail_with_clear_errors(lora_runs, tiny_model_dir, tmp_path):
-    from conftest import build_tiny_model
+    from support.tiny_models import build_tiny_model
 
     no_adapter = tmp_path / "sft-broken"
     shutil.copytree(lora_runs["sft"], no_adapter)

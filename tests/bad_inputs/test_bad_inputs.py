@@ -102,18 +102,13 @@ def trained_runs(tmp: Path, tiny: Path) -> None:
     other-base/: a tiny model of another size."""
     import shutil
 
-    import conftest
     from support.hub_data import write_hub_run
+    from support.tiny_models import build_tiny_model
 
     sft = write_hub_run(tmp / "runs", "sft-1", "sft", tiny, None, seed=1, targets=["q_proj", "v_proj"])
     (tmp / "runs" / "sft-2").mkdir()
     shutil.copy(sft / "config.json", tmp / "runs" / "sft-2" / "config.json")
-    config = {**conftest.TINY_CONFIG, "hidden_size": 32, "intermediate_size": 64}
-    saved, conftest.TINY_CONFIG = conftest.TINY_CONFIG, config
-    try:
-        conftest.build_tiny_model(tmp / "other-base", tiny)
-    finally:
-        conftest.TINY_CONFIG = saved
+    build_tiny_model(tmp / "other-base", tiny, hidden_size=32, intermediate_size=64)
 
 
 def dpo_run_on_base(tmp: Path, tiny: Path) -> None:

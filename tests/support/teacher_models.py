@@ -9,7 +9,7 @@ def build_chatty_model(out: Path, tokenizer_dir: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from conftest import TINY_CONFIG
+    from support.tiny_models import TINY_CONFIG
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
